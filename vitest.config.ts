@@ -1,0 +1,36 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const root = fileURLToPath(new URL(".", import.meta.url));
+
+// Two projects: pure unit tests (`*.test.ts`) need nothing running; integration
+// tests (`*.int.test.ts`) share one hermetic set of services (Postgres, Redis,
+// ClickHouse, the embedded broker) started on free ports by the global setup.
+export default defineConfig({
+  resolve: { alias: { "@": root } },
+  test: {
+    silent: "passed-only",
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "unit",
+          include: ["{lib,broker,scripts,workers,components,app}/**/*.test.{ts,tsx}"],
+          exclude: ["**/*.int.test.ts", "**/node_modules/**"],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "int",
+          include: ["{lib,broker,scripts,workers,app}/**/*.int.test.ts"],
+          exclude: ["**/node_modules/**"],
+          globalSetup: ["scripts/testing/global-setup.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
+  },
+});
