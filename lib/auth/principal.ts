@@ -1,0 +1,44 @@
+import type { Role } from "@prisma/client";
+import { prisma } from "@/lib/db/prisma";
+import { AppError } from "@/lib/errors";
+import { hashToken, TOKEN_PREFIX } from "@/lib/tokens/token-secret";
+import { auth } from "./better-auth";
+
+/** Who is calling: a signed-in user (session cookie) or a team API token (Bearer). */
+export type Principal =
+  | { kind: "user"; userId: string; email: string; name: string }
+  | { kind: "token"; tokenId: string; teamId: string; role: Role; createdById: string | null };
+
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+async function principalFromToken(secret: string): Promise<Principal> {
+  const token = await prisma().apiToken.findUnique({ where: { tokenHash: hashToken(secret) } });
+  if (!token || token.revokedAt || (token.expiresAt && token.expiresAt < new Date())) {
+    throw new AppError("unauthenticated", "The API token is invalid, expired or revoked. Create a new one with `sluice token create --team <team>`.");
+  }
+  // Write lastUsedAt at most once a minute: a busy automation must not turn every request into a write.
+  if (!token.lastUsedAt || Date.now() - token.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+    await prisma().apiToken.update({ where: { id: token.id }, data: { lastUsedAt: new Date() } });
+  }
+  return { kind: "token", tokenId: token.id, teamId: token.teamId, role: token.role, createdById: token.createdById };
+}
+
+/** Resolves the caller or throws `unauthenticated` (401). */
+export async function authenticate(headers: Headers): Promise<Principal> {
+  const authorization = headers.get("authorization");
+  if (authorization) {
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization);
+    if (!match || !match[1].startsWith(TOKEN_PREFIX)) {
+      throw new AppError("unauthenticated", "Malformed Authorization header: expected `Bearer slc_…`.");
+    }
+    return principalFromToken(match[1]);
+  }
+  const session = await auth().api.getSession({ headers });
+  if (!session) throw new AppError("unauthenticated", "Sign in, or send an API token as `Authorization: Bearer <token>`.");
+  return { kind: "user", userId: session.user.id, email: session.user.email, name: session.user.name };
+}
+
+/** The user id to record as author/actor, when there is one. */
+export function actorUserId(p: Principal): string | null {
+  return p.kind === "user" ? p.userId : p.createdById;
+}

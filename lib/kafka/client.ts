@@ -1,0 +1,22 @@
+import { Kafka, logLevel, type KafkaConfig } from "kafkajs";
+
+/**
+ * The only place Sluice builds a Kafka client. It knows nothing about the
+ * embedded broker: KAFKA_BROKERS may name it or any real Kafka cluster.
+ */
+export function kafkaBrokers(): string[] | undefined {
+  const raw = process.env.KAFKA_BROKERS;
+  if (!raw) return undefined;
+  return raw.split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+export function createKafka(overrides: Partial<KafkaConfig> = {}): Kafka {
+  const brokers = kafkaBrokers();
+  if (!brokers) throw new Error("KAFKA_BROKERS is not set: start Sluice with `npm start` (which runs the embedded broker) or point it at your Kafka cluster.");
+  return new Kafka({
+    clientId: process.env.KAFKA_CLIENT_ID ?? "sluice",
+    brokers,
+    logLevel: logLevel.ERROR,
+    ...overrides,
+  });
+}
