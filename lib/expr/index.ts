@@ -1,0 +1,105 @@
+import { parse, unparse } from "@bufbuild/cel";
+import type { Row, StreamSchema } from "@/lib/pipeline/schema";
+import { ExprCompiler, type Evaluator, type ExprDiagnostic } from "./compile";
+import type { CelType } from "./types";
+import { assignable, formatCelType } from "./types";
+
+export { EvalError } from "./errors";
+export type { ExprDiagnostic } from "./compile";
+export type { CelType } from "./types";
+export { celTypeOfField, fieldTypeOfCel, formatCelType } from "./types";
+
+/** Longest expression text accepted; longer text is almost certainly generated or pasted by mistake. */
+export const MAX_EXPRESSION_LENGTH = 8192;
+
+export interface CompiledExpression {
+  source: string;
+  type: CelType;
+  nullable: boolean;
+  /** Evaluates on one record; throws EvalError (or another Error) for a per-record failure. */
+  evaluate: (row: Row) => unknown;
+  /** Set when the expression does not depend on the record (constant folding). */
+  constant?: { value: unknown };
+  /** Top-level record fields the expression reads. */
+  fieldsRead: string[];
+  warnings: ExprDiagnostic[];
+}
+
+export type CompileResult = { ok: true; expr: CompiledExpression } | { ok: false; diagnostics: ExprDiagnostic[] };
+
+type Parsed = ReturnType<typeof parse>;
+
+/** Parses CEL text; syntax errors (and parser stack exhaustion on absurd nesting) become diagnostics. */
+export function parseExpression(source: string): { ok: true; parsed: Parsed } | { ok: false; diagnostics: ExprDiagnostic[] } {
+  if (source.length > MAX_EXPRESSION_LENGTH) {
+    return { ok: false, diagnostics: [{ severity: "error", message: `expression is longer than ${MAX_EXPRESSION_LENGTH} characters`, start: 0, end: 0 }] };
+  }
+  if (source.trim() === "") return { ok: false, diagnostics: [{ severity: "error", message: "expression is empty", start: 0, end: 0 }] };
+  try {
+    return { ok: true, parsed: parse(source) };
+  } catch (e) {
+    const err = e as { rawMessage?: string; message?: string; location?: { start?: { offset?: number } } };
+    const start = err.location?.start?.offset ?? 0;
+    const message = e instanceof RangeError ? "expression is nested too deeply" : `syntax error: ${err.rawMessage ?? err.message ?? String(e)}`;
+    return { ok: false, diagnostics: [{ severity: "error", message, start, end: Math.min(source.length, start + 1) }] };
+  }
+}
+
+/**
+ * Type-checks a CEL expression against an input schema and compiles it to
+ * closures. Never throws: every problem is a diagnostic with a character range.
+ * `expected` (e.g. "bool" for a Filter predicate) adds a result-type check.
+ */
+export function compileExpression(source: string, schema: StreamSchema, expected?: CelType): CompileResult {
+  const parsed = parseExpression(source);
+  if (!parsed.ok) return parsed;
+  const compiler = new ExprCompiler(parsed.parsed, source, schema);
+  let root;
+  try {
+    root = compiler.compile(parsed.parsed.expr, new Map());
+  } catch (e) {
+    // Deep nesting can exhaust the stack in the checker as well as the parser.
+    const message = e instanceof RangeError ? "expression is nested too deeply" : `cannot compile expression: ${(e as Error).message}`;
+    return { ok: false, diagnostics: [{ severity: "error", message, start: 0, end: source.length }] };
+  }
+  if (expected && !assignable(expected, root.type) && root.type !== "null") {
+    compiler.diagnostics.push({
+      severity: "error",
+      message: `expression must produce ${formatCelType(expected)}, but produces ${formatCelType(root.type)}`,
+      start: 0,
+      end: source.length,
+    });
+  }
+  const errors = compiler.diagnostics.filter((d) => d.severity === "error");
+  if (errors.length > 0) return { ok: false, diagnostics: compiler.diagnostics };
+  const ev: Evaluator = root.ev;
+  const slots = compiler.slots;
+  const empty: unknown[] = [];
+  const evaluate = slots === 0 ? (row: Row) => ev(row, empty) : (row: Row) => ev(row, new Array<unknown>(slots));
+  return {
+    ok: true,
+    expr: {
+      source,
+      type: root.type,
+      nullable: root.nullable,
+      evaluate,
+      constant: root.constant,
+      fieldsRead: [...compiler.fieldsRead].sort(),
+      warnings: compiler.diagnostics,
+    },
+  };
+}
+
+/**
+ * Canonical text of an expression (whitespace, redundant parentheses and
+ * literal spelling normalised), used by pipeline canonical hashes.
+ */
+export function canonicalExpression(source: string): string {
+  const parsed = parseExpression(source);
+  if (!parsed.ok) return source.trim();
+  try {
+    return unparse(parsed.parsed);
+  } catch {
+    return source.trim();
+  }
+}
