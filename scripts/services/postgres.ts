@@ -27,6 +27,19 @@ function runAs(): { uid: number; gid: number } | undefined {
   }
 }
 
+/** Debian's postgresql package keeps its binaries off PATH, under /usr/lib/postgresql/<version>/bin. */
+function pgBin(name: string): string {
+  try {
+    execFileSync("sh", ["-c", `command -v ${name}`], { stdio: "ignore" });
+    return name;
+  } catch {
+    const base = "/usr/lib/postgresql";
+    const versions = existsSync(base) ? readdirSync(base).sort((a, b) => Number(b) - Number(a)) : [];
+    for (const v of versions) if (existsSync(join(base, v, "bin", name))) return join(base, v, "bin", name);
+    throw new Error(`${name} not found: run \`npm run setup\` (installs postgresql) or set DATABASE_URL to an existing server.`);
+  }
+}
+
 function chownTree(dir: string, ids: { uid: number; gid: number }) {
   chownSync(dir, ids.uid, ids.gid);
   for (const entry of readdirSync(dir)) {
@@ -53,7 +66,7 @@ export async function startPostgres(opts: PostgresOptions): Promise<ServiceProce
     // scram on TCP even for the embedded server: anyone else on the machine must
     // not be able to read the warehouse catalog without the generated password.
     execFileSync(
-      "initdb",
+      pgBin("initdb"),
       ["-D", pgdata, "-U", user, `--pwfile=${pwfile}`, "--auth-host=scram-sha-256", "--auth-local=scram-sha-256", "-E", "UTF8", "--no-instructions"],
       { stdio: "pipe", env, ...(ids ?? {}) },
     );
@@ -64,7 +77,7 @@ export async function startPostgres(opts: PostgresOptions): Promise<ServiceProce
 
   const recent = lineBuffer();
   const child = spawnService(
-    "postgres",
+    pgBin("postgres"),
     ["-D", pgdata, "-p", String(opts.port), "-k", socketDir, "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", "-c", "fsync=on"],
     {
       env,

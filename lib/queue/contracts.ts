@@ -1,0 +1,38 @@
+import { z } from "zod";
+
+/**
+ * Every BullMQ queue, job name and payload schema in one place: producers and
+ * processors import from here so they cannot drift apart. Payload fields added
+ * later must be optional, because during a rolling deploy old workers read
+ * jobs written by new web processes and the other way round.
+ */
+export const QUEUE_PREFIX = "sluice";
+
+export const queues = {
+  /** Long-running pipeline tasks: one job per (deployment, task index). */
+  tasks: "pipeline-tasks",
+  /** Short-lived live-preview runs. */
+  previews: "pipeline-previews",
+} as const;
+
+export const jobNames = {
+  runTask: "run-task",
+  runPreview: "run-preview",
+} as const;
+
+export const runTaskPayload = z.object({
+  deploymentId: z.string(),
+  taskIndex: z.number().int().min(0),
+  /** Bumped on every redeploy/scale so a stale job recognises it is superseded. */
+  generation: z.number().int().min(0),
+});
+export type RunTaskPayload = z.infer<typeof runTaskPayload>;
+
+/** Job ids come from entity ids so enqueueing the same task twice is a no-op. */
+export const taskJobId = (p: RunTaskPayload) => `${p.deploymentId}:${p.generation}:${p.taskIndex}`;
+
+/** Redis keys outside BullMQ (worker presence). */
+export const redisKeys = {
+  workers: `${QUEUE_PREFIX}:workers`,
+  worker: (id: string) => `${QUEUE_PREFIX}:worker:${id}`,
+} as const;
