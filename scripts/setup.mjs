@@ -74,8 +74,12 @@ if (process.getuid?.() === 0 && !process.env.DATABASE_URL && spawnSync("id", ["-
 const lockHash = sha(readFileSync(join(root, "package-lock.json")), process.version);
 const lockStamp = join(root, "node_modules/.sluice-lock-hash");
 if (stamp(lockStamp) !== lockHash) {
-  say("Installing npm dependencies (npm ci)…");
-  run("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"]);
+  // `npm install` rather than `npm ci`: npm 11 omits other platforms' optional
+  // packages (@next/swc-*, rollup, tailwind oxide) from lockfiles written here
+  // and `npm ci` then refuses the lockfile as out of sync. `npm install` with
+  // the committed lockfile installs the same versions and leaves it unchanged.
+  say("Installing npm dependencies…");
+  run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"]);
   writeFileSync(lockStamp, lockHash);
 }
 

@@ -1,0 +1,62 @@
+/**
+ * The server Playwright tests run against: the production build (`next start`)
+ * plus a worker, on a hermetic stack (fresh Postgres, Redis, ClickHouse and
+ * embedded broker on free ports, in a temp dir removed on exit).
+ * Started by playwright.config.ts's webServer; E2E_PORT picks the web port.
+ */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import getPort from "get-port";
+import { startStack } from "./services/local-stack";
+import { stopProcess } from "./services/process";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const port = Number(process.env.E2E_PORT ?? 3200);
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), "sluice-e2e-"));
+  chmodSync(dir, 0o755);
+  const secret = () => randomBytes(16).toString("hex");
+  const stack = await startStack({
+    root,
+    dataDir: dir,
+    ports: { postgres: await getPort(), redis: await getPort(), clickhouseHttp: await getPort(), clickhouseTcp: await getPort(), kafka: await getPort() },
+    secrets: { postgresPassword: secret(), redisPassword: secret(), clickhousePassword: secret() },
+    external: {},
+    onLine: (svc, l) => process.env.E2E_VERBOSE && console.log(`[${svc}] ${l}`),
+  });
+  const env = {
+    ...process.env,
+    ...stack.env,
+    NODE_ENV: "production",
+    NEXT_TELEMETRY_DISABLED: "1",
+    SLUICE_URL: `http://127.0.0.1:${port}`,
+    BETTER_AUTH_SECRET: randomBytes(32).toString("base64"),
+    LOG_LEVEL: "warn",
+  };
+  const web = spawn(join(root, "node_modules/.bin/next"), ["start", "-p", String(port), "-H", "127.0.0.1"], { cwd: root, env, stdio: "inherit" });
+  const worker = spawn(join(root, "node_modules/.bin/tsx"), [join(root, "workers/task-worker.ts")], { cwd: root, env, stdio: "inherit" });
+  console.log(`e2e stack ready; web on http://127.0.0.1:${port}`);
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await Promise.all([stopProcess(web, 10_000), stopProcess(worker, 10_000)]);
+    await stack.stop();
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop());
+  process.on("SIGINT", () => void stop());
+  web.on("exit", () => void stop());
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
