@@ -1,0 +1,36 @@
+/**
+ * npm run bench -- <suite>   (suites: broker, core, runtime; none = all available)
+ * Each suite is a standalone script that measures against a baseline in the
+ * same run and prints a markdown table; docs/benchmarks.md records the figures.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const suites: Record<string, string> = {
+  broker: "broker/bench/main.ts",
+  core: "lib/bench/core-bench.ts",
+  runtime: "lib/bench/runtime-bench.ts",
+};
+
+const requested = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+const names = requested.length ? requested : Object.keys(suites).filter((n) => existsSync(join(root, suites[n])));
+let failed = false;
+for (const name of names) {
+  const script = suites[name];
+  if (!script) {
+    console.error(`Unknown benchmark "${name}". Available: ${Object.keys(suites).join(", ")}`);
+    process.exit(2);
+  }
+  if (!existsSync(join(root, script))) {
+    console.error(`Benchmark "${name}" is not available in this version (${script} missing).`);
+    failed = true;
+    continue;
+  }
+  console.log(`\n## ${name}  (${new Date().toISOString()}, ${process.version})\n`);
+  const r = spawnSync(join(root, "node_modules/.bin/tsx"), [join(root, script), ...process.argv.slice(2).filter((a) => a.startsWith("-"))], { cwd: root, stdio: "inherit" });
+  if (r.status !== 0) failed = true;
+}
+process.exit(failed ? 1 : 0);
