@@ -1,6 +1,8 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { createClient } from "@clickhouse/client";
+import { migrateClickHouse } from "@/lib/clickhouse/migrate";
 import { brokerAvailable, startBroker } from "./broker";
 import { startClickHouse } from "./clickhouse";
 import { startPostgres } from "./postgres";
@@ -74,7 +76,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       CLICKHOUSE_URL: opts.external.clickhouse ?? ch!.url,
       KAFKA_BROKERS: opts.external.kafka ?? kf?.url,
     };
-    await migrate(opts.root, env.DATABASE_URL);
+    await Promise.all([migrate(opts.root, env.DATABASE_URL), migrateMetricsStore(env.CLICKHOUSE_URL)]);
     return { services: started, env, stop: () => stopAll(started) };
   } catch (e) {
     await stopAll(started);
@@ -85,6 +87,15 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 async function stopAll(services: ServiceProcess[]) {
   // Reverse start order; all of them are leaves for each other, so in parallel.
   await Promise.all([...services].reverse().map((s) => s.stop().catch(() => {})));
+}
+
+async function migrateMetricsStore(url: string): Promise<void> {
+  const client = createClient({ url });
+  try {
+    await migrateClickHouse(client);
+  } finally {
+    await client.close();
+  }
 }
 
 export async function migrate(root: string, databaseUrl: string): Promise<void> {
