@@ -1,0 +1,352 @@
+import type { FilterOp } from "@/lib/operators/filter";
+import { runFilter } from "@/lib/operators/filter";
+import type { ProjectionOp } from "@/lib/operators/projection";
+import { runProjection } from "@/lib/operators/projection";
+import type { SplitOp } from "@/lib/operators/split";
+import { runSplit } from "@/lib/operators/split";
+import type { Batch, NodeCounts, RecordError } from "@/lib/operators/types";
+import { reasonOf, zeroCounts } from "@/lib/operators/types";
+import type { UnionOp } from "@/lib/operators/union";
+import { analyzePipeline, type ValidationContext } from "./analyze";
+import { decodeRecord, encodeRecord } from "./codec";
+import type { Diagnostic } from "./diagnostics";
+import type { Pipeline, PipelineEdge } from "./nodes";
+import { DEFAULT_OUTPUT_PORT } from "./nodes";
+import type { Row, StreamSchema } from "./schema";
+
+/** Thrown by compilePipeline for a pipeline with errors; validatePipeline reports the same list without throwing. */
+export class PipelineCompileError extends Error {
+  override readonly name = "PipelineCompileError";
+  constructor(readonly diagnostics: Diagnostic[]) {
+    super(`pipeline has ${diagnostics.filter((d) => d.severity === "error").length} error(s): ${diagnostics.find((d) => d.severity === "error")?.message ?? ""}`);
+  }
+}
+
+export interface CompileOptions {
+  /**
+   * Fuse chains of Filter/Projection nodes into one per-record loop (default).
+   * Off, every node runs its batch function separately: the reference the
+   * property tests hold the fused plan to.
+   */
+  fuse?: boolean;
+}
+
+export interface ProcessOptions {
+  /** Opaque per-record handles (topic/partition/offset...), index-aligned with the rows. */
+  metas?: unknown[];
+  /** Keep every node's output rows, per port (live preview). */
+  capture?: boolean;
+}
+
+export interface PlanResult {
+  /** Rows each Sink node writes, in order. */
+  sinks: Map<string, Row[]>;
+  /** The metas of those rows, index-aligned. */
+  sinkMetas: Map<string, unknown[]>;
+  perNode: Map<string, NodeCounts>;
+  errors: RecordError[];
+  /** With `capture`: node id → port → output rows. */
+  outputs?: Map<string, Map<string, Row[]>>;
+}
+
+type Inbox = { edge: PipelineEdge; batch: Batch }[];
+
+interface RunState {
+  counts: Map<string, NodeCounts>;
+  errors: RecordError[];
+  sinks: Map<string, Batch>;
+  outputs?: Map<string, Map<string, Row[]>>;
+  inboxes: Map<string, Inbox>;
+}
+
+type Stage = FilterOp | ProjectionOp;
+
+/** One executable step; a fused chain is one step covering several nodes. */
+type Step =
+  | { kind: "source"; nodeId: string }
+  | { kind: "chain"; nodeId: string; stages: Stage[]; tail: string }
+  | { kind: "filter"; nodeId: string; op: FilterOp }
+  | { kind: "projection"; nodeId: string; op: ProjectionOp }
+  | { kind: "split"; nodeId: string; op: SplitOp }
+  | { kind: "union"; nodeId: string; op: UnionOp; inputIndex: Map<PipelineEdge, number> }
+  | { kind: "sink"; nodeId: string };
+
+export interface Plan {
+  /** Source node ids, and the stream each reads. */
+  readonly sources: ReadonlyMap<string, string>;
+  readonly sinks: ReadonlyMap<string, string>;
+  /** Output schema of every node. */
+  readonly schemas: Readonly<Record<string, StreamSchema>>;
+  readonly diagnostics: readonly Diagnostic[];
+  /** Executable steps in order, with the node ids each covers (fusion is visible here). */
+  readonly steps: readonly { kind: string; nodes: string[] }[];
+  /**
+   * Runs decoded records from one Source node (by id) or from every Source
+   * reading a stream (by stream name) through the graph.
+   */
+  processBatch(source: string, rows: Row[], options?: ProcessOptions): Promise<PlanResult>;
+  /** As processBatch, from Kafka value bytes to Kafka value bytes: one decode and one encode per record. */
+  processEncoded(source: string, values: (Uint8Array | null)[], options?: ProcessOptions): Promise<PlanResult & { encoded: Map<string, Uint8Array[]> }>;
+}
+
+const isStage = (k: string) => k === "filter" || k === "projection";
+
+/** Validated graph → executable plan. Throws PipelineCompileError when the pipeline has errors. */
+export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, options: CompileOptions = {}): Plan {
+  const analysis = analyzePipeline(pipeline, ctx);
+  if (analysis.diagnostics.some((d) => d.severity === "error")) throw new PipelineCompileError(analysis.diagnostics);
+  const fuse = options.fuse !== false;
+  const { ops, incoming, outgoing, order } = analysis;
+
+  // Fusion: a Filter/Projection whose only input is a Filter/Projection with no other consumer joins its chain.
+  const chainOf = new Map<string, string>(); // node → chain head
+  const chains = new Map<string, string[]>();
+  for (const id of order) {
+    const op = ops.get(id)!;
+    if (!fuse || !isStage(op.kind)) continue;
+    const ins = incoming.get(id)!;
+    const prev = ins.length === 1 ? ins[0].source : undefined;
+    if (prev !== undefined && chainOf.has(prev) && outgoing.get(prev)!.length === 1) {
+      const head = chainOf.get(prev)!;
+      chainOf.set(id, head);
+      chains.get(head)!.push(id);
+    } else {
+      chainOf.set(id, id);
+      chains.set(id, [id]);
+    }
+  }
+
+  const steps: Step[] = [];
+  const sources = new Map<string, string>();
+  const sinks = new Map<string, string>();
+  for (const id of order) {
+    const op = ops.get(id)!;
+    switch (op.kind) {
+      case "source":
+        sources.set(id, op.stream);
+        steps.push({ kind: "source", nodeId: id });
+        break;
+      case "sink":
+        sinks.set(id, op.stream);
+        steps.push({ kind: "sink", nodeId: id });
+        break;
+      case "filter":
+      case "projection":
+        if (fuse) {
+          if (chains.has(id)) {
+            const members = chains.get(id)!;
+            steps.push({ kind: "chain", nodeId: id, stages: members.map((m) => ops.get(m) as Stage), tail: members[members.length - 1] });
+          }
+        } else if (op.kind === "filter") steps.push({ kind: "filter", nodeId: id, op });
+        else steps.push({ kind: "projection", nodeId: id, op });
+        break;
+      case "split":
+        steps.push({ kind: "split", nodeId: id, op });
+        break;
+      case "union":
+        steps.push({ kind: "union", nodeId: id, op, inputIndex: new Map(incoming.get(id)!.map((e, i) => [e, i])) });
+        break;
+      case "window":
+      case "udf":
+        throw new PipelineCompileError([{ severity: "error", code: "unsupported-node", nodeId: id, path: "", message: `${op.kind} nodes are not available in this build yet` }]);
+    }
+  }
+
+  const deliver = (state: RunState, nodeId: string, port: string, batch: Batch) => {
+    if (state.outputs) {
+      const ports = state.outputs.get(nodeId) ?? new Map<string, Row[]>();
+      state.outputs.set(nodeId, ports);
+      ports.set(port, (ports.get(port) ?? []).concat(batch.rows));
+    }
+    if (batch.rows.length === 0) return;
+    for (const e of outgoing.get(nodeId)!) {
+      if (e.sourcePort !== port) continue;
+      state.inboxes.get(e.target)!.push({ edge: e, batch });
+    }
+  };
+  const countsOf = (state: RunState, id: string) => state.counts.get(id)!;
+  const single = (inbox: Inbox): Batch => {
+    if (inbox.length === 1) return inbox[0].batch;
+    const out: Batch = { rows: [], metas: [] };
+    for (const { batch } of inbox) {
+      out.rows.push(...batch.rows);
+      out.metas.push(...batch.metas);
+    }
+    return out;
+  };
+
+  const runChain = (state: RunState, step: Extract<Step, { kind: "chain" }>, batch: Batch) => {
+    const { stages } = step;
+    const k = stages.length;
+    const filtered = new Array<number>(k).fill(0);
+    const errored = new Array<number>(k).fill(0);
+    const captured = state.outputs ? stages.map((): Row[] => []) : undefined;
+    const out: Batch = { rows: [], metas: [] };
+    const { rows, metas } = batch;
+    for (let i = 0; i < rows.length; i++) {
+      let row: Row | undefined = rows[i];
+      let s = 0;
+      try {
+        for (; s < k; s++) {
+          const st = stages[s];
+          if (st.kind === "filter") {
+            if (!st.test(row)) {
+              filtered[s]++;
+              row = undefined;
+              break;
+            }
+          } else row = st.project(row);
+          if (captured) captured[s].push(row);
+        }
+      } catch (e) {
+        errored[s]++;
+        state.errors.push({ nodeId: stages[s].nodeId, reason: reasonOf(e), record: row, meta: metas[i] });
+        continue;
+      }
+      if (row !== undefined) {
+        out.rows.push(row);
+        out.metas.push(metas[i]);
+      }
+    }
+    let reaching = rows.length;
+    stages.forEach((st, s) => {
+      const c = countsOf(state, st.nodeId);
+      c.in += reaching;
+      c.filtered += filtered[s];
+      c.errored += errored[s];
+      reaching -= filtered[s] + errored[s];
+      c.out += reaching;
+      if (captured && state.outputs) state.outputs.set(st.nodeId, new Map([[DEFAULT_OUTPUT_PORT, captured[s]]]));
+    });
+    deliver({ ...state, outputs: undefined }, step.tail, DEFAULT_OUTPUT_PORT, out);
+  };
+
+  const execute = (state: RunState, step: Step) => {
+    const inbox = state.inboxes.get(step.nodeId)!;
+    if (step.kind === "source" || inbox.length === 0) return;
+    const c = countsOf(state, step.nodeId);
+    switch (step.kind) {
+      case "chain":
+        runChain(state, step, single(inbox));
+        break;
+      case "filter": {
+        const batch = single(inbox);
+        const r = runFilter(step.op, batch);
+        Object.assign(c, { in: c.in + batch.rows.length, out: c.out + r.out.rows.length, filtered: c.filtered + r.filtered, errored: c.errored + r.errors.length });
+        state.errors.push(...r.errors);
+        deliver(state, step.nodeId, DEFAULT_OUTPUT_PORT, r.out);
+        break;
+      }
+      case "projection": {
+        const batch = single(inbox);
+        const r = runProjection(step.op, batch);
+        Object.assign(c, { in: c.in + batch.rows.length, out: c.out + r.out.rows.length, errored: c.errored + r.errors.length });
+        state.errors.push(...r.errors);
+        deliver(state, step.nodeId, DEFAULT_OUTPUT_PORT, r.out);
+        break;
+      }
+      case "split": {
+        const batch = single(inbox);
+        const r = runSplit(step.op, batch);
+        Object.assign(c, { in: c.in + batch.rows.length, out: c.out + r.emitted, filtered: c.filtered + r.dropped, errored: c.errored + r.errors.length });
+        state.errors.push(...r.errors);
+        step.op.ports.forEach((p, i) => deliver(state, step.nodeId, p, r.outs[i]));
+        break;
+      }
+      case "union": {
+        // Inputs in edge order, so output order is deterministic for a given batch.
+        const sorted = [...inbox].sort((a, b) => step.inputIndex.get(a.edge)! - step.inputIndex.get(b.edge)!);
+        const out: Batch = { rows: [], metas: [] };
+        for (const { edge, batch } of sorted) {
+          const aligned = step.op.align(step.inputIndex.get(edge)!, batch);
+          for (let i = 0; i < aligned.rows.length; i++) {
+            out.rows.push(aligned.rows[i]);
+            out.metas.push(aligned.metas[i]);
+          }
+        }
+        c.in += out.rows.length;
+        c.out += out.rows.length;
+        deliver(state, step.nodeId, DEFAULT_OUTPUT_PORT, out);
+        break;
+      }
+      case "sink": {
+        const batch = single(inbox);
+        c.in += batch.rows.length;
+        c.out += batch.rows.length;
+        const acc = state.sinks.get(step.nodeId)!;
+        for (let i = 0; i < batch.rows.length; i++) {
+          acc.rows.push(batch.rows[i]);
+          acc.metas.push(batch.metas[i]);
+        }
+        if (state.outputs) state.outputs.set(step.nodeId, new Map([[DEFAULT_OUTPUT_PORT, acc.rows]]));
+        break;
+      }
+    }
+  };
+
+  const resolveSources = (source: string): string[] => {
+    if (sources.has(source)) return [source];
+    const ids = [...sources].filter(([, stream]) => stream === source).map(([id]) => id);
+    if (ids.length === 0) throw new Error(`this pipeline has no source node or stream named "${source}"`);
+    return ids;
+  };
+
+  const newState = (capture: boolean): RunState => ({
+    counts: new Map([...ops.keys()].map((id) => [id, zeroCounts()])),
+    errors: [],
+    sinks: new Map([...sinks.keys()].map((id) => [id, { rows: [], metas: [] }])),
+    outputs: capture ? new Map() : undefined,
+    inboxes: new Map([...ops.keys()].map((id) => [id, []])),
+  });
+
+  const finish = (state: RunState): PlanResult => ({
+    sinks: new Map([...state.sinks].map(([id, b]) => [id, b.rows])),
+    sinkMetas: new Map([...state.sinks].map(([id, b]) => [id, b.metas])),
+    perNode: state.counts,
+    errors: state.errors,
+    ...(state.outputs ? { outputs: state.outputs } : {}),
+  });
+
+  const run = (sourceIds: string[], batch: Batch, decodeErrors: RecordError[], state: RunState): PlanResult => {
+    for (const id of sourceIds) {
+      const c = countsOf(state, id);
+      c.in += batch.rows.length + decodeErrors.length;
+      c.out += batch.rows.length;
+      c.errored += decodeErrors.length;
+      deliver(state, id, DEFAULT_OUTPUT_PORT, batch);
+    }
+    state.errors.push(...decodeErrors.map((e) => ({ ...e, nodeId: sourceIds[0] })));
+    for (const step of steps) execute(state, step);
+    return finish(state);
+  };
+
+  const metasFor = (n: number, given?: unknown[]) => given ?? new Array<unknown>(n).fill(undefined);
+
+  return {
+    sources,
+    sinks,
+    schemas: analysis.schemas,
+    diagnostics: analysis.diagnostics,
+    steps: steps.map((s) => ({ kind: s.kind, nodes: s.kind === "chain" ? s.stages.map((x) => x.nodeId) : [s.nodeId] })),
+    async processBatch(source, rows, opts = {}) {
+      return run(resolveSources(source), { rows, metas: metasFor(rows.length, opts.metas) }, [], newState(opts.capture === true));
+    },
+    async processEncoded(source, values, opts = {}) {
+      const ids = resolveSources(source);
+      const metas = metasFor(values.length, opts.metas);
+      const batch: Batch = { rows: [], metas: [] };
+      const bad: RecordError[] = [];
+      for (let i = 0; i < values.length; i++) {
+        const d = decodeRecord(values[i]);
+        if (d.ok) {
+          batch.rows.push(d.row);
+          batch.metas.push(metas[i]);
+        } else bad.push({ nodeId: ids[0], reason: d.reason, record: d.text, meta: metas[i] });
+      }
+      const result = run(ids, batch, bad, newState(opts.capture === true));
+      const encoded = new Map<string, Uint8Array[]>();
+      for (const [id, rows] of result.sinks) encoded.set(id, rows.map(encodeRecord));
+      return { ...result, encoded };
+    },
+  };
+}
