@@ -1,0 +1,169 @@
+import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import type { Logger } from "pino";
+import type { BrokerConfig } from "./config";
+import { GroupCoordinator } from "./group/coordinator";
+import { OffsetStore } from "./group/offset-store";
+import { adminHandlers } from "./handlers/admin";
+import { dataHandlers } from "./handlers/data";
+import { groupHandlers } from "./handlers/groups";
+import { transactionHandlers } from "./handlers/transactions";
+import { ProtocolServer } from "./server";
+import { compactLog } from "./storage/compaction";
+import { Durability } from "./storage/durability";
+import { InternalTopic } from "./storage/internal-topic";
+import { LogManager, type TopicState } from "./storage/log-manager";
+import { writeFileDurable } from "./storage/segment";
+import { TransactionCoordinator } from "./txn/coordinator";
+
+export const OFFSETS_TOPIC = "__consumer_offsets";
+export const TXN_STATE_TOPIC = "__transaction_state";
+const INTERNAL_CONFIG = { "cleanup.policy": "compact", "segment.bytes": String(64 << 20) };
+
+/** Raised when another live broker already owns the data directory. */
+export class DataDirLockedError extends Error {
+  constructor(dir: string, pid: number) {
+    super(`data dir ${dir} is in use by broker pid ${pid}`);
+    this.name = "DataDirLockedError";
+  }
+}
+
+function lockDataDir(dir: string): string {
+  const file = path.join(dir, "broker.lock");
+  try {
+    const pid = Number(fs.readFileSync(file, "utf8"));
+    if (pid && pid !== process.pid) {
+      try {
+        process.kill(pid, 0);
+        throw new DataDirLockedError(dir, pid);
+      } catch (err) {
+        if (err instanceof DataDirLockedError) throw err;
+        // ESRCH: the owner died (e.g. kill -9); the lock is stale.
+      }
+    }
+  } catch (err) {
+    if (err instanceof DataDirLockedError) throw err;
+  }
+  fs.writeFileSync(file, String(process.pid));
+  return file;
+}
+
+/** Wires storage, coordinators and the protocol server of one broker process. */
+export class Broker {
+  readonly logs: LogManager;
+  readonly durability: Durability;
+  groups!: GroupCoordinator;
+  txns!: TransactionCoordinator;
+  clusterId = "";
+  port = 0;
+  closing = false;
+  private markClosed: () => void = () => undefined;
+  /** Resolves when shutdown starts: long-polling fetches return early. */
+  readonly closed = new Promise<void>((r) => (this.markClosed = r));
+  private server: ProtocolServer | null = null;
+  private maintenance: NodeJS.Timeout | null = null;
+  private lockFile = "";
+
+  constructor(
+    readonly config: BrokerConfig,
+    readonly log: Logger,
+  ) {
+    this.durability = new Durability(config.fsync, config.fsyncIntervalMs, (err) => log.error({ err }, "fsync failed"));
+    this.logs = new LogManager(path.resolve(config.dataDir), this.durability, log);
+  }
+
+  get advertisedHost(): string {
+    if (this.config.advertisedHost) return this.config.advertisedHost;
+    return this.config.host === "0.0.0.0" || this.config.host === "::" ? "localhost" : this.config.host;
+  }
+
+  async start(): Promise<void> {
+    const dir = path.resolve(this.config.dataDir);
+    fs.mkdirSync(dir, { recursive: true });
+    this.lockFile = lockDataDir(dir);
+    const idFile = path.join(dir, "cluster-id");
+    if (!fs.existsSync(idFile)) writeFileDurable(idFile, randomUUID());
+    this.clusterId = fs.readFileSync(idFile, "utf8").trim();
+
+    await this.logs.load();
+    const internal = async (name: string) =>
+      this.logs.get(name) ?? (await this.logs.create(name, 1, INTERNAL_CONFIG, true));
+    const offsetsTopic = new InternalTopic((await internal(OFFSETS_TOPIC)).partitions[0]);
+    const txnTopic = new InternalTopic((await internal(TXN_STATE_TOPIC)).partitions[0]);
+    const offsets = new OffsetStore(offsetsTopic);
+    await offsets.load();
+    this.groups = new GroupCoordinator(
+      offsets,
+      {
+        minSessionTimeoutMs: this.config.groupMinSessionTimeoutMs,
+        maxSessionTimeoutMs: this.config.groupMaxSessionTimeoutMs,
+        initialRebalanceDelayMs: this.config.groupInitialRebalanceDelayMs,
+      },
+      this.log.child({ module: "group" }),
+    );
+    this.txns = new TransactionCoordinator(
+      txnTopic,
+      this.logs,
+      offsets,
+      { maxTimeoutMs: this.config.transactionMaxTimeoutMs },
+      this.log.child({ module: "txn" }),
+    );
+    await this.txns.load();
+
+    this.server = new ProtocolServer(
+      [...dataHandlers(this), ...groupHandlers(this), ...adminHandlers(this), ...transactionHandlers(this)],
+      this.log.child({ module: "server" }),
+      this.config.maxRequestBytes,
+    );
+    this.port = await this.server.listen(this.config.host, this.config.port);
+    this.maintenance = setInterval(() => void this.runMaintenance(), this.config.cleanerIntervalMs);
+    this.maintenance.unref();
+  }
+
+  /** Retention for delete topics, compaction for compact topics. */
+  async runMaintenance(): Promise<void> {
+    for (const p of this.logs.allPartitions()) {
+      try {
+        p.enforceRetention();
+        if (p.config.compact) await compactLog(p, this.log);
+      } catch (err) {
+        this.log.error({ err, topic: p.topic, partition: p.partition }, "log maintenance failed");
+      }
+    }
+  }
+
+  async autoCreate(name: string): Promise<TopicState | undefined> {
+    try {
+      return await this.logs.create(name, this.config.defaultPartitions, {});
+    } catch {
+      return this.logs.get(name);
+    }
+  }
+
+  brokerConfigs(): Record<string, string> {
+    return {
+      "broker.id": String(this.config.nodeId),
+      "log.dirs": path.resolve(this.config.dataDir),
+      "auto.create.topics.enable": String(this.config.autoCreateTopics),
+      "num.partitions": String(this.config.defaultPartitions),
+      "log.flush.policy": this.config.fsync,
+      "default.replication.factor": "1",
+      "transaction.max.timeout.ms": String(this.config.transactionMaxTimeoutMs),
+    };
+  }
+
+  /** Clean shutdown: stop accepting, release long polls, flush, close files. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this.markClosed();
+    if (this.maintenance) clearInterval(this.maintenance);
+    this.groups?.close();
+    this.txns?.close();
+    await this.server?.close();
+    await this.durability.close();
+    this.logs.close();
+    fs.rmSync(this.lockFile, { force: true });
+  }
+}
