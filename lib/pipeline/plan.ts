@@ -12,6 +12,7 @@ import { decodeRecord, encodeRecord } from "./codec";
 import type { Diagnostic } from "./diagnostics";
 import type { Pipeline, PipelineEdge } from "./nodes";
 import { DEFAULT_OUTPUT_PORT } from "./nodes";
+import { outputPorts } from "./ports";
 import type { Row, StreamSchema } from "./schema";
 
 /** Thrown by compilePipeline for a pipeline with errors; validatePipeline reports the same list without throwing. */
@@ -89,6 +90,11 @@ export interface Plan {
   processEncoded(source: string, values: (Uint8Array | null)[], options?: ProcessOptions): Promise<PlanResult & { encoded: Map<string, Uint8Array[]> }>;
 }
 
+function captureRows(outputs: Map<string, Map<string, Row[]>>, nodeId: string, port: string, rows: Row[]) {
+  const list = outputs.get(nodeId)?.get(port);
+  if (list) for (const r of rows) list.push(r);
+}
+
 const isStage = (k: string) => k === "filter" || k === "projection";
 
 /** Validated graph → executable plan. Throws PipelineCompileError when the pipeline has errors. */
@@ -153,11 +159,7 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
   }
 
   const deliver = (state: RunState, nodeId: string, port: string, batch: Batch) => {
-    if (state.outputs) {
-      const ports = state.outputs.get(nodeId) ?? new Map<string, Row[]>();
-      state.outputs.set(nodeId, ports);
-      ports.set(port, (ports.get(port) ?? []).concat(batch.rows));
-    }
+    if (state.outputs) captureRows(state.outputs, nodeId, port, batch.rows);
     if (batch.rows.length === 0) return;
     for (const e of outgoing.get(nodeId)!) {
       if (e.sourcePort !== port) continue;
@@ -216,7 +218,7 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
       c.errored += errored[s];
       reaching -= filtered[s] + errored[s];
       c.out += reaching;
-      if (captured && state.outputs) state.outputs.set(st.nodeId, new Map([[DEFAULT_OUTPUT_PORT, captured[s]]]));
+      if (captured && state.outputs) captureRows(state.outputs, st.nodeId, DEFAULT_OUTPUT_PORT, captured[s]);
     });
     deliver({ ...state, outputs: undefined }, step.tail, DEFAULT_OUTPUT_PORT, out);
   };
@@ -278,7 +280,7 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
           acc.rows.push(batch.rows[i]);
           acc.metas.push(batch.metas[i]);
         }
-        if (state.outputs) state.outputs.set(step.nodeId, new Map([[DEFAULT_OUTPUT_PORT, acc.rows]]));
+        if (state.outputs) captureRows(state.outputs, step.nodeId, DEFAULT_OUTPUT_PORT, batch.rows);
         break;
       }
     }
@@ -295,7 +297,10 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
     counts: new Map([...ops.keys()].map((id) => [id, zeroCounts()])),
     errors: [],
     sinks: new Map([...sinks.keys()].map((id) => [id, { rows: [], metas: [] }])),
-    outputs: capture ? new Map() : undefined,
+    // Every node and port is present, empty when nothing reached it, so the preview can show "0 records".
+    outputs: capture
+      ? new Map([...analysis.nodes.values()].map((n) => [n.id, new Map((n.type === "sink" ? [DEFAULT_OUTPUT_PORT] : outputPorts(n)).map((p): [string, Row[]] => [p, []]))]))
+      : undefined,
     inboxes: new Map([...ops.keys()].map((id) => [id, []])),
   });
 
