@@ -61,6 +61,8 @@ export class PartitionLog implements Flushable {
   private readonly listeners = new Set<() => void>();
   /** Offset up to which the log has been compacted (compact topics). */
   cleanedUpTo = 0;
+  /** Tombstones kept for delete.retention.ms: compaction must run again to remove them. */
+  tombstonesPending = false;
 
   constructor(
     readonly topic: string,

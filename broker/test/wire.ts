@@ -1,0 +1,107 @@
+import net from "node:net";
+import { Reader } from "../src/protocol/reader";
+import { Writer } from "../src/protocol/writer";
+
+/**
+ * A bare Kafka-protocol connection for the cases real clients never produce on purpose:
+ * unsupported versions, malformed frames, replayed idempotent batches.
+ */
+export class WireClient {
+  private buffered = Buffer.alloc(0);
+  private waiters: ((frame: Buffer) => void)[] = [];
+  private correlation = 1;
+  closed = false;
+
+  private constructor(private readonly socket: net.Socket) {
+    socket.on("data", (d: Buffer) => {
+      this.buffered = Buffer.concat([this.buffered, d]);
+      while (this.buffered.length >= 4) {
+        const size = this.buffered.readInt32BE(0);
+        if (this.buffered.length < 4 + size) break;
+        const frame = this.buffered.subarray(4, 4 + size);
+        this.buffered = this.buffered.subarray(4 + size);
+        this.waiters.shift()?.(frame);
+      }
+    });
+    socket.on("close", () => (this.closed = true));
+  }
+
+  static connect(port: number): Promise<WireClient> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect(port, "127.0.0.1", () => resolve(new WireClient(s)));
+      s.once("error", reject);
+    });
+  }
+
+  sendRaw(bytes: Buffer): void {
+    this.socket.write(bytes);
+  }
+
+  /** Sends a request (header v1) and resolves with the response body after the correlation id. */
+  request(apiKey: number, version: number, body: (w: Writer) => void): Promise<Reader> {
+    const w = new Writer();
+    const sizeAt = w.placeholder32();
+    const correlationId = this.correlation++;
+    w.int16(apiKey).int16(version).int32(correlationId).string("wire-test");
+    body(w);
+    w.patch32(sizeAt, w.pos - 4);
+    const frame = Buffer.from(w.view());
+    return new Promise((resolve, reject) => {
+      this.waiters.push((res) => {
+        const r = new Reader(res);
+        const got = r.int32();
+        if (got !== correlationId) reject(new Error(`correlation ${got} != ${correlationId}`));
+        else resolve(r);
+      });
+      this.socket.write(frame);
+    });
+  }
+
+  waitClosed(timeoutMs = 5_000): Promise<boolean> {
+    return new Promise((resolve) => {
+      if (this.closed) return resolve(true);
+      const t = setTimeout(() => resolve(false), timeoutMs);
+      this.socket.once("close", () => {
+        clearTimeout(t);
+        resolve(true);
+      });
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** Produce v7 of one batch to one partition; returns (error code, base offset). */
+export async function produceBatch(
+  c: WireClient,
+  topic: string,
+  partition: number,
+  batch: Buffer,
+  opts: { acks?: number; transactionalId?: string | null } = {},
+): Promise<{ errorCode: number; baseOffset: number }> {
+  const r = await c.request(0, 7, (w) => {
+    w.nullableString(opts.transactionalId ?? null).int16(opts.acks ?? -1).int32(10_000);
+    w.int32(1).string(topic).int32(1).int32(partition).bytes(batch);
+  });
+  r.int32(); // topics
+  r.string();
+  r.int32(); // partitions
+  r.int32();
+  const errorCode = r.int16();
+  const baseOffset = r.int64();
+  return { errorCode, baseOffset };
+}
+
+/** InitProducerId v1 without a transactional id: a fresh idempotent producer id. */
+export async function initProducerId(c: WireClient): Promise<{ producerId: number; epoch: number }> {
+  const r = await c.request(22, 1, (w) => w.nullableString(null).int32(60_000));
+  r.int32();
+  expect0(r.int16());
+  return { producerId: r.int64(), epoch: r.int16() };
+}
+
+function expect0(code: number): void {
+  if (code !== 0) throw new Error(`unexpected error code ${code}`);
+}
