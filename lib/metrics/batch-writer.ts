@@ -19,7 +19,7 @@ export interface BatchWriterOptions {
  * ones). A failed insert keeps its rows for the next attempt, bounded so a
  * long outage cannot exhaust the worker's memory.
  */
-export class BatchWriter<Row extends Record<string, unknown>> {
+export class BatchWriter<Row extends object> {
   private buffer: Row[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;

@@ -1,0 +1,20 @@
+import { api, json, parseBody } from "@/lib/api/handler";
+import { authenticate } from "@/lib/auth/principal";
+import { createStreamInput } from "@/lib/warehouse/schemas";
+import { createStream, listStreams } from "@/lib/warehouse/streams";
+
+// GET /api/v1/teams/:team/streams?q=&layer= — the streams this team can see
+export const GET = api<{ team: string }>(async (req, { params }) => {
+  const url = new URL(req.url);
+  const streams = await listStreams(await authenticate(req.headers), params.team, {
+    q: url.searchParams.get("q") ?? undefined,
+    layer: url.searchParams.get("layer") ?? undefined,
+  });
+  return { streams };
+});
+
+// POST /api/v1/teams/:team/streams — create a stream (and its topic) owned by the team
+export const POST = api<{ team: string }>(async (req, { params }) => {
+  const principal = await authenticate(req.headers);
+  return json(await createStream(principal, params.team, await parseBody(req, createStreamInput)), 201);
+});

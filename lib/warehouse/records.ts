@@ -1,0 +1,153 @@
+import type { Principal } from "@/lib/auth/principal";
+import { requireTeamRole } from "@/lib/auth/team-access";
+import { AppError } from "@/lib/errors";
+import { PartitionReader, type ReadRecord } from "@/lib/kafka/partition-reader";
+import { kafka, kafkaAdmin, kafkaProducer } from "@/lib/kafka/shared";
+import type { StreamSchema } from "@/lib/pipeline/schema";
+import { requireStreamAccess } from "./access";
+import { checkRecord } from "./record-check";
+import { produceInput, readQuery, type ProduceInput, type ReadQuery } from "./schemas";
+
+export interface StreamRecord {
+  partition: number;
+  offset: string;
+  timestamp: number;
+  key: string | null;
+  headers: Record<string, string>;
+  /** The decoded JSON value; when the bytes are not JSON, `value` is null and `raw` holds them as text. */
+  value: unknown;
+  raw?: string;
+}
+
+export function toStreamRecord(r: ReadRecord): StreamRecord {
+  const text = r.value?.toString("utf8") ?? null;
+  let value: unknown = null;
+  let raw: string | undefined;
+  if (text !== null) {
+    try {
+      value = JSON.parse(text);
+    } catch {
+      raw = text;
+    }
+  }
+  return { partition: r.partition, offset: r.offset, timestamp: r.timestamp, key: r.key?.toString("utf8") ?? null, headers: r.headers, value, ...(raw !== undefined ? { raw } : {}) };
+}
+
+/**
+ * Produces JSON records to a stream (owner team editors). Every record is
+ * checked against the stream's current schema first; one bad record rejects
+ * the whole request with each problem listed, so nothing is half-written.
+ */
+export async function produceRecords(principal: Principal, teamSlug: string, name: string, raw: ProduceInput) {
+  const input = produceInput.parse(raw);
+  const { team } = await requireTeamRole(principal, teamSlug, "editor");
+  const { stream } = await requireStreamAccess(team.id, name, "owner");
+  const schema = stream.schemas[0]?.definition as unknown as StreamSchema | undefined;
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  input.records.forEach((r, i) => {
+    for (const p of schema ? checkRecord(schema, r.value) : []) problems.push({ path: ["records", i, "value"], message: p });
+    if (r.partition !== undefined && r.partition >= stream.partitions) {
+      problems.push({ path: ["records", i, "partition"], message: `the stream has ${stream.partitions} partitions (0–${stream.partitions - 1})` });
+    }
+  });
+  if (problems.length) throw new AppError("invalid_input", `${problems.length} problem(s) with the records; nothing was written.`, problems.slice(0, 100));
+  const producer = await kafkaProducer();
+  const res = await producer.send({
+    topic: stream.topic,
+    acks: -1,
+    messages: input.records.map((r) => ({
+      key: r.key ?? null,
+      value: JSON.stringify(r.value),
+      headers: r.headers,
+      timestamp: r.timestamp !== undefined ? String(r.timestamp) : undefined,
+      partition: r.partition,
+    })),
+  });
+  return { written: input.records.length, partitions: res.map((r) => ({ partition: r.partition, baseOffset: r.baseOffset ?? null })) };
+}
+
+/**
+ * Reads committed records: from an offset of one partition, from a time range,
+ * or (by default) the newest `limit` records across partitions.
+ */
+export async function readRecords(principal: Principal, teamSlug: string, name: string, rawQuery: Record<string, unknown>) {
+  const q: ReadQuery = readQuery.parse(rawQuery);
+  const { team } = await requireTeamRole(principal, teamSlug, "viewer");
+  const { stream } = await requireStreamAccess(team.id, name, "read");
+  if (q.partition !== undefined && q.partition >= stream.partitions) {
+    throw new AppError("invalid_input", `Stream "${name}" has ${stream.partitions} partitions (0–${stream.partitions - 1}).`, [{ path: ["partition"], message: "out of range" }]);
+  }
+  const admin = await kafkaAdmin();
+  const watermarks = await admin.fetchTopicOffsets(stream.topic);
+  const partitions = watermarks.filter((w) => q.partition === undefined || w.partition === q.partition);
+
+  let starts: Map<number, bigint>;
+  if (q.fromOffset !== undefined) {
+    starts = new Map([[q.partition!, q.fromOffset]]);
+  } else if (q.fromTimestamp !== undefined) {
+    const byTime = await admin.fetchTopicOffsetsByTimestamp(stream.topic, q.fromTimestamp);
+    starts = new Map(byTime.filter((o) => partitions.some((p) => p.partition === o.partition)).map((o) => [o.partition, BigInt(o.offset)]));
+  } else {
+    // Newest: at most `limit` from the end of each partition, then keep the newest overall.
+    starts = new Map(partitions.map((w) => [w.partition, BigInt(w.low) > BigInt(w.high) - BigInt(q.limit) ? BigInt(w.low) : BigInt(w.high) - BigInt(q.limit)]));
+  }
+  const highs = new Map(partitions.map((w) => [w.partition, BigInt(w.high)]));
+  const reader = await PartitionReader.open(kafka());
+  const out: StreamRecord[] = [];
+  try {
+    for (const [partition, start] of starts) {
+      let offset = start;
+      const high = highs.get(partition) ?? 0n;
+      let collected = 0;
+      while (offset < high && collected < q.limit) {
+        const res = await reader.fetch(stream.topic, partition, offset.toString(), { maxBytes: 1024 * 1024 });
+        for (const r of res.records) {
+          // Offsets-by-time may land on the start of a batch: skip what is older.
+          if (q.fromTimestamp !== undefined && r.timestamp < q.fromTimestamp) continue;
+          if (q.toTimestamp !== undefined && r.timestamp > q.toTimestamp) {
+            offset = high;
+            break;
+          }
+          if (collected >= q.limit) break;
+          out.push(toStreamRecord(r));
+          collected++;
+        }
+        const next = BigInt(res.nextOffset);
+        if (next <= offset) break;
+        offset = offset === high ? high : next;
+      }
+    }
+  } finally {
+    await reader.close();
+  }
+  const newestFirstNeeded = q.fromOffset === undefined && q.fromTimestamp === undefined;
+  out.sort((a, b) => a.timestamp - b.timestamp || a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
+  const records = newestFirstNeeded ? out.slice(-q.limit) : q.fromOffset !== undefined ? out : out.slice(0, q.limit);
+  return { stream: stream.name, partitions: partitions.map((w) => ({ partition: w.partition, low: w.low, high: w.high })), records };
+}
+
+/**
+ * Live tail: yields batches of records appended after the call, until the
+ * signal aborts. Polls each partition from its high watermark.
+ */
+export async function* tailRecords(principal: Principal, teamSlug: string, name: string, signal: AbortSignal): AsyncGenerator<StreamRecord[]> {
+  const { team } = await requireTeamRole(principal, teamSlug, "viewer");
+  const { stream } = await requireStreamAccess(team.id, name, "read");
+  const admin = await kafkaAdmin();
+  const positions = new Map((await admin.fetchTopicOffsets(stream.topic)).map((w) => [w.partition, w.high]));
+  const reader = await PartitionReader.open(kafka());
+  try {
+    while (!signal.aborted) {
+      const batch: StreamRecord[] = [];
+      for (const [partition, offset] of positions) {
+        const res = await reader.fetch(stream.topic, partition, offset, { maxBytes: 512 * 1024 });
+        batch.push(...res.records.map(toStreamRecord));
+        positions.set(partition, res.nextOffset);
+      }
+      if (batch.length) yield batch.sort((a, b) => a.timestamp - b.timestamp);
+      else await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    await reader.close();
+  }
+}

@@ -1,0 +1,141 @@
+import type { Prisma } from "@prisma/client";
+import { Prisma as P } from "@prisma/client";
+import { recordAudit } from "@/lib/audit/record";
+import type { Principal } from "@/lib/auth/principal";
+import { actorUserId } from "@/lib/auth/principal";
+import { requireTeamRole } from "@/lib/auth/team-access";
+import { prisma } from "@/lib/db/prisma";
+import { AppError } from "@/lib/errors";
+import { kafkaAdmin } from "@/lib/kafka/shared";
+import type { StreamSchema } from "@/lib/pipeline/schema";
+import { accessOf, requireStreamAccess, type StreamAccess, type StreamWithRelations } from "./access";
+import { createStreamInput, type CreateStreamInput } from "./schemas";
+
+export interface StreamView {
+  id: string;
+  name: string;
+  layer: string;
+  ownerTeam: { slug: string; name: string };
+  description: string;
+  tags: string[];
+  topic: string;
+  partitions: number;
+  retentionMs: number | null;
+  visibility: string;
+  compatibility: string;
+  schemaVersion: number | null;
+  /** Omitted for teams that may only see the stream's existence in the catalog. */
+  schema?: StreamSchema;
+  access: StreamAccess;
+  createdAt: Date;
+}
+
+export function streamView(s: StreamWithRelations, access: StreamAccess): StreamView {
+  const latest = s.schemas[0];
+  return {
+    id: s.id,
+    name: s.name,
+    layer: s.layer,
+    ownerTeam: { slug: s.ownerTeam.slug, name: s.ownerTeam.name },
+    description: s.description,
+    tags: s.tags,
+    topic: s.topic,
+    partitions: s.partitions,
+    retentionMs: s.retentionMs === null ? null : Number(s.retentionMs),
+    visibility: s.visibility,
+    compatibility: s.compatibility,
+    schemaVersion: latest?.version ?? null,
+    ...(access !== "see" && latest ? { schema: latest.definition as unknown as StreamSchema } : {}),
+    access,
+    createdAt: s.createdAt,
+  };
+}
+
+/**
+ * Creates a stream owned by the team: the catalog row with schema version 1
+ * and its Kafka topic. The topic is created inside the database transaction,
+ * so a failed topic creation leaves no catalog entry behind.
+ */
+export async function createStream(principal: Principal, teamSlug: string, raw: CreateStreamInput): Promise<StreamView> {
+  const input = createStreamInput.parse(raw);
+  const { team } = await requireTeamRole(principal, teamSlug, "editor");
+  const topic = input.name;
+  try {
+    const stream = await prisma().$transaction(
+      async (tx) => {
+        const s = await tx.stream.create({
+          data: {
+            name: input.name,
+            layer: input.layer,
+            ownerTeamId: team.id,
+            description: input.description,
+            tags: input.tags,
+            topic,
+            partitions: input.partitions,
+            retentionMs: input.retentionMs === null ? null : BigInt(input.retentionMs),
+            visibility: input.visibility,
+            schemas: { create: { version: 1, format: "fields", definition: input.schema as unknown as Prisma.InputJsonValue, createdById: actorUserId(principal) } },
+          },
+          include: { ownerTeam: true, schemas: true, grants: true },
+        });
+        await recordAudit(principal, { teamId: team.id, action: "stream.create", entityType: "stream", entityId: s.id, details: { name: s.name } }, tx);
+        const admin = await kafkaAdmin();
+        const created = await admin.createTopics({
+          waitForLeaders: true,
+          topics: [
+            {
+              topic,
+              numPartitions: input.partitions,
+              configEntries: [{ name: "retention.ms", value: String(input.retentionMs ?? -1) }],
+            },
+          ],
+        });
+        if (!created) throw new AppError("conflict", `A Kafka topic named "${topic}" already exists outside the catalog: choose another stream name.`);
+        return s;
+      },
+      { timeout: 30_000 },
+    );
+    return streamView(stream, "owner");
+  } catch (e) {
+    if (e instanceof P.PrismaClientKnownRequestError && e.code === "P2002") {
+      throw new AppError("conflict", `A stream named "${input.name}" already exists: pick another name, or find it in the catalog and request access.`);
+    }
+    throw e;
+  }
+}
+
+/** The streams a team can see: its own, `team`/`public` ones, and ones it holds a grant for. */
+export async function listStreams(principal: Principal, teamSlug: string, filter: { q?: string; layer?: string } = {}): Promise<StreamView[]> {
+  const { team } = await requireTeamRole(principal, teamSlug, "viewer");
+  const rows = await prisma().stream.findMany({
+    where: {
+      AND: [
+        { OR: [{ ownerTeamId: team.id }, { visibility: { in: ["team", "public"] } }, { grants: { some: { teamId: team.id } } }] },
+        filter.q ? { OR: [{ name: { contains: filter.q } }, { tags: { has: filter.q } }, { description: { contains: filter.q, mode: "insensitive" } }] } : {},
+        filter.layer ? { layer: filter.layer as Prisma.EnumLayerFilter["equals"] } : {},
+      ],
+    },
+    include: { ownerTeam: true, schemas: { orderBy: { version: "desc" }, take: 1 }, grants: { where: { teamId: team.id } } },
+    orderBy: { name: "asc" },
+  });
+  return rows.map((s) => streamView(s, accessOf(s, team.id)!));
+}
+
+export async function getStream(principal: Principal, teamSlug: string, name: string): Promise<StreamView> {
+  const { team } = await requireTeamRole(principal, teamSlug, "viewer");
+  const { stream, access } = await requireStreamAccess(team.id, name, "see");
+  return streamView(stream, access);
+}
+
+/** Deletes the stream and its topic (owner team editors). Its records are gone for good. */
+export async function deleteStream(principal: Principal, teamSlug: string, name: string): Promise<void> {
+  const { team } = await requireTeamRole(principal, teamSlug, "editor");
+  const { stream } = await requireStreamAccess(team.id, name, "owner");
+  await prisma().$transaction(async (tx) => {
+    await tx.stream.delete({ where: { id: stream.id } });
+    await recordAudit(principal, { teamId: team.id, action: "stream.delete", entityType: "stream", entityId: stream.id, details: { name } }, tx);
+    const admin = await kafkaAdmin();
+    const existing = await admin.listTopics();
+    if (existing.includes(stream.topic)) await admin.deleteTopics({ topics: [stream.topic] });
+  });
+}
