@@ -63,6 +63,13 @@ function portKey(node: PipelineNode, port: string): Canonical {
   return port === ELSE_PORT ? "else" : node.config.outputs.findIndex((o) => o.name === port);
 }
 
+/** A Sink's hash is its input's: the upstream node's, or for a Split port, that port's. */
+function sinkForm(input: Canonical | undefined): Canonical {
+  if (input === undefined) return null;
+  const { from, port } = input as { from: Canonical; port: Canonical };
+  return port === null ? from : { split: from, port };
+}
+
 export function canonicalForm(pipeline: Pipeline, nodeId: string): Canonical {
   const nodes = new Map(pipeline.nodes.map((n) => [n.id, n]));
   const incoming = new Map<string, PipelineEdge[]>();
@@ -86,7 +93,7 @@ export function canonicalForm(pipeline: Pipeline, nodeId: string): Canonical {
     });
     inputs.sort(byJson);
     visiting.delete(id);
-    const result: Canonical = node.type === "sink" ? (inputs[0] as { from: Canonical })?.from ?? null : { type: node.type, config: canonicalConfig(node), inputs };
+    const result: Canonical = node.type === "sink" ? sinkForm(inputs[0]) : { type: node.type, config: canonicalConfig(node), inputs };
     memo.set(id, result);
     return result;
   };
