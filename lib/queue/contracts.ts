@@ -31,8 +31,26 @@ export type RunTaskPayload = z.infer<typeof runTaskPayload>;
 /** Job ids come from entity ids so enqueueing the same task twice is a no-op. */
 export const taskJobId = (p: RunTaskPayload) => `${p.deploymentId}:${p.generation}:${p.taskIndex}`;
 
-/** Redis keys outside BullMQ (worker presence). */
+export const runPreviewPayload = z.object({
+  previewId: z.string(),
+  teamId: z.string(),
+  /** The (possibly unsaved) pipeline definition JSON, validated again by the worker. */
+  pipeline: z.unknown(),
+  /** Node whose output the user looks at; every node's counts are reported either way. */
+  targetNodeId: z.string().optional(),
+  /** "sample": the last `limit` records of each source; "tail": records arriving for up to `seconds`. */
+  mode: z.enum(["sample", "tail"]).default("sample"),
+  limit: z.number().int().min(1).max(1_000).default(100),
+  seconds: z.number().int().min(1).max(120).default(30),
+});
+export type RunPreviewPayload = z.infer<typeof runPreviewPayload>;
+
+/** Redis keys outside BullMQ (worker presence, preview fan-out). */
 export const redisKeys = {
   workers: `${QUEUE_PREFIX}:workers`,
   worker: (id: string) => `${QUEUE_PREFIX}:worker:${id}`,
+  /** Pub/sub channel a preview's events are published on (worker → web). */
+  previewChannel: (previewId: string) => `${QUEUE_PREFIX}:preview:${previewId}`,
+  /** Set by the web process when the browser went away: the worker stops the preview. */
+  previewCancel: (previewId: string) => `${QUEUE_PREFIX}:preview:${previewId}:cancel`,
 } as const;
