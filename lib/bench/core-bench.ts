@@ -1,0 +1,179 @@
+/**
+ * npm run bench -- core   (or: npx tsx lib/bench/core-bench.ts [--records=N] [--rounds=N])
+ *
+ * Records/s on one core for the pipeline core on ~200-byte JSON records,
+ * decoded from bytes and encoded back, each beside a hand-written JavaScript
+ * loop doing the same work in the same process. Rounds alternate between the
+ * plan and the baseline so machine noise hits both alike; the table reports
+ * the median round of each.
+ */
+import { compilePipeline, parsePipeline, type Pipeline } from "@/lib/pipeline";
+import type { StreamSchema } from "@/lib/pipeline/schema";
+
+const arg = (name: string, fallback: number) => {
+  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
+  return a ? Number(a.split("=")[1]) : fallback;
+};
+const RECORDS = arg("records", 200_000);
+const ROUNDS = arg("rounds", 7);
+const BATCH = arg("batch", 500);
+
+const clickSchema: StreamSchema = [
+  { name: "event_id", type: "string" },
+  { name: "user_id", type: "string" },
+  { name: "country", type: "string" },
+  { name: "device", type: "string" },
+  { name: "amount", type: "float" },
+  { name: "status", type: "int" },
+  { name: "ts", type: "timestamp" },
+  { name: "page", type: "string" },
+  { name: "referrer", type: "string" },
+];
+
+function makeRecords(n: number): Buffer[] {
+  const devices = ["ios", "android", "web"];
+  const countries = ["US", "FR", "DE", "US", "JP"];
+  return Array.from({ length: n }, (_, i) =>
+    Buffer.from(
+      JSON.stringify({
+        event_id: `evt-${(1_000_000 + i).toString(36)}`,
+        user_id: `user-${i % 10_007}`,
+        country: countries[i % countries.length],
+        device: devices[i % devices.length],
+        amount: Math.round(((i * 7919) % 10_000) / 3) / 100,
+        status: i % 11 === 0 ? 500 : 200,
+        ts: 1_700_000_000_000 + i * 13,
+        page: `/products/item-${i % 1000}`,
+        referrer: "https://shop.example.com/search?q=shoes",
+      }),
+    ),
+  );
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function mustParse(input: unknown): Pipeline {
+  const r = parsePipeline(input);
+  if (!r.pipeline) throw new Error(JSON.stringify(r.diagnostics));
+  return r.pipeline;
+}
+
+interface Case {
+  name: string;
+  goal: string;
+  goalRatio?: number;
+  goalRate?: number;
+  run: (batch: Buffer[]) => Promise<number> | number;
+  baseline?: (batch: Buffer[]) => number;
+}
+
+// (a) Filter + Projection ----------------------------------------------------
+const filterProjection = mustParse({
+  version: 1,
+  nodes: [
+    { id: "src", type: "source", config: { stream: "ods.clicks" } },
+    { id: "ok", type: "filter", config: { predicate: 'status == 200 && country == "US" && amount > 10.0' } },
+    {
+      id: "shape",
+      type: "projection",
+      config: {
+        fields: [
+          { name: "event_id", from: "event_id" },
+          { name: "user_id", from: "user_id" },
+          { name: "amount_cents", expr: "int(amount * 100.0)" },
+          { name: "device", expr: "device.upperAscii()" },
+          { name: "ts", from: "ts" },
+        ],
+      },
+    },
+    { id: "out", type: "sink", config: { stream: "dwd.us_clicks" } },
+  ],
+  edges: [
+    { source: "src", target: "ok" },
+    { source: "ok", target: "shape" },
+    { source: "shape", target: "out" },
+  ],
+});
+const ctx = { streams: (n: string) => (n === "ods.clicks" ? { schema: clickSchema } : undefined) };
+const fpPlan = compilePipeline(filterProjection, ctx);
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+function handWrittenFilterProjection(batch: Buffer[]): number {
+  const out: Buffer[] = [];
+  for (const buf of batch) {
+    let r: { status: number; country: string; amount: number; event_id: string; user_id: string; device: string; ts: number };
+    try {
+      r = JSON.parse(decoder.decode(buf));
+    } catch {
+      continue;
+    }
+    if (r.status === 200 && r.country === "US" && r.amount > 10) {
+      out.push(Buffer.from(JSON.stringify({ event_id: r.event_id, user_id: r.user_id, amount_cents: Math.trunc(r.amount * 100), device: r.device.toUpperCase(), ts: r.ts })));
+    }
+  }
+  return out.length;
+}
+
+const cases: Case[] = [
+  {
+    name: "(a) Filter + Projection",
+    goal: "≥ 0.8× hand-written",
+    goalRatio: 0.8,
+    run: async (batch) => (await fpPlan.processEncoded("src", batch)).encoded.get("out")!.length,
+    baseline: handWrittenFilterProjection,
+  },
+];
+
+async function measure(fn: (b: Buffer[]) => Promise<number> | number, batches: Buffer[][]): Promise<{ rate: number; out: number }> {
+  const t = performance.now();
+  let out = 0;
+  for (const b of batches) out += await fn(b);
+  const seconds = (performance.now() - t) / 1000;
+  return { rate: RECORDS / seconds, out };
+}
+
+async function main() {
+  const records = makeRecords(RECORDS);
+  const avg = records.reduce((s, b) => s + b.length, 0) / records.length;
+  const batches: Buffer[][] = [];
+  for (let i = 0; i < records.length; i += BATCH) batches.push(records.slice(i, i + BATCH));
+  console.log(`${RECORDS} records of ${avg.toFixed(0)} bytes (JSON), batches of ${BATCH}, ${ROUNDS} alternating rounds, median reported, one core.\n`);
+  console.log("| workload | Sluice plan (records/s) | hand-written JS (records/s) | ratio | goal | met |");
+  console.log("|---|---|---|---|---|---|");
+  let allMet = true;
+  for (const c of cases) {
+    // Warm-up so both sides are optimised before timing.
+    await measure(c.run, batches.slice(0, 40));
+    if (c.baseline) await measure(c.baseline, batches.slice(0, 40));
+    const planRates: number[] = [];
+    const baseRates: number[] = [];
+    let planOut = 0;
+    let baseOut = 0;
+    for (let r = 0; r < ROUNDS; r++) {
+      const p = await measure(c.run, batches);
+      planRates.push(p.rate);
+      planOut = p.out;
+      if (c.baseline) {
+        const b = await measure(c.baseline, batches);
+        baseRates.push(b.rate);
+        baseOut = b.out;
+      }
+    }
+    if (c.baseline && planOut !== baseOut) throw new Error(`${c.name}: plan produced ${planOut} records, baseline ${baseOut}`);
+    const plan = median(planRates);
+    const base = c.baseline ? median(baseRates) : undefined;
+    const ratio = base ? plan / base : undefined;
+    const met = c.goalRatio !== undefined ? (ratio ?? 0) >= c.goalRatio : (c.goalRate ?? 0) <= plan;
+    allMet &&= met;
+    const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
+    console.log(`| ${c.name} | ${fmt(plan)} | ${base ? fmt(base) : "—"} | ${ratio ? `${ratio.toFixed(2)}×` : "—"} | ${c.goal} | ${met ? "yes" : "NO"} |`);
+  }
+  console.log("| (b) 10k-key tumbling-window count | pending core-2's WindowOperator | | | ≥ 0.5× | — |");
+  console.log("| (c) UDF map | pending core-2's UdfSandbox | | | ≥ 300k/s | — |");
+  if (!allMet) process.exitCode = 1;
+}
+
+await main();
