@@ -7,7 +7,11 @@ import getPort from "get-port";
 import { Kafka, logLevel } from "kafkajs";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-const tsx = join(root, "node_modules/.bin/tsx");
+/**
+ * `node --import tsx` rather than the tsx CLI: the CLI runs the script in a child process,
+ * so a SIGKILL would hit the wrapper and leave the real broker running.
+ */
+export const nodeWithTsx = [process.execPath, "--import", "tsx"] as const;
 
 /**
  * One real broker process per test file, on a free port with its own temp data dir,
@@ -40,8 +44,8 @@ export class BrokerProcess {
 
   private spawn(): Promise<void> {
     const child = spawn(
-      tsx,
-      [join(root, "broker/src/main.ts"), "--port", String(this.port), "--data-dir", this.dataDir, "--log-level", "warn", ...this.extraArgs],
+      nodeWithTsx[0],
+      [...nodeWithTsx.slice(1), join(root, "broker/src/main.ts"), "--port", String(this.port), "--data-dir", this.dataDir, "--log-level", "warn", ...this.extraArgs],
       { cwd: root, stdio: ["ignore", "pipe", "pipe"] },
     );
     this.child = child;
