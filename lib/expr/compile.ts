@@ -11,6 +11,7 @@ import {
   formatCelType,
   isList,
   isMap,
+  isNumeric,
   isStruct,
   iterationType,
   joinTypes,
@@ -59,6 +60,20 @@ type Scope = ReadonlyMap<string, ScopeVar>;
 
 /** Functions whose result may be null even for non-null arguments. */
 const NULLABLE_RESULTS = new Set(["jsonPath", "parseJson", "extract", "_[_]", "dyn"]);
+
+/**
+ * Records are untrusted JSON: a key like "constructor" must read the record's
+ * own value (or nothing), never something inherited from Object.prototype.
+ */
+export function ownValue(o: Row, key: string): unknown {
+  return Object.prototype.hasOwnProperty.call(o, key) ? o[key] : undefined;
+}
+
+/** Assignment that treats "__proto__" as a plain key instead of replacing the prototype. */
+export function setOwn(o: Row, key: string, value: unknown): void {
+  if (key === "__proto__") Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+  else o[key] = value;
+}
 
 const isNullish = (v: unknown) => v === null || v === undefined;
 
@@ -157,7 +172,8 @@ export class ExprCompiler {
       return this.error(e, `unknown field "${name}"${didYouMeanSuffix(name, known)}`, name.length);
     }
     this.fieldsRead.add(name);
-    return fieldRead(name, celTypeOfField(f.type), f.nullable === true, (row) => (row as Row)[name]);
+    const inherited = name in Object.prototype;
+    return fieldRead(name, celTypeOfField(f.type), f.nullable === true, inherited ? (row) => ownValue(row, name) : (row) => row[name]);
   }
 
   private select(e: Expr, operandExpr: Expr, field: string, testOnly: boolean, scope: Scope): Typed {
@@ -171,7 +187,7 @@ export class ExprCompiler {
         nullable: false,
         ev: (r, v) => {
           const o = get(r, v);
-          return o !== null && typeof o === "object" && !isNullish((o as Row)[field]);
+          return o !== null && typeof o === "object" && !isNullish(ownValue(o as Row, field));
         },
       };
     }
@@ -182,7 +198,7 @@ export class ExprCompiler {
       return fieldRead(path, celTypeOfField(f.type), f.nullable === true || operand.nullable, (r, v) => {
         const o = get(r, v);
         if (o === null || typeof o !== "object") return o === null || o === undefined ? undefined : evalError(`cannot read "${field}" of ${describeValue(o)}`);
-        return (o as Row)[field];
+        return ownValue(o as Row, field);
       });
     }
     if (isMap(t) || t === "dyn") {
@@ -192,7 +208,7 @@ export class ExprCompiler {
         ev: (r, v) => {
           const o = get(r, v);
           if (o === null || typeof o !== "object" || Array.isArray(o)) return evalError(`cannot read "${field}" of ${describeValue(o)}`);
-          const x = (o as Row)[field];
+          const x = ownValue(o as Row, field);
           return x === undefined ? evalError(`no such key: "${field}"`) : x;
         },
       };
@@ -239,7 +255,7 @@ export class ExprCompiler {
         for (let i = 0; i < keys.length; i++) {
           const k = keys[i](r, v);
           if (typeof k !== "string") evalError(`map key must be a string, got ${describeValue(k)}`);
-          out[k] = values[i](r, v);
+          setOwn(out, k, values[i](r, v));
         }
         return out;
       },
@@ -327,6 +343,9 @@ export class ExprCompiler {
 
   private checkComparable(e: Expr, [a, b]: Typed[]): void {
     if (a.type === "null" || b.type === "null") return;
+    // Timestamps and durations are millisecond numbers in records: `ts == 1700000000000` is meaningful.
+    const numberLike = (t: CelType) => isNumeric(t) || t === "timestamp" || t === "duration";
+    if (numberLike(a.type) && numberLike(b.type)) return;
     if (!assignable(a.type, b.type) && !assignable(b.type, a.type)) {
       this.error(e, `comparing ${formatCelType(a.type)} with ${formatCelType(b.type)} is never equal; convert one side (e.g. string(x) or int(x))`);
     }

@@ -315,3 +315,30 @@ describe("canonical expression text", () => {
     expect(canonicalExpression("status > 1")).not.toBe(canonicalExpression("status >= 1"));
   });
 });
+
+describe("untrusted record keys", () => {
+  const protoSchema: StreamSchema = [
+    { name: "constructor", type: "string", nullable: true },
+    { name: "payload", type: "json" },
+  ];
+  it("reads own properties only, never Object.prototype members", () => {
+    const r = compileExpression("coalesce(constructor, \"none\")", protoSchema);
+    expect(r.ok && r.expr.evaluate({ payload: {} })).toBe("none");
+    const p = compileExpression("has(payload.toString)", protoSchema);
+    expect(p.ok && p.expr.evaluate({ payload: {} })).toBe(false);
+    const q = compileExpression("payload.constructor", protoSchema);
+    expect(() => q.ok && q.expr.evaluate({ payload: {} })).toThrow(/no such key: "constructor"/);
+  });
+
+  it("treats __proto__ in map literals as a plain key", () => {
+    const r = compileExpression('{"__proto__": {"polluted": true}}', protoSchema);
+    const v = r.ok ? (r.expr.evaluate({ payload: {} }) as Record<string, unknown>) : undefined;
+    expect(Object.getPrototypeOf(v)).toBe(Object.prototype);
+    expect(Object.keys(v!)).toEqual(["__proto__"]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it("compares timestamps with epoch-millisecond ints", () => {
+    expect(evalOn(`ts == ${row.ts}`)).toBe(true);
+  });
+});

@@ -80,7 +80,7 @@ export function buildProjection(nodeId: string, config: ProjectionNodeConfig, in
       if (segs.length === 1) {
         const key = segs[0];
         if (key !== f.name) renamedAway.add(key);
-        getter = (row) => row[key] ?? null;
+        getter = key in Object.prototype ? (row) => readPath(row, segs) ?? null : (row) => row[key] ?? null;
       } else getter = (row) => readPath(row, segs) ?? null;
     } else {
       const compiled = compileExpression(f.expr!, input);
@@ -169,8 +169,7 @@ export function buildProjection(nodeId: string, config: ProjectionNodeConfig, in
     for (let i = 0; i < n; i++) out[names[i]] = getters[i](row);
     for (let i = 0; i < passThrough.length; i++) {
       const k = passThrough[i];
-      const v = row[k];
-      if (v !== undefined) out[k] = v;
+      if (Object.prototype.hasOwnProperty.call(row, k)) out[k] = row[k];
     }
     return out;
   };

@@ -88,6 +88,8 @@ export function readPath(row: Row, segments: readonly string[]): unknown {
   let v: unknown = row;
   for (const s of segments) {
     if (v === null || typeof v !== "object") return undefined;
+    // Own properties only: a record without "constructor" must not yield Object's.
+    if (!Object.prototype.hasOwnProperty.call(v, s)) return undefined;
     v = (v as Record<string, unknown>)[s];
   }
   return v;

@@ -5,7 +5,8 @@ export const fieldName = z
   .string()
   .min(1, "field name is required")
   .max(128)
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "use letters, digits and _ (not starting with a digit) so expressions can refer to the field");
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "use letters, digits and _ (not starting with a digit) so expressions can refer to the field")
+  .refine((n) => n !== "__proto__", { message: '"__proto__" cannot be a field name' });
 
 /** Dotted path into nested fields: `user.geo.country`. */
 export const fieldPath = z
