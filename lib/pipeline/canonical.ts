@@ -52,6 +52,14 @@ function canonicalConfig(node: PipelineNode): Canonical {
       return { mode: node.config.mode, conditions: node.config.outputs.map((o) => canonicalExpression(o.condition)) };
     case "union":
       return { sourceField: node.config.sourceField ?? null };
+    case "window": {
+      const c = node.config;
+      return sortKeys({
+        ...c,
+        keys: c.keys.map((k) => ({ name: k.name, expr: canonicalExpression(k.expr) })).sort((a, b) => a.name.localeCompare(b.name)),
+        aggregates: [...c.aggregates].sort((a, b) => a.name.localeCompare(b.name)),
+      });
+    }
     default:
       return sortKeys(node.config);
   }

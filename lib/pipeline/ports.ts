@@ -1,4 +1,6 @@
 import type { PipelineNode } from "./nodes";
+
+export const LATE_PORT = "late";
 import { DEFAULT_INPUT_PORT, DEFAULT_OUTPUT_PORT, ELSE_PORT } from "./nodes";
 
 /** Output ports of a node: Split has one per named output (+ else); Sink has none. */
@@ -6,6 +8,9 @@ export function outputPorts(node: PipelineNode): string[] {
   switch (node.type) {
     case "sink":
       return [];
+    case "window":
+      // Records too late even for allowedLateness leave on `late` (counted, never silently dropped).
+      return [DEFAULT_OUTPUT_PORT, LATE_PORT];
     case "split":
       return [...node.config.outputs.map((o) => o.name), ...(node.config.unmatched === "else" ? [ELSE_PORT] : [])];
     default:

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { filterNodeConfig } from "./filter";
-import { windowNodeConfig, udfNodeConfig } from "./pending-core2";
+import { udfNodeConfig } from "./udf";
+import { windowNodeConfig } from "./window";
 import { projectionNodeConfig } from "./projection";
 import { sinkNodeConfig } from "./sink";
 import { sourceNodeConfig } from "./source";
@@ -14,8 +15,8 @@ export * from "./sink";
 export * from "./source";
 export * from "./split";
 export * from "./union";
-export { windowNodeConfig, udfNodeConfig };
-export type { WindowNodeConfig, UdfNodeConfig } from "./pending-core2";
+export * from "./udf";
+export * from "./window";
 
 export const NODE_TYPES = ["source", "projection", "filter", "split", "union", "window", "udf", "sink"] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
