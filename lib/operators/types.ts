@@ -29,6 +29,8 @@ export interface NodeCounts {
   out: number;
   filtered: number;
   errored: number;
+  /** Window nodes: records beyond allowed lateness, sent to the `late` output. */
+  late?: number;
 }
 
 export function zeroCounts(): NodeCounts {

@@ -12,7 +12,8 @@ import { decodeRecord, encodeRecord } from "./codec";
 import type { Diagnostic } from "./diagnostics";
 import type { Pipeline, PipelineEdge } from "./nodes";
 import { DEFAULT_OUTPUT_PORT } from "./nodes";
-import { outputPorts } from "./ports";
+import { LATE_PORT, outputPorts } from "./ports";
+import type { UdfRuntime, WindowRuntime } from "./stateful";
 import type { Row, StreamSchema } from "./schema";
 
 /** Thrown by compilePipeline for a pipeline with errors; validatePipeline reports the same list without throwing. */
@@ -37,6 +38,8 @@ export interface ProcessOptions {
   metas?: unknown[];
   /** Keep every node's output rows, per port (live preview). */
   capture?: boolean;
+  /** Processing time in epoch ms (defaults to Date.now()); windows use it for processing-time windows and early emits. */
+  now?: number;
 }
 
 export interface PlanResult {
@@ -53,6 +56,8 @@ export interface PlanResult {
 type Inbox = { edge: PipelineEdge; batch: Batch }[];
 
 interface RunState {
+  /** Processing time of this run (windows on processing time, early emits). */
+  now: number;
   counts: Map<string, NodeCounts>;
   errors: RecordError[];
   sinks: Map<string, Batch>;
@@ -70,6 +75,8 @@ type Step =
   | { kind: "projection"; nodeId: string; op: ProjectionOp }
   | { kind: "split"; nodeId: string; op: SplitOp }
   | { kind: "union"; nodeId: string; op: UnionOp; inputIndex: Map<PipelineEdge, number> }
+  | { kind: "window"; nodeId: string; op: WindowRuntime }
+  | { kind: "udf"; nodeId: string; op: UdfRuntime }
   | { kind: "sink"; nodeId: string };
 
 export interface Plan {
@@ -88,6 +95,20 @@ export interface Plan {
   processBatch(source: string, rows: Row[], options?: ProcessOptions): Promise<PlanResult>;
   /** As processBatch, from Kafka value bytes to Kafka value bytes: one decode and one encode per record. */
   processEncoded(source: string, values: (Uint8Array | null)[], options?: ProcessOptions): Promise<PlanResult & { encoded: Map<string, Uint8Array[]> }>;
+  /** True when the plan holds Window state (snapshot/restore/changes matter). */
+  readonly stateful: boolean;
+  /** Processing time passed without records: windows may close (idle timeout, processing-time windows, early emits) and their results flow downstream. */
+  advanceTime(now: number, options?: Pick<ProcessOptions, "capture">): Promise<PlanResult>;
+  /** Closes every open window now and emits its result (end of a preview sample, end of a bounded run). */
+  flush(options?: Pick<ProcessOptions, "capture">): Promise<PlanResult>;
+  /** Window state by node id, for checkpoints. */
+  snapshot(): Record<string, unknown>;
+  restore(snapshots: Record<string, unknown>): void;
+  /** Changed state entries per Window node since the last call (for a compacted changelog topic). */
+  drainChanges(): Map<string, unknown[]>;
+  restoreFromChanges(changes: Map<string, unknown[]>): void;
+  /** Releases UDF isolates. */
+  dispose(): void;
 }
 
 function captureRows(outputs: Map<string, Map<string, Row[]>>, nodeId: string, port: string, rows: Row[]) {
@@ -153,8 +174,11 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
         steps.push({ kind: "union", nodeId: id, op, inputIndex: new Map(incoming.get(id)!.map((e, i) => [e, i])) });
         break;
       case "window":
+        steps.push({ kind: "window", nodeId: id, op: op.create() });
+        break;
       case "udf":
-        throw new PipelineCompileError([{ severity: "error", code: "unsupported-node", nodeId: id, path: "", message: `${op.kind} nodes are not available in this build yet` }]);
+        steps.push({ kind: "udf", nodeId: id, op: op.create() });
+        break;
     }
   }
 
@@ -223,11 +247,40 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
     deliver({ ...state, outputs: undefined }, step.tail, DEFAULT_OUTPUT_PORT, out);
   };
 
-  const execute = (state: RunState, step: Step) => {
+  const emitWindow = (state: RunState, nodeId: string, r: { out: Batch; late: Batch }) => {
+    const c = countsOf(state, nodeId);
+    c.out += r.out.rows.length;
+    c.late = (c.late ?? 0) + r.late.rows.length;
+    deliver(state, nodeId, DEFAULT_OUTPUT_PORT, r.out);
+    deliver(state, nodeId, LATE_PORT, r.late);
+  };
+
+  // Returns a promise only for UDF steps: the stateless path never awaits.
+  const execute = (state: RunState, step: Step): Promise<void> | undefined => {
     const inbox = state.inboxes.get(step.nodeId)!;
     if (step.kind === "source" || inbox.length === 0) return;
     const c = countsOf(state, step.nodeId);
     switch (step.kind) {
+      case "window": {
+        const batch = single(inbox);
+        c.in += batch.rows.length;
+        const r = step.op.process(batch, state.now);
+        c.errored += r.errors.length;
+        state.errors.push(...r.errors);
+        emitWindow(state, step.nodeId, r);
+        break;
+      }
+      case "udf": {
+        const batch = single(inbox);
+        c.in += batch.rows.length;
+        return step.op.runBatch(batch).then((r) => {
+          c.out += r.out.rows.length;
+          c.filtered += r.filtered;
+          c.errored += r.errors.length;
+          state.errors.push(...r.errors);
+          deliver(state, step.nodeId, DEFAULT_OUTPUT_PORT, r.out);
+        });
+      }
       case "chain":
         runChain(state, step, single(inbox));
         break;
@@ -293,7 +346,8 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
     return ids;
   };
 
-  const newState = (capture: boolean): RunState => ({
+  const newState = (capture: boolean, now: number): RunState => ({
+    now,
     counts: new Map([...ops.keys()].map((id) => [id, zeroCounts()])),
     errors: [],
     sinks: new Map([...sinks.keys()].map((id) => [id, { rows: [], metas: [] }])),
@@ -312,7 +366,15 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
     ...(state.outputs ? { outputs: state.outputs } : {}),
   });
 
-  const run = (sourceIds: string[], batch: Batch, decodeErrors: RecordError[], state: RunState): PlanResult => {
+  const drain = async (state: RunState): Promise<PlanResult> => {
+    for (const step of steps) {
+      const pending = execute(state, step);
+      if (pending) await pending;
+    }
+    return finish(state);
+  };
+
+  const run = (sourceIds: string[], batch: Batch, decodeErrors: RecordError[], state: RunState): Promise<PlanResult> => {
     for (const id of sourceIds) {
       const c = countsOf(state, id);
       c.in += batch.rows.length + decodeErrors.length;
@@ -321,9 +383,11 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
       deliver(state, id, DEFAULT_OUTPUT_PORT, batch);
     }
     state.errors.push(...decodeErrors.map((e) => ({ ...e, nodeId: sourceIds[0] })));
-    for (const step of steps) execute(state, step);
-    return finish(state);
+    return drain(state);
   };
+
+  const windowSteps = steps.filter((s): s is Extract<Step, { kind: "window" }> => s.kind === "window");
+  const udfSteps = steps.filter((s): s is Extract<Step, { kind: "udf" }> => s.kind === "udf");
 
   const metasFor = (n: number, given?: unknown[]) => given ?? new Array<unknown>(n).fill(undefined);
 
@@ -333,8 +397,37 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
     schemas: analysis.schemas,
     diagnostics: analysis.diagnostics,
     steps: steps.map((s) => ({ kind: s.kind, nodes: s.kind === "chain" ? s.stages.map((x) => x.nodeId) : [s.nodeId] })),
+    stateful: windowSteps.length > 0,
     async processBatch(source, rows, opts = {}) {
-      return run(resolveSources(source), { rows, metas: metasFor(rows.length, opts.metas) }, [], newState(opts.capture === true));
+      return run(resolveSources(source), { rows, metas: metasFor(rows.length, opts.metas) }, [], newState(opts.capture === true, opts.now ?? Date.now()));
+    },
+    async advanceTime(now, opts = {}) {
+      const state = newState(opts.capture === true, now);
+      for (const w of windowSteps) emitWindow(state, w.nodeId, w.op.advanceTime(now));
+      return drain(state);
+    },
+    async flush(opts = {}) {
+      const state = newState(opts.capture === true, Date.now());
+      for (const w of windowSteps) emitWindow(state, w.nodeId, w.op.flush());
+      return drain(state);
+    },
+    snapshot() {
+      return Object.fromEntries(windowSteps.map((w) => [w.nodeId, w.op.snapshot()]));
+    },
+    restore(snapshots) {
+      for (const w of windowSteps) if (snapshots[w.nodeId] !== undefined) w.op.restore(snapshots[w.nodeId]);
+    },
+    drainChanges() {
+      return new Map(windowSteps.map((w) => [w.nodeId, w.op.drainChanges()]));
+    },
+    restoreFromChanges(changes) {
+      for (const w of windowSteps) {
+        const c = changes.get(w.nodeId);
+        if (c) w.op.restoreFromChanges(c);
+      }
+    },
+    dispose() {
+      for (const u of udfSteps) u.op.dispose();
     },
     async processEncoded(source, values, opts = {}) {
       const ids = resolveSources(source);
@@ -348,7 +441,7 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
           batch.metas.push(metas[i]);
         } else bad.push({ nodeId: ids[0], reason: d.reason, record: d.text, meta: metas[i] });
       }
-      const result = run(ids, batch, bad, newState(opts.capture === true));
+      const result = await run(ids, batch, bad, newState(opts.capture === true, opts.now ?? Date.now()));
       const encoded = new Map<string, Uint8Array[]>();
       for (const [id, rows] of result.sinks) encoded.set(id, rows.map(encodeRecord));
       return { ...result, encoded };
