@@ -5,7 +5,7 @@ import { buildSplit, type SplitOp } from "@/lib/operators/split";
 import type { Built, OpDiagnostic } from "@/lib/operators/types";
 import { buildUnion, type UnionOp } from "@/lib/operators/union";
 import type { Diagnostic } from "./diagnostics";
-import type { Pipeline, PipelineEdge, PipelineNode } from "./nodes";
+import type { Pipeline, PipelineEdge, PipelineNode, UdfForm } from "./nodes";
 import { acceptsInputPort, outputPorts } from "./ports";
 import type { Field, StreamSchema } from "./schema";
 import { fieldTypesEqual, formatFieldType } from "./schema";
@@ -20,6 +20,20 @@ export interface ValidationContext {
   streams: (name: string) => StreamInfo | undefined;
   /** Known stream names, for "did you mean" on a mistyped Source/Sink stream. */
   streamNames?: () => Iterable<string>;
+  /**
+   * The team's function registry, for UDF nodes that reference a function by
+   * name: the given version, or the latest when `version` is undefined.
+   */
+  functions?: (name: string, version?: number) => RegisteredFunction | undefined;
+  /** Registered function names, for "did you mean". */
+  functionNames?: () => Iterable<string>;
+}
+
+export interface RegisteredFunction {
+  name: string;
+  version: number;
+  source: string;
+  form: UdfForm;
 }
 
 export type NodeOp =
@@ -199,7 +213,7 @@ export function analyzePipeline(pipeline: Pipeline, ctx: ValidationContext): Ana
         break;
       case "window":
       case "udf":
-        record(node, buildStatefulNode(node, input));
+        record(node, buildStatefulNode(node, input, ctx));
         break;
     }
   }

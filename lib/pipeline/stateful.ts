@@ -1,4 +1,5 @@
 import type { Batch, Built, RecordError } from "@/lib/operators/types";
+import type { ValidationContext } from "./analyze";
 import type { NodeOfType } from "./nodes";
 import type { StreamSchema } from "./schema";
 
@@ -23,7 +24,7 @@ export interface UdfRuntime {
 
 export type StatefulOp = { kind: "window"; nodeId: string; create: () => WindowRuntime } | { kind: "udf"; nodeId: string; create: () => UdfRuntime };
 
-export function buildStatefulNode(node: NodeOfType<"window"> | NodeOfType<"udf">, _input: StreamSchema): Built<StatefulOp> {
+export function buildStatefulNode(node: NodeOfType<"window"> | NodeOfType<"udf">, _input: StreamSchema, _ctx: ValidationContext): Built<StatefulOp> {
   return {
     diagnostics: [{ severity: "error", code: "unsupported-node", message: `${node.type} nodes are not available in this build yet`, path: "" }],
   };
