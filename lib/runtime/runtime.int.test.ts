@@ -1,0 +1,187 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as teams from "@/app/api/v1/teams/route";
+import * as streamsRoute from "@/app/api/v1/teams/[team]/streams/route";
+import * as recordsRoute from "@/app/api/v1/teams/[team]/streams/[stream]/records/route";
+import * as pipelinesRoute from "@/app/api/v1/teams/[team]/pipelines/route";
+import * as versionsRoute from "@/app/api/v1/teams/[team]/pipelines/[pipeline]/versions/route";
+import * as deployRoute from "@/app/api/v1/teams/[team]/pipelines/[pipeline]/deploy/route";
+import * as stopRoute from "@/app/api/v1/teams/[team]/pipelines/[pipeline]/stop/route";
+import * as resumeRoute from "@/app/api/v1/teams/[team]/pipelines/[pipeline]/resume/route";
+import * as statusRoute from "@/app/api/v1/teams/[team]/pipelines/[pipeline]/status/route";
+import { clickhouse, closeClickHouse } from "@/lib/clickhouse/client";
+import { migrateClickHouse } from "@/lib/clickhouse/migrate";
+import { closeKafka } from "@/lib/kafka/shared";
+import { reconciliation } from "@/lib/metrics/node-metrics";
+import { createRedis } from "@/lib/redis/client";
+import { startReconciler } from "@/lib/runtime/reconciler";
+import { startTaskProcessor, type TaskProcessor } from "@/lib/runtime/task-processor";
+import { closeTaskQueue } from "@/lib/runtime/task-queue";
+import { call, signUp, uniqueName, type TestUser } from "@/scripts/testing/api";
+
+const hasKafka = !!process.env.KAFKA_BROKERS;
+let user: TestUser;
+let team: string;
+let processor: TaskProcessor;
+let reconciler: { close(): Promise<void> };
+const redis = hasKafka ? createRedis() : undefined;
+
+const clickSchema = [
+  { name: "user_id", type: "string" },
+  { name: "amount", type: "float" },
+  { name: "country", type: "string" },
+];
+
+beforeAll(async () => {
+  if (!hasKafka) return;
+  await migrateClickHouse(clickhouse());
+  user = await signUp();
+  team = uniqueName("rt");
+  await call(teams.POST, { caller: user, body: { name: "Runtime", slug: team } });
+  processor = startTaskProcessor({ workerId: "test-worker", slots: 8, redis: redis! });
+  reconciler = startReconciler(redis!, 500);
+});
+
+afterAll(async () => {
+  await reconciler?.close();
+  await processor?.close();
+  await closeTaskQueue();
+  await closeKafka();
+  await closeClickHouse();
+  redis?.disconnect();
+});
+
+async function stream(name: string, partitions: number, schema: unknown) {
+  const r = await call(streamsRoute.POST, { caller: user, params: { team }, body: { name, layer: "ODS", partitions, schema } });
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+}
+
+async function produce(name: string, records: { key?: string; value: unknown }[]) {
+  const r = await call(recordsRoute.POST, { caller: user, params: { team, stream: name }, body: { records } });
+  expect(r.status, JSON.stringify(r.body)).toBe(200);
+}
+
+async function readAll(name: string, partitions: number): Promise<{ value: any; key: string | null }[]> {
+  const out: { value: any; key: string | null }[] = [];
+  for (let p = 0; p < partitions; p++) {
+    const r = await call(recordsRoute.GET, { caller: user, params: { team, stream: name }, path: `/?partition=${p}&fromOffset=0&limit=1000` });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    out.push(...r.body.records);
+  }
+  return out;
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await fn();
+  while (!ok(last)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: last value ${JSON.stringify(last).slice(0, 500)}`);
+    await new Promise((r) => setTimeout(r, 250));
+    last = await fn();
+  }
+  return last;
+}
+
+function filterProjectPipeline(source: string, sink: string) {
+  return {
+    version: 1,
+    nodes: [
+      { id: "src", type: "source", config: { stream: source }, position: { x: 0, y: 0 } },
+      { id: "big", type: "filter", config: { predicate: "amount > 10.0" }, position: { x: 200, y: 0 } },
+      { id: "shape", type: "projection", config: { fields: [{ name: "user", from: "user_id" }, { name: "doubled", expr: "amount * 2.0" }] }, position: { x: 400, y: 0 } },
+      { id: "out", type: "sink", config: { stream: sink }, position: { x: 600, y: 0 } },
+    ],
+    edges: [
+      { source: "src", target: "big" },
+      { source: "big", target: "shape" },
+      { source: "shape", target: "out" },
+    ],
+  };
+}
+
+const expectedOf = (records: { value: { user_id: string; amount: number } }[]) =>
+  records.filter((r) => r.value.amount > 10).map((r) => ({ user: r.value.user_id, doubled: r.value.amount * 2 }));
+const sortRows = (rows: { user: string; doubled: number }[]) => [...rows].sort((a, b) => a.user.localeCompare(b.user) || a.doubled - b.doubled);
+
+describe.skipIf(!hasKafka)("pipeline runtime", () => {
+  it.each(["at_least_once", "exactly_once"] as const)(
+    "Source → Filter → Projection → Sink produces exactly the expected records (%s), dead-letters bad ones, stops and resumes without gap or overlap",
+    async (guarantee) => {
+      const src = `ods.${uniqueName("clicks")}`;
+      const sink = `dwd.${uniqueName("big")}`;
+      await stream(src, 2, clickSchema);
+      await stream(sink, 1, [{ name: "user", type: "string" }, { name: "doubled", type: "float" }]);
+      const first = Array.from({ length: 40 }, (_, i) => ({ key: `u${i % 5}`, value: { user_id: `u${i}`, amount: i * 1.5, country: i % 2 ? "SE" : "DE" } }));
+      await produce(src, first);
+
+      const name = uniqueName("p");
+      expect((await call(pipelinesRoute.POST, { caller: user, params: { team }, body: { name } })).status).toBe(201);
+      const saved = await call(versionsRoute.POST, { caller: user, params: { team, pipeline: name }, body: { pipeline: filterProjectPipeline(src, sink), message: "first" } });
+      expect(saved.status, JSON.stringify(saved.body)).toBe(201);
+      const dep = await call(deployRoute.POST, { caller: user, params: { team, pipeline: name }, body: { parallelism: 2, deliveryGuarantee: guarantee } });
+      expect(dep.status, JSON.stringify(dep.body)).toBe(200);
+
+      const expectedFirst = expectedOf(first);
+      const out1 = await waitFor("first output", () => readAll(sink, 1), (rows) => rows.length >= expectedFirst.length);
+      expect(sortRows(out1.map((r) => r.value))).toEqual(sortRows(expectedFirst));
+
+      const status = await waitFor("running status", async () => (await call(statusRoute.GET, { caller: user, params: { team, pipeline: name } })).body, (s) => s.actualState === "running");
+      expect(status.tasks).toHaveLength(2);
+      expect(status.tasks.map((t: { partitions: Record<string, number[]> }) => t.partitions[src]).sort()).toEqual([[0], [1]]);
+
+      // Stop: tasks leave at a committed point; records produced meanwhile wait for the resume.
+      expect((await call(stopRoute.POST, { caller: user, params: { team, pipeline: name } })).status).toBe(200);
+      await waitFor("stopped", async () => (await call(statusRoute.GET, { caller: user, params: { team, pipeline: name } })).body, (s) => s.actualState === "stopped", 15_000);
+      const second = Array.from({ length: 20 }, (_, i) => ({ value: { user_id: `v${i}`, amount: 5 + i, country: "FR" } }));
+      await produce(src, second);
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect((await readAll(sink, 1)).length).toBe(expectedFirst.length);
+
+      expect((await call(resumeRoute.POST, { caller: user, params: { team, pipeline: name } })).status).toBe(200);
+      const expectedAll = [...expectedFirst, ...expectedOf(second)];
+      const out2 = await waitFor("output after resume", () => readAll(sink, 1), (rows) => rows.length >= expectedAll.length);
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(sortRows((await readAll(sink, 1)).map((r) => r.value))).toEqual(sortRows(expectedAll));
+      expect(out2.length).toBe(expectedAll.length);
+      await call(stopRoute.POST, { caller: user, params: { team, pipeline: name } });
+    },
+    90_000,
+  );
+
+  it("sends undecodable records to the dead-letter stream with the reason and keeps running", async () => {
+    const src = `ods.${uniqueName("raw")}`;
+    const sink = `dwd.${uniqueName("clean")}`;
+    await stream(src, 1, clickSchema);
+    await stream(sink, 1, [{ name: "user", type: "string" }, { name: "doubled", type: "float" }]);
+    const name = uniqueName("dlq");
+    await call(pipelinesRoute.POST, { caller: user, params: { team }, body: { name } });
+    await call(versionsRoute.POST, { caller: user, params: { team, pipeline: name }, body: { pipeline: filterProjectPipeline(src, sink) } });
+    expect((await call(deployRoute.POST, { caller: user, params: { team, pipeline: name }, body: {} })).status).toBe(200);
+
+    // Bypass the API's schema check to produce garbage, as a foreign producer could.
+    const { kafkaProducer } = await import("@/lib/kafka/shared");
+    await (await kafkaProducer()).send({ topic: src, acks: -1, messages: [{ value: "{not json" }, { value: JSON.stringify({ user_id: "ok", amount: 50, country: "SE" }) }] });
+
+    const out = await waitFor("good record", () => readAll(sink, 1), (r) => r.length >= 1);
+    expect(out.map((r) => r.value)).toEqual([{ user: "ok", doubled: 100 }]);
+    const dlq = await waitFor("dead letter", () => readAll(`dlq.${team}.${name}`, 1), (r) => r.length >= 1);
+    expect(dlq).toHaveLength(1);
+    expect(dlq[0].value.reason).toMatch(/JSON|decode|parse/i);
+    expect(Buffer.from(dlq[0].value.original, "base64").toString()).toBe("{not json");
+    expect(dlq[0].value.source).toMatchObject({ topic: src, partition: 0, offset: "0" });
+    await call(stopRoute.POST, { caller: user, params: { team, pipeline: name } });
+
+    // Reconciliation: every node's records in = out + filtered + errored.
+    const deploymentId = (await call(statusRoute.GET, { caller: user, params: { team, pipeline: name } })).body.deploymentId;
+    const rec = await waitFor("metrics", () => reconciliation(clickhouse(), deploymentId), (rows) => rows.some((r) => r.nodeId === "src" && r.in === 2), 20_000);
+    for (const r of rec) expect(r.unaccounted, JSON.stringify(r)).toBe(0);
+  }, 60_000);
+
+  it("refuses to save an invalid version with the node diagnostics", async () => {
+    const name = uniqueName("bad");
+    await call(pipelinesRoute.POST, { caller: user, params: { team }, body: { name } });
+    const p = filterProjectPipeline("ods.does-not-exist", "dwd.nor-this");
+    const res = await call(versionsRoute.POST, { caller: user, params: { team, pipeline: name }, body: { pipeline: p } });
+    expect(res.status).toBe(422);
+    expect(res.body.error.details.some((d: { nodeId?: string }) => d.nodeId === "src")).toBe(true);
+  });
+});

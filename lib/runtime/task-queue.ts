@@ -1,0 +1,42 @@
+import { Queue } from "bullmq";
+import { QUEUE_PREFIX, jobNames, queues, runTaskPayload, type RunTaskPayload } from "@/lib/queue/contracts";
+import { bullmqRedisOptions, createRedis } from "@/lib/redis/client";
+
+/**
+ * Producer side of the tasks queue. Job ids come from (deployment, generation,
+ * task), so enqueueing the same task twice — by the web process and by the
+ * reconciler — is dropped by BullMQ.
+ */
+const g = globalThis as unknown as { sluiceTaskQueue?: Queue };
+
+export function taskQueue(): Queue {
+  g.sluiceTaskQueue ??= new Queue(queues.tasks, { connection: createRedis(bullmqRedisOptions), prefix: QUEUE_PREFIX });
+  return g.sluiceTaskQueue;
+}
+
+export const taskJobId = (p: RunTaskPayload) => `${p.deploymentId}-g${p.generation}-t${p.taskIndex}`;
+
+export async function enqueueTasks(deploymentId: string, generation: number, parallelism: number): Promise<void> {
+  await taskQueue().addBulk(
+    Array.from({ length: parallelism }, (_, taskIndex) => {
+      const data = runTaskPayload.parse({ deploymentId, taskIndex, generation });
+      return {
+        name: jobNames.runTask,
+        data,
+        opts: {
+          jobId: taskJobId(data),
+          // A task that crashes is retried with backoff for as long as its deployment wants it.
+          attempts: 1_000_000,
+          backoff: { type: "custom" },
+          removeOnComplete: { age: 3_600, count: 1_000 },
+          removeOnFail: { age: 86_400 },
+        },
+      };
+    }),
+  );
+}
+
+export async function closeTaskQueue(): Promise<void> {
+  await g.sluiceTaskQueue?.close();
+  g.sluiceTaskQueue = undefined;
+}

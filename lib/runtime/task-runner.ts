@@ -1,0 +1,253 @@
+import { randomUUID } from "node:crypto";
+import type { Consumer, KafkaMessage, Message, Producer } from "kafkajs";
+import type { Redis } from "ioredis";
+import { prisma } from "@/lib/db/prisma";
+import { createKafka } from "@/lib/kafka/client";
+import { moduleLogger } from "@/lib/log/logger";
+import { compilePipeline, hasErrors, type Plan } from "@/lib/pipeline";
+import { loadTeamCatalog } from "@/lib/pipelines/catalog-context";
+import { checkPipeline } from "@/lib/pipelines/pipelines";
+import type { RunTaskPayload } from "@/lib/queue/contracts";
+import { readControl, shouldRun } from "./control";
+import { consumerGroupId, deadLetterStreamName, transactionalId } from "./naming";
+import { staticTaskAssigner } from "./static-assigner";
+import { TaskMetrics } from "./task-metrics";
+import { clearTaskState, readTaskStates, recordTaskError, writeTaskState, type TaskPhase, type TaskState } from "./task-state";
+
+const log = moduleLogger("task");
+
+/** Thrown when the worker is shutting down: the job goes back to the queue for another worker. */
+export class TaskHandoff extends Error {
+  constructor() {
+    super("worker shutting down; task handed back to the queue");
+    this.name = "TaskHandoff";
+  }
+}
+
+/** A task cannot run and retrying will not help (pipeline no longer valid, access revoked): the deployment fails. */
+export class TaskFatal extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "TaskFatal";
+  }
+}
+
+interface SourceMeta {
+  index: number;
+  topic: string;
+  partition: number;
+  offset: string;
+  timestamp: string;
+  key: Buffer | null;
+}
+
+export interface RunTaskOptions {
+  redis: Redis;
+  workerId: string;
+  /** Aborted when the worker process shuts down. */
+  shutdown: AbortSignal;
+  controlPollMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Runs one task of a deployment until its generation is superseded or the
+ * deployment is stopped: a consumer-group member with a fixed set of
+ * partitions, the compiled plan, and a producer to the sink and dead-letter
+ * streams. at_least_once commits offsets after the sink acknowledged;
+ * exactly_once writes output, dead letters and offsets in one transaction.
+ */
+export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Promise<"superseded" | "stopped"> {
+  const { redis } = opts;
+  const deployment = await prisma().deployment.findUnique({ where: { id: payload.deploymentId }, include: { version: true, pipeline: { include: { team: true } } } });
+  if (!deployment || deployment.generation !== payload.generation || deployment.desiredState !== "running" || payload.taskIndex >= deployment.parallelism) return "superseded";
+  const { pipeline } = deployment;
+  const team = pipeline.team;
+  const exactlyOnce = deployment.deliveryGuarantee === "exactly_once";
+  const tlog = log.child({ deployment: deployment.id, task: payload.taskIndex, generation: payload.generation });
+
+  const state: TaskState = {
+    deploymentId: deployment.id, taskIndex: payload.taskIndex, generation: payload.generation, phase: "starting", workerId: opts.workerId,
+    startedAt: Date.now(), heartbeatAt: Date.now(), partitions: {}, recordsIn: 0, recordsOut: 0, recordsErrored: 0, consumerLag: 0, recordsPerSec: 0,
+  };
+  const publish = (phase?: TaskPhase) => {
+    if (phase) state.phase = phase;
+    return writeTaskState(redis, state).catch(() => {});
+  };
+  await publish("starting");
+
+  // Tasks of an older generation stop at their next committed point; wait for
+  // them so two generations never consume at once (fencing covers the rest).
+  const waitUntil = Date.now() + 30_000;
+  while (Date.now() < waitUntil) {
+    const others = await readTaskStates(redis, deployment.id, Math.max(deployment.parallelism, deployment.previousParallelism ?? 0));
+    if (!others.some((o) => o.generation < payload.generation && o.phase !== "stopped")) break;
+    if (!shouldRun(await readControl(redis, deployment.id), payload.generation)) return "superseded";
+    await sleep(200);
+  }
+
+  // Validate again: the catalog may have changed since deploy (grant revoked, stream deleted).
+  const checked = await checkPipeline(team.id, deployment.version.graph);
+  if (!checked.pipeline || hasErrors(checked.diagnostics)) {
+    const first = checked.diagnostics.find((d) => d.severity === "error");
+    throw new TaskFatal(`version ${deployment.version.version} cannot run: ${first ? `${first.nodeId ? `node "${first.nodeId}": ` : ""}${first.message}` : "invalid pipeline"}`);
+  }
+  const catalog = await loadTeamCatalog(team.id);
+  const plan: Plan = compilePipeline(checked.pipeline, catalog.ctx);
+  const sourceTopics = [...new Set([...plan.sources.values()].map((s) => catalog.entries.get(s)!.topic))];
+  const topicToStream = new Map([...plan.sources.values()].map((s) => [catalog.entries.get(s)!.topic, s]));
+  const sinkTopic = new Map([...plan.sinks].map(([nodeId, s]) => [nodeId, catalog.entries.get(s)!.topic]));
+  const sourceNodes = new Set(plan.sources.keys());
+  const sinkNodes = new Set(plan.sinks.keys());
+  const dlqTopic = deadLetterStreamName(team.slug, pipeline.name);
+  const groupId = consumerGroupId(pipeline.id);
+
+  const kafka = createKafka({ clientId: `sluice-task-${pipeline.name}-${payload.taskIndex}` });
+  const producer: Producer = exactlyOnce
+    ? kafka.producer({ transactionalId: transactionalId(pipeline.id, payload.taskIndex), maxInFlightRequests: 1, idempotent: true, transactionTimeout: 60_000 })
+    : kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const consumer: Consumer = kafka.consumer({
+    groupId,
+    partitionAssigners: [staticTaskAssigner({ taskIndex: payload.taskIndex, parallelism: deployment.parallelism, generation: payload.generation })],
+    readUncommitted: false,
+    // Failure detection: a dead member leaves the group after sessionTimeout.
+    sessionTimeout: 6_000,
+    rebalanceTimeout: 15_000,
+    heartbeatInterval: 1_000,
+    maxWaitTimeInMs: 100,
+    // Bounded batches keep each eachBatch short, so the event loop (and BullMQ's lock renewal) is never starved.
+    maxBytesPerPartition: 1024 * 1024,
+    maxBytes: 4 * 1024 * 1024,
+    retry: { retries: 5 },
+  });
+  const metrics = new TaskMetrics({ deploymentId: deployment.id, pipelineId: pipeline.id, taskIndex: payload.taskIndex, workerId: opts.workerId });
+  const instance = randomUUID();
+  let stopReason: "superseded" | "stopped" | "handoff" | undefined;
+  let crashed: Error | undefined;
+  let lastRateAt = Date.now();
+  let lastRateIn = 0;
+
+  const dlqMessage = (reason: string, nodeId: string, meta: SourceMeta | undefined, record: unknown, values: (Buffer | null)[]): Message => ({
+    key: meta?.key ?? null,
+    value: JSON.stringify({
+      reason, nodeId, pipelineId: pipeline.id, version: deployment.version.version,
+      source: meta ? { topic: meta.topic, partition: meta.partition, offset: meta.offset, timestamp: Number(meta.timestamp), key: meta.key?.toString("utf8") ?? null } : null,
+      original: meta ? values[meta.index]?.toString("base64") ?? null : null,
+      record: record ?? null,
+      failedAt: Date.now(),
+    }),
+  });
+
+  const processBatch = async (topic: string, partition: number, messages: KafkaMessage[]) => {
+    const started = performance.now();
+    const stream = topicToStream.get(topic)!;
+    const values = messages.map((m) => m.value);
+    const metas: SourceMeta[] = messages.map((m, index) => ({ index, topic, partition, offset: m.offset, timestamp: m.timestamp, key: m.key }));
+    const res = await plan.processEncoded(stream, values, { metas });
+    const topicMessages: { topic: string; messages: Message[] }[] = [];
+    let bytesOut = 0;
+    for (const [sinkId, encoded] of res.encoded) {
+      if (!encoded.length) continue;
+      const sm = (res.sinkMetas.get(sinkId) ?? []) as (SourceMeta | undefined)[];
+      topicMessages.push({
+        topic: sinkTopic.get(sinkId)!,
+        messages: encoded.map((v, i) => {
+          bytesOut += v.byteLength;
+          return { key: sm[i]?.key ?? null, value: Buffer.from(v.buffer, v.byteOffset, v.byteLength), timestamp: sm[i]?.timestamp };
+        }),
+      });
+    }
+    if (res.errors.length) {
+      topicMessages.push({ topic: dlqTopic, messages: res.errors.map((e) => dlqMessage(e.reason, e.nodeId, e.meta as SourceMeta | undefined, e.record, values)) });
+    }
+    const nextOffset = (BigInt(messages[messages.length - 1].offset) + 1n).toString();
+    if (exactlyOnce) {
+      const txn = await producer.transaction();
+      try {
+        if (topicMessages.length) await txn.sendBatch({ topicMessages });
+        await txn.sendOffsets({ consumerGroupId: groupId, topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }] });
+        await txn.commit();
+      } catch (e) {
+        await txn.abort().catch(() => {});
+        throw e;
+      }
+    } else {
+      if (topicMessages.length) await producer.sendBatch({ topicMessages, acks: -1 });
+      await consumer.commitOffsets([{ topic, partition, offset: nextOffset }]);
+    }
+    const bytesIn = values.reduce((n, v) => n + (v?.byteLength ?? 0), 0);
+    metrics.recordBatch(res.perNode, { in: bytesIn, out: bytesOut, sourceNodes, sinkNodes }, performance.now() - started);
+    state.recordsIn = metrics.totalIn;
+    state.recordsOut = metrics.totalOut;
+    state.recordsErrored = metrics.totalErrored;
+  };
+
+  const lags = new Map<string, number>();
+  try {
+    await producer.connect(); // exactly_once: InitProducerId here fences any zombie holding this task's transactional id
+    await consumer.connect();
+    await consumer.subscribe({ topics: sourceTopics, fromBeginning: true });
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      state.partitions = e.payload.memberAssignment;
+      void publish("running");
+      tlog.info({ partitions: e.payload.memberAssignment }, "task joined its consumer group");
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
+      if (!e.payload.restart) crashed = e.payload.error;
+    });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        if (!isRunning() || isStale() || stopReason || !batch.messages.length) return;
+        await processBatch(batch.topic, batch.partition, batch.messages);
+        resolveOffset(batch.messages[batch.messages.length - 1].offset);
+        lags.set(`${batch.topic}:${batch.partition}`, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(batch.messages[batch.messages.length - 1].offset) - 1n)));
+        await heartbeat();
+      },
+    });
+
+    // Control loop: heartbeat the task state, flush metrics, and watch for stop/redeploy/shutdown.
+    let lastFlush = Date.now();
+    while (!stopReason && !crashed) {
+      const word = await readControl(redis, deployment.id).catch(() => undefined);
+      if (word !== undefined && !shouldRun(word, payload.generation)) stopReason = word?.desired === "stopped" ? "stopped" : "superseded";
+      if (opts.shutdown.aborted) stopReason = "handoff";
+      const now = Date.now();
+      state.consumerLag = [...lags.values()].reduce((a, b) => a + b, 0);
+      metrics.consumerLag = state.consumerLag;
+      if (now - lastRateAt >= 1_000) {
+        state.recordsPerSec = ((metrics.totalIn - lastRateIn) * 1000) / (now - lastRateAt);
+        lastRateAt = now;
+        lastRateIn = metrics.totalIn;
+      }
+      await publish();
+      if (now - lastFlush >= 5_000) {
+        metrics.collect(now);
+        lastFlush = now;
+      }
+      if (!stopReason && !crashed) await sleep(opts.controlPollMs ?? 500);
+    }
+    if (crashed) throw crashed;
+    await publish("stopping");
+    tlog.info({ reason: stopReason, instance }, "task stopping");
+  } catch (e) {
+    await recordTaskError(redis, deployment.id, `task ${payload.taskIndex}: ${e instanceof Error ? e.message : String(e)}`).catch(() => {});
+    state.lastError = e instanceof Error ? e.message : String(e);
+    await publish("failed");
+    throw e;
+  } finally {
+    // disconnect() waits for the batch in flight: its output and offsets are committed (or aborted) before we leave.
+    await consumer.disconnect().catch(() => {});
+    await producer.disconnect().catch(() => {});
+    await metrics.close().catch(() => {});
+  }
+  if (stopReason === "handoff") {
+    await clearTaskState(redis, deployment.id, payload.taskIndex).catch(() => {});
+    throw new TaskHandoff();
+  }
+  await publish("stopped");
+  return stopReason === "stopped" ? "stopped" : "superseded";
+}
