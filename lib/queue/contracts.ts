@@ -28,9 +28,6 @@ export const runTaskPayload = z.object({
 });
 export type RunTaskPayload = z.infer<typeof runTaskPayload>;
 
-/** Job ids come from entity ids so enqueueing the same task twice is a no-op. */
-export const taskJobId = (p: RunTaskPayload) => `${p.deploymentId}:${p.generation}:${p.taskIndex}`;
-
 export const runPreviewPayload = z.object({
   previewId: z.string(),
   teamId: z.string(),
