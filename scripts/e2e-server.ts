@@ -39,7 +39,7 @@ async function main() {
     LOG_LEVEL: "warn",
   };
   const web = spawn(join(root, "node_modules/.bin/next"), ["start", "-p", String(port), "-H", "127.0.0.1"], { cwd: root, env, stdio: "inherit" });
-  const worker = spawn(join(root, "node_modules/.bin/tsx"), [join(root, "workers/task-worker.ts")], { cwd: root, env, stdio: "inherit" });
+  const worker = spawn(process.execPath, ["--import", "tsx", join(root, "workers/task-worker.ts")], { cwd: root, env, stdio: "inherit" });
   console.log(`e2e stack ready; web on http://127.0.0.1:${port}`);
 
   let stopping = false;

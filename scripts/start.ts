@@ -105,7 +105,7 @@ async function main() {
 
   const startWorker = (i: number, restarts = 0) => {
     const name = `worker-${i}`;
-    const w = runChild(name, join(root, "node_modules/.bin/tsx"), [join(root, "workers/task-worker.ts")], { ...childEnv, WORKER_NAME: `${process.env.HOSTNAME ?? "local"}-${i}` });
+    const w = runChild(name, process.execPath, ["--import", "tsx", join(root, "workers/task-worker.ts")], { ...childEnv, WORKER_NAME: `${process.env.HOSTNAME ?? "local"}-${i}` });
     children.set(name, w);
     const startedAt = Date.now();
     w.on("exit", (code) => {

@@ -1,13 +1,20 @@
 /**
- * Worker process entry (`npm run worker`). Registers this process in the worker
- * registry with its slot limit and keeps its heartbeat; pipeline task execution
- * (lib/runtime) runs inside these processes. Shutdown on SIGTERM/SIGINT:
- * stop taking work, finish in-flight batches, deregister, close connections.
+ * Worker process entry (`npm run worker`). Runs pipeline tasks (up to
+ * WORKER_SLOTS at once), live previews, and — when it holds the lease — the
+ * deployment reconciler; registers itself with a heartbeat.
+ * Shutdown on SIGTERM/SIGINT, in order: stop taking work, hand running tasks
+ * back at a committed point, flush metrics, deregister, close connections.
  */
 import { hostname } from "node:os";
+import { closeClickHouse } from "@/lib/clickhouse/client";
+import { disconnectPrisma } from "@/lib/db/prisma";
 import { workerEnv } from "@/lib/env/worker";
+import { closeKafka } from "@/lib/kafka/shared";
 import { moduleLogger } from "@/lib/log/logger";
-import { createRedis } from "@/lib/redis/client";
+import { closeRedis, createRedis } from "@/lib/redis/client";
+import { startReconciler } from "@/lib/runtime/reconciler";
+import { startTaskProcessor } from "@/lib/runtime/task-processor";
+import { closeTaskQueue } from "@/lib/runtime/task-queue";
 import { deregister, heartbeat, HEARTBEAT_INTERVAL_MS, type WorkerInfo } from "@/lib/runtime/worker-registry";
 
 const log = moduleLogger("worker");
@@ -24,8 +31,11 @@ async function main() {
     startedAt: Date.now(),
     heartbeatAt: Date.now(),
   };
+  const tasks = startTaskProcessor({ workerId: info.id, slots: env.WORKER_SLOTS, redis });
+  const reconciler = startReconciler(redis);
   await heartbeat(redis, info);
   const timer = setInterval(() => {
+    info.running = tasks.running();
     heartbeat(redis, info).catch((err) => log.warn({ err }, "heartbeat failed; will retry"));
   }, HEARTBEAT_INTERVAL_MS);
   log.info({ worker: info.id, slots: info.slots }, "worker ready");
@@ -36,7 +46,10 @@ async function main() {
     stopping = true;
     log.info({ signal }, "worker stopping");
     clearInterval(timer);
+    await reconciler.close();
+    await tasks.close();
     await deregister(redis, info.id).catch(() => {});
+    await Promise.allSettled([closeTaskQueue(), closeKafka(), closeClickHouse(), disconnectPrisma(), closeRedis()]);
     await redis.quit().catch(() => {});
     process.exit(0);
   };

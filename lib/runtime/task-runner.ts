@@ -52,6 +52,13 @@ export interface RunTaskOptions {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * Fault injection for the failover tests: widens the window between writing a
+ * batch's output and committing it, so that a kill -9 lands inside it. Never
+ * set in production.
+ */
+const FAULT_DELAY_BEFORE_COMMIT_MS = Number(process.env.SLUICE_FAULT_DELAY_BEFORE_COMMIT_MS ?? 0);
+
+/**
  * Runs one task of a deployment until its generation is superseded or the
  * deployment is stopped: a consumer-group member with a fixed set of
  * partitions, the compiled plan, and a producer to the sink and dead-letter
@@ -166,6 +173,7 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
       const txn = await producer.transaction();
       try {
         if (topicMessages.length) await txn.sendBatch({ topicMessages });
+        if (FAULT_DELAY_BEFORE_COMMIT_MS) await sleep(FAULT_DELAY_BEFORE_COMMIT_MS);
         await txn.sendOffsets({ consumerGroupId: groupId, topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }] });
         await txn.commit();
       } catch (e) {
@@ -174,6 +182,7 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
       }
     } else {
       if (topicMessages.length) await producer.sendBatch({ topicMessages, acks: -1 });
+      if (FAULT_DELAY_BEFORE_COMMIT_MS) await sleep(FAULT_DELAY_BEFORE_COMMIT_MS);
       await consumer.commitOffsets([{ topic, partition, offset: nextOffset }]);
     }
     const bytesIn = values.reduce((n, v) => n + (v?.byteLength ?? 0), 0);

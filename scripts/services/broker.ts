@@ -18,8 +18,9 @@ export async function startBroker(opts: BrokerOptions): Promise<ServiceProcess> 
   mkdirSync(opts.dataDir, { recursive: true });
   const recent = lineBuffer();
   let listening = false;
-  const tsx = join(opts.root, "node_modules/.bin/tsx");
-  const child = spawnService(tsx, [join(opts.root, "broker/src/main.ts"), "--port", String(opts.port), "--data-dir", opts.dataDir], {
+  // `node --import tsx`, not the tsx CLI: the CLI runs the program in a child
+  // process, so a SIGKILL to it would orphan the broker.
+  const child = spawnService(process.execPath, ["--import", "tsx", join(opts.root, "broker/src/main.ts"), "--port", String(opts.port), "--data-dir", opts.dataDir], {
     cwd: opts.root,
     onLine: (l) => {
       if (l.includes("listening")) listening = true;
