@@ -14,6 +14,16 @@ import { loadLocalEnv } from "@/lib/env/local";
 import { createTeam } from "@/lib/teams/teams";
 import { createToken } from "@/lib/tokens/tokens";
 import { createUser } from "@/lib/users/create-user";
+import { authenticate } from "@/lib/auth/principal";
+import { readFileSync } from "node:fs";
+import { createStream, listStreams } from "@/lib/warehouse/streams";
+import { produceRecords, readRecords, tailRecords } from "@/lib/warehouse/records";
+import { createPipeline, requirePipeline, saveVersion } from "@/lib/pipelines/pipelines";
+import { deploy, resume, stop } from "@/lib/pipelines/deployments";
+import { pipelineStatus } from "@/lib/pipelines/status";
+import { closeKafka } from "@/lib/kafka/shared";
+import { closeRedis } from "@/lib/redis/client";
+import { closeTaskQueue } from "@/lib/runtime/task-queue";
 
 export interface CliIO {
   out: (line: string) => void;
@@ -37,6 +47,17 @@ async function principalFor(email: string): Promise<Principal> {
   return { kind: "user", userId: user.id, email: user.email, name: user.name };
 }
 
+/**
+ * Who the CLI acts as for team commands: the API token in SLUICE_TOKEN when
+ * set (same rights as over the API), otherwise the team's earliest owner (the
+ * CLI then runs with database access, i.e. as an administrator).
+ */
+async function actingFor(teamSlug: string): Promise<Principal> {
+  const token = process.env.SLUICE_TOKEN;
+  if (token) return authenticate(new Headers({ authorization: `Bearer ${token}` }));
+  return ownerOf(teamSlug);
+}
+
 /** Acts as the team's earliest owner (the CLI has database access, i.e. admin rights). */
 async function ownerOf(teamSlug: string): Promise<Principal> {
   const m = await prisma().membership.findFirst({ where: { team: { slug: teamSlug }, role: "owner" }, include: { user: true }, orderBy: { createdAt: "asc" } });
@@ -46,7 +67,7 @@ async function ownerOf(teamSlug: string): Promise<Principal> {
 
 export function buildProgram(io: CliIO = defaultIO): Command {
   const program = new Command("sluice")
-    .description("Sluice command line: manage users, teams and API tokens")
+    .description("Sluice command line: users, teams, tokens, streams and pipelines")
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
     .exitOverride()
     .showHelpAfterError();
@@ -100,6 +121,135 @@ export function buildProgram(io: CliIO = defaultIO): Command {
       io.err(`Token "${t.name}" (${t.role}) for team ${o.team}. Store it now: it is not shown again.`);
     });
 
+  const stream = program.command("stream").description("manage warehouse streams");
+  stream
+    .command("create")
+    .description("create a stream (and its topic) owned by a team")
+    .requiredOption("--team <slug>", "owner team")
+    .requiredOption("--name <name>", "stream name, e.g. ods.ads.clicks")
+    .requiredOption("--layer <layer>", "ODS | DWD | DWS | ADS")
+    .requiredOption("--schema <json|@file>", 'field list, e.g. \'[{"name":"user_id","type":"string"}]\' or @schema.json')
+    .option("--partitions <n>", "partitions", (v) => Number(v), 3)
+    .option("--retention-ms <ms>", "retention in ms (-1 keeps forever)", (v) => Number(v))
+    .option("--visibility <v>", "private | team | public", "team")
+    .option("--description <text>", "markdown description", "")
+    .action(async (o: { team: string; name: string; layer: "ODS"; schema: string; partitions: number; retentionMs?: number; visibility: "team"; description: string }) => {
+      const s = await createStream(await actingFor(o.team), o.team, {
+        name: o.name, layer: o.layer, schema: JSON.parse(o.schema.startsWith("@") ? readFileSync(o.schema.slice(1), "utf8") : o.schema),
+        partitions: o.partitions, visibility: o.visibility, description: o.description,
+        ...(o.retentionMs !== undefined ? { retentionMs: o.retentionMs < 0 ? null : o.retentionMs } : {}),
+      });
+      io.out(`Created stream ${s.name} (${s.layer}, ${s.partitions} partitions, schema v${s.schemaVersion})`);
+    });
+  stream
+    .command("list")
+    .description("streams a team can see")
+    .requiredOption("--team <slug>", "team")
+    .action(async (o: { team: string }) => {
+      const list = await listStreams(await actingFor(o.team), o.team);
+      if (!list.length) io.out("No streams yet: create one with `sluice stream create`.");
+      for (const s of list) io.out(`${s.name}\t${s.layer}\t${s.ownerTeam.slug}\t${s.partitions}p\t${s.access}`);
+    });
+  stream
+    .command("produce")
+    .description("produce JSON records, one per line, from standard input or a file")
+    .requiredOption("--team <slug>", "owner team")
+    .requiredOption("--name <name>", "stream")
+    .option("-f, --file <path>", "JSON-lines file (default: standard input)")
+    .option("--key <field>", "use this field of each record as the Kafka key")
+    .action(async (o: { team: string; name: string; file?: string; key?: string }) => {
+      const text = o.file ? readFileSync(o.file, "utf8") : await io.readStdin();
+      const values = text.split(/\r?\n/).filter((l) => l.trim()).map((l, i) => {
+        try {
+          return JSON.parse(l) as Record<string, unknown>;
+        } catch {
+          throw new AppError("invalid_input", `line ${i + 1} is not valid JSON`);
+        }
+      });
+      const principal = await actingFor(o.team);
+      let written = 0;
+      for (let i = 0; i < values.length; i += 5_000) {
+        const chunk = values.slice(i, i + 5_000).map((value) => ({ value, key: o.key && value[o.key] != null ? String(value[o.key]) : null }));
+        written += (await produceRecords(principal, o.team, o.name, { records: chunk })).written;
+      }
+      io.out(`Produced ${written} record(s) to ${o.name}`);
+    });
+  stream
+    .command("tail")
+    .description("print records as JSON lines: the newest ones, then new arrivals until Ctrl-C")
+    .requiredOption("--team <slug>", "team")
+    .requiredOption("--name <name>", "stream")
+    .option("--last <n>", "records to show first", (v) => Number(v), 10)
+    .option("--no-follow", "exit after the last records")
+    .action(async (o: { team: string; name: string; last: number; follow: boolean }) => {
+      const principal = await actingFor(o.team);
+      const { records } = await readRecords(principal, o.team, o.name, { limit: o.last });
+      for (const r of records) io.out(JSON.stringify(r));
+      if (!o.follow) return;
+      const ac = new AbortController();
+      process.once("SIGINT", () => ac.abort());
+      for await (const batch of tailRecords(principal, o.team, o.name, ac.signal)) for (const r of batch) io.out(JSON.stringify(r));
+    });
+
+  const pipeline = program.command("pipeline").description("manage pipelines");
+  pipeline
+    .command("apply")
+    .description("create the pipeline if needed and save the definition as a new version")
+    .requiredOption("--team <slug>", "team")
+    .requiredOption("-f, --file <path>", "pipeline definition JSON (or {name, description, pipeline})")
+    .option("--name <name>", "pipeline name (default: the file's name field)")
+    .option("-m, --message <text>", "version message", "")
+    .action(async (o: { team: string; file: string; name?: string; message: string }) => {
+      const doc = JSON.parse(readFileSync(o.file, "utf8")) as { name?: string; description?: string; pipeline?: unknown };
+      const def = doc.pipeline ?? doc;
+      const name = o.name ?? doc.name;
+      if (!name) throw new AppError("invalid_input", "Give the pipeline a name with --name (or a top-level `name` in the file).");
+      const principal = await actingFor(o.team);
+      const exists = await requirePipeline(principal, o.team, name, "viewer").then(() => true, (e) => (e instanceof AppError && e.code === "not_found" ? false : Promise.reject(e)));
+      if (!exists) await createPipeline(principal, o.team, { name, description: doc.description ?? "" });
+      const v = await saveVersion(principal, o.team, name, { pipeline: def, message: o.message });
+      io.out(`Saved ${name} version ${v.version}${v.warnings.length ? ` (${v.warnings.length} warning(s))` : ""}`);
+      for (const w of v.warnings) io.err(`warning: ${w.nodeId ? `${w.nodeId}: ` : ""}${w.message}`);
+    });
+  pipeline
+    .command("deploy")
+    .description("deploy (or redeploy) a saved version")
+    .requiredOption("--team <slug>", "team")
+    .requiredOption("--name <name>", "pipeline")
+    .option("--version <n>", "version (default: latest)", (v) => Number(v))
+    .option("--parallelism <n>", "tasks", (v) => Number(v))
+    .option("--guarantee <g>", "at_least_once | exactly_once")
+    .option("--reset-state", "drop window state that cannot carry over")
+    .action(async (o: { team: string; name: string; version?: number; parallelism?: number; guarantee?: "at_least_once" | "exactly_once"; resetState?: boolean }) => {
+      const d = await deploy(await actingFor(o.team), o.team, o.name, { version: o.version, parallelism: o.parallelism, deliveryGuarantee: o.guarantee, resetState: !!o.resetState });
+      io.out(`Deploying ${o.name} version ${d.version}: ${d.parallelism} task(s), ${d.deliveryGuarantee}`);
+    });
+  for (const [cmd, fn, verb] of [["stop", stop, "Stopping"], ["resume", resume, "Resuming"]] as const) {
+    pipeline
+      .command(cmd)
+      .description(`${cmd} a deployed pipeline`)
+      .requiredOption("--team <slug>", "team")
+      .requiredOption("--name <name>", "pipeline")
+      .action(async (o: { team: string; name: string }) => {
+        await fn(await actingFor(o.team), o.team, o.name);
+        io.out(`${verb} ${o.name}`);
+      });
+  }
+  pipeline
+    .command("status")
+    .description("desired vs actual state, tasks, lag, throughput, last error")
+    .requiredOption("--team <slug>", "team")
+    .requiredOption("--name <name>", "pipeline")
+    .option("--json", "print JSON")
+    .action(async (o: { team: string; name: string; json?: boolean }) => {
+      const s = await pipelineStatus(await actingFor(o.team), o.team, o.name);
+      if (o.json) return io.out(JSON.stringify(s, null, 2));
+      if (!s.deployed) return io.out(`${s.pipeline}: not deployed`);
+      io.out(`${s.pipeline} v${s.version}: ${s.actualState} (desired ${s.desiredState}), ${s.parallelism} task(s), ${s.deliveryGuarantee}, ${s.recordsPerSec} rec/s, lag ${s.consumerLag}`);
+      for (const t of s.tasks) io.out(`  task ${t.index}: ${t.state}${t.worker ? ` on ${t.worker}` : ""}, in ${t.recordsIn}, out ${t.recordsOut}, errors ${t.recordsErrored}, lag ${t.consumerLag}`);
+      if (s.lastError) io.out(`  last error: ${s.lastError}`);
+    });
+
   return program;
 }
 
@@ -121,7 +271,7 @@ if (process.argv[1] && /lib[\\/]cli[\\/]main\.ts$/.test(process.argv[1])) {
   loadLocalEnv(process.env.SLUICE_DATA_DIR ?? join(process.cwd(), ".data"));
   process.env.LOG_LEVEL ??= "warn";
   runCli(process.argv.slice(2)).then(async (code) => {
-    await disconnectPrisma();
+    await Promise.allSettled([disconnectPrisma(), closeKafka(), closeTaskQueue(), closeRedis()]);
     process.exit(code);
   });
 }
