@@ -247,8 +247,12 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
     deliver({ ...state, outputs: undefined }, step.tail, DEFAULT_OUTPUT_PORT, out);
   };
 
-  const emitWindow = (state: RunState, nodeId: string, r: { out: Batch; late: Batch }) => {
+  const emitWindow = (state: RunState, nodeId: string, r: { out: Batch; late: Batch; errors?: RecordError[] }) => {
     const c = countsOf(state, nodeId);
+    if (r.errors) {
+      c.errored += r.errors.length;
+      state.errors.push(...r.errors);
+    }
     c.out += r.out.rows.length;
     c.late = (c.late ?? 0) + r.late.rows.length;
     deliver(state, nodeId, DEFAULT_OUTPUT_PORT, r.out);
@@ -264,10 +268,7 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
       case "window": {
         const batch = single(inbox);
         c.in += batch.rows.length;
-        const r = step.op.process(batch, state.now);
-        c.errored += r.errors.length;
-        state.errors.push(...r.errors);
-        emitWindow(state, step.nodeId, r);
+        emitWindow(state, step.nodeId, step.op.process(batch, state.now));
         break;
       }
       case "udf": {
