@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { liveIsolates } from "@/lib/udf";
-import type { PipelineInput } from "./nodes";
+import type { PipelineInput, WindowNodeConfigInput } from "./nodes";
 import { compilePipeline, type Plan } from "./plan";
 import { parsePipeline } from "./parse";
 import type { Row, StreamSchema } from "./schema";
@@ -36,9 +36,9 @@ const parse = (input: PipelineInput) => {
 
 const minute = 60_000;
 const t0 = Date.UTC(2024, 0, 1, 12, 0);
-const windowNode = (extra: Record<string, unknown> = {}) => ({
+const windowNode = (extra: Record<string, unknown> = {}): PipelineInput["nodes"][number] => ({
   id: "w",
-  type: "window" as const,
+  type: "window",
   config: {
     window: { kind: "tumbling", size: "1m" },
     timeField: "ts",
@@ -48,7 +48,7 @@ const windowNode = (extra: Record<string, unknown> = {}) => ({
       { name: "total", fn: "sum", field: "amount" },
     ],
     ...extra,
-  },
+  } as WindowNodeConfigInput,
 });
 
 const rowsA: Row[] = [
