@@ -1,0 +1,370 @@
+import ivm from "isolated-vm";
+import type { UdfForm } from "@/lib/pipeline/nodes/udf";
+import type { Row } from "@/lib/pipeline/schema";
+import { RUNNER_SOURCE } from "./runner";
+
+/**
+ * A user's JavaScript function running in its own V8 isolate (isolated-vm):
+ * no require, process, fs, network or timers exist there; the heap is capped
+ * at `memoryMb`; every batch has a `timeoutMs` budget.
+ *
+ * Failure handling, all per record so one bad record never costs the batch:
+ * - throws or wrong shape: the runner inside the isolate turns it into an error;
+ * - time limit: the isolate is interrupted, the record it was running gets the
+ *   error and the batch resumes after it with a fresh budget — at most
+ *   MAX_TIMEOUTS_PER_BATCH times, then the rest of the batch errors, so a batch
+ *   never takes longer than (MAX_TIMEOUTS_PER_BATCH + 1) × timeoutMs;
+ * - memory limit: V8 disposes the isolate; a fresh one reruns the batch in
+ *   halves until the record that exhausts memory is alone, and it errors.
+ * The isolate is recreated lazily after any failure that spoils it; `dispose`
+ * (or garbage collection of a forgotten sandbox) releases it.
+ */
+export const MAX_TIMEOUTS_PER_BATCH = 3;
+
+export interface UdfLimits {
+  memoryMb: number;
+  timeoutMs: number;
+}
+
+export interface UdfRecordError {
+  index: number;
+  reason: string;
+}
+
+export interface UdfBatchResult {
+  /** map: one row per successful input; flatMap: 0..n per input; filter: the kept input rows themselves. */
+  out: Row[];
+  /** For each `out` row, the index of the input row it came from (for source metadata and lineage). */
+  outIndex: number[];
+  errors: UdfRecordError[];
+}
+
+export class UdfCompileError extends Error {
+  constructor(
+    message: string,
+    readonly line?: number,
+    readonly column?: number,
+  ) {
+    super(message);
+    this.name = "UdfCompileError";
+  }
+}
+
+let live = 0;
+
+/** Isolates currently alive across all sandboxes (for leak tests and worker metrics). */
+export function liveIsolates(): number {
+  return live;
+}
+
+interface Instance {
+  isolate: ivm.Isolate;
+  context: ivm.Context;
+  begin: ivm.Reference<(json: string) => string>;
+  where: ivm.Reference<() => number>;
+  resume: ivm.Reference<(why: string) => string>;
+  abort: ivm.Reference<(whyCurrent: string, whyRest: string) => string | null>;
+  released: boolean;
+}
+
+function release(inst: Instance) {
+  if (inst.released) return;
+  inst.released = true;
+  live--;
+  if (!inst.isolate.isDisposed) inst.isolate.dispose();
+}
+
+// A sandbox dropped without dispose() still gives its isolate back.
+const finalizer = new FinalizationRegistry<{ inst: Instance | null }>((holder) => {
+  if (holder.inst) release(holder.inst);
+});
+
+const TIMED_OUT = /timed out/i;
+
+/** Rows per isolate call: small enough to pipeline host and isolate work, large enough to amortise the crossing. */
+export const CHUNK_ROWS = 512;
+
+interface Attempt {
+  inst: Instance | null;
+  call: Promise<string | null>;
+}
+
+function encodeInput(rows: readonly Row[], lo: number, hi: number): string | Error {
+  try {
+    return JSON.stringify(lo === 0 && hi === rows.length ? rows : rows.slice(lo, hi));
+  } catch (e) {
+    return e instanceof Error ? e : new Error(String(e));
+  }
+}
+
+/** Line and column of a compile error, from isolated-vm's "[<isolate>:line:col]" suffix. */
+function location(e: unknown): { message: string; line?: number; column?: number } {
+  const text = e instanceof Error ? e.message : String(e);
+  const m = /\[udf\.js:(\d+):(\d+)\]$/.exec(text);
+  const message = text.replace(/\s*\[udf\.js:\d+:\d+\]$/, "");
+  // The user's source starts on line 2 of the wrapper script.
+  return m ? { message, line: Math.max(1, Number(m[1]) - 1), column: Number(m[2]) } : { message };
+}
+
+async function instantiate(source: string, form: UdfForm, limits: UdfLimits): Promise<Instance> {
+  const isolate = new ivm.Isolate({ memoryLimit: limits.memoryMb });
+  live++;
+  const inst = { isolate, released: false } as Instance;
+  try {
+    const context = await isolate.createContext();
+    inst.context = context;
+    (await isolate.compileScript(RUNNER_SOURCE, { filename: "runner.js" })).runSync(context, { timeout: 1_000 });
+    const g = context.global;
+    inst.begin = g.getSync("__udf_begin", { reference: true });
+    inst.where = g.getSync("__udf_where", { reference: true });
+    inst.resume = g.getSync("__udf_resume", { reference: true });
+    inst.abort = g.getSync("__udf_abort", { reference: true });
+    let script: ivm.Script;
+    try {
+      script = await isolate.compileScript(`__udf_set((\n${source}\n), ${JSON.stringify(form)});`, { filename: "udf.js" });
+    } catch (e) {
+      const l = location(e);
+      throw new UdfCompileError(l.message, l.line, l.column);
+    }
+    try {
+      await script.run(context, { timeout: limits.timeoutMs });
+    } catch (e) {
+      if (isolate.isDisposed) throw new UdfCompileError(`setting up the function exhausted its memory limit of ${limits.memoryMb} MB`);
+      if (TIMED_OUT.test(String(e))) throw new UdfCompileError(`setting up the function took longer than ${limits.timeoutMs} ms`);
+      throw new UdfCompileError(location(e).message);
+    }
+    return inst;
+  } catch (e) {
+    release(inst);
+    throw e;
+  }
+}
+
+export class UdfSandbox {
+  private inst: Instance | null;
+  private readonly holder: { inst: Instance | null };
+  private disposed = false;
+  /** Isolates created over this sandbox's life (1 + recreations after memory exhaustion or corruption). */
+  isolatesCreated = 1;
+
+  private constructor(
+    private readonly source: string,
+    readonly form: UdfForm,
+    readonly limits: UdfLimits,
+    inst: Instance,
+  ) {
+    this.inst = inst;
+    this.holder = { inst };
+    finalizer.register(this, this.holder, this);
+  }
+
+  /** Compiles the function in a fresh isolate; throws UdfCompileError for a syntax error or a source that is not a function. */
+  static async create(source: string, form: UdfForm, limits: UdfLimits): Promise<UdfSandbox> {
+    return new UdfSandbox(source, form, limits, await instantiate(source, form, limits));
+  }
+
+  /** Heap statistics of the current isolate (undefined while none is alive). */
+  heapStatistics(): ivm.HeapStatistics | undefined {
+    const inst = this.inst;
+    return inst && !inst.isolate.isDisposed ? inst.isolate.getHeapStatisticsSync() : undefined;
+  }
+
+  /**
+   * Runs the function over a batch. Large batches go in chunks, pipelined: the
+   * host encodes chunk k+1 and decodes chunk k-1 while the isolate (on its own
+   * thread) runs chunk k. Only one call is ever in flight, so failure recovery
+   * always sees the isolate state of the chunk that failed.
+   */
+  async runBatch(rows: readonly Row[]): Promise<UdfBatchResult> {
+    if (this.disposed) throw new Error("UDF sandbox is disposed");
+    const result: UdfBatchResult = { out: [], outIndex: [], errors: [] };
+    const n = rows.length;
+    if (n === 0) return result;
+    let lo = 0;
+    let hi = Math.min(n, CHUNK_ROWS);
+    let input = encodeInput(rows, lo, hi);
+    let pending = await this.start(input);
+    for (;;) {
+      const nextLo = hi;
+      const nextHi = Math.min(n, hi + CHUNK_ROWS);
+      const nextInput = nextLo < n ? encodeInput(rows, nextLo, nextHi) : undefined;
+      const text = await this.complete(pending, input, rows, lo, hi, result);
+      if (nextInput === undefined) {
+        if (text !== null) this.decodeOrFail(text, rows, lo, hi, result);
+        break;
+      }
+      pending = await this.start(nextInput);
+      if (text !== null) this.decodeOrFail(text, rows, lo, hi, result);
+      [lo, hi, input] = [nextLo, nextHi, nextInput];
+    }
+    if (result.errors.length > 1) result.errors.sort((a, b) => a.index - b.index);
+    return result;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    finalizer.unregister(this);
+    this.drop();
+  }
+
+  private drop() {
+    if (this.inst) release(this.inst);
+    this.inst = null;
+    this.holder.inst = null;
+  }
+
+  private async instance(): Promise<Instance> {
+    if (this.inst && !this.inst.isolate.isDisposed) return this.inst;
+    this.drop();
+    const inst = await instantiate(this.source, this.form, this.limits);
+    this.isolatesCreated++;
+    if (this.disposed) {
+      release(inst);
+      throw new Error("UDF sandbox is disposed");
+    }
+    this.inst = inst;
+    this.holder.inst = inst;
+    return inst;
+  }
+
+  private failAll(result: UdfBatchResult, lo: number, hi: number, reason: string) {
+    for (let i = lo; i < hi; i++) result.errors.push({ index: i, reason });
+  }
+
+  private async start(input: string | Error): Promise<Attempt> {
+    if (input instanceof Error) return { inst: null, call: Promise.resolve(null) };
+    const inst = await this.instance();
+    const call = inst.begin.apply(undefined, [input], { timeout: this.limits.timeoutMs });
+    // Settled later by complete(); keep an early rejection from being reported as unhandled.
+    call.catch(() => undefined);
+    return { inst, call };
+  }
+
+  /** Runs one range from scratch (memory-limit bisection). */
+  private async runRange(rows: readonly Row[], lo: number, hi: number, result: UdfBatchResult): Promise<void> {
+    const input = encodeInput(rows, lo, hi);
+    const text = await this.complete(await this.start(input), input, rows, lo, hi, result);
+    if (text !== null) this.decodeOrFail(text, rows, lo, hi, result);
+  }
+
+  private decodeOrFail(text: string, rows: readonly Row[], lo: number, hi: number, result: UdfBatchResult) {
+    if (!this.decode(text, rows, lo, hi, result)) {
+      this.drop();
+      this.failAll(result, lo, hi, "function produced malformed output (did it modify built-in objects?)");
+    }
+  }
+
+  /**
+   * Waits for a chunk's call and recovers from its failures. Returns the
+   * runner's output text, or null when the records' outcome is already in
+   * `result` (errors, or the bisected halves' outputs).
+   */
+  private async complete(attempt: Attempt, input: string | Error, rows: readonly Row[], lo: number, hi: number, result: UdfBatchResult): Promise<string | null> {
+    if (input instanceof Error) {
+      this.failAll(result, lo, hi, `record cannot be passed to the function: ${input.message}`);
+      return null;
+    }
+    const inst = attempt.inst!;
+    const { timeoutMs, memoryMb } = this.limits;
+    let timeouts = 0;
+    let call: Promise<string | null> = attempt.call;
+    for (;;) {
+      try {
+        return await call;
+      } catch (e) {
+        if (inst.isolate.isDisposed) {
+          this.drop();
+          if (hi - lo === 1) {
+            this.failAll(result, lo, hi, `function exceeded its memory limit of ${memoryMb} MB`);
+            return null;
+          }
+          const mid = lo + ((hi - lo) >> 1);
+          await this.runRange(rows, lo, mid, result);
+          await this.runRange(rows, mid, hi, result);
+          return null;
+        }
+        if (!TIMED_OUT.test(String(e))) {
+          // The runner itself failed (the function broke built-ins it relies on): nothing in this isolate can be trusted.
+          this.drop();
+          this.failAll(result, lo, hi, `function failed: ${String((e as Error)?.message ?? e).slice(0, 300)}`);
+          return null;
+        }
+        timeouts++;
+        let at = -1;
+        if (timeouts <= MAX_TIMEOUTS_PER_BATCH) {
+          try {
+            const w: unknown = await inst.where.apply(undefined, [], { timeout: 100 });
+            at = typeof w === "number" && Number.isInteger(w) && w < hi - lo ? w : -1;
+          } catch {
+            at = -1;
+          }
+        }
+        if (at < 0) {
+          this.drop();
+          this.failAll(result, lo, hi, `batch exceeded the time limit of ${timeoutMs} ms`);
+          return null;
+        }
+        const why = `function exceeded the time limit of ${timeoutMs} ms`;
+        call =
+          timeouts >= MAX_TIMEOUTS_PER_BATCH
+            ? inst.abort.apply(undefined, [why, `not run: the batch hit the time limit ${MAX_TIMEOUTS_PER_BATCH} times`], { timeout: timeoutMs })
+            : inst.resume.apply(undefined, [why], { timeout: timeoutMs });
+      }
+    }
+  }
+
+  /** Validates and applies the runner's output; false when it is malformed (then nothing was applied). */
+  private decode(text: string, rows: readonly Row[], lo: number, hi: number, result: UdfBatchResult): boolean {
+    let parsed: unknown;
+    try {
+      // A "__proto__" key in JSON.parse output is an own property, but a later Object.assign would
+      // turn it into a prototype; drop such keys (the reviver only runs when the text has one).
+      parsed = text.includes('"__proto__"') ? JSON.parse(text, (k, v) => (k === "__proto__" ? undefined : v)) : JSON.parse(text);
+    } catch {
+      return false;
+    }
+    if (parsed === null || typeof parsed !== "object") return false;
+    const { o, i, e } = parsed as { o: unknown; i: unknown; e: unknown };
+    if (!Array.isArray(o) || !Array.isArray(i) || !Array.isArray(e)) return false;
+    const n = hi - lo;
+    const isIndex = (x: unknown): x is number => typeof x === "number" && Number.isInteger(x) && x >= 0 && x < n;
+    // seen[k]: 1 = produced output, 2 = errored; map needs exactly one of them per input.
+    const seen = new Uint8Array(n);
+    for (const err of e) {
+      if (!Array.isArray(err) || !isIndex(err[0]) || typeof err[1] !== "string" || seen[err[0]] !== 0) return false;
+      seen[err[0]] = 2;
+    }
+    if (this.form === "filter") {
+      if (o.length !== 0) return false;
+      let prev = -1;
+      for (const k of i) {
+        if (!isIndex(k) || k <= prev || seen[k] !== 0) return false;
+        prev = k;
+      }
+    } else {
+      if (o.length !== i.length) return false;
+      for (let j = 0; j < o.length; j++) {
+        const k = i[j];
+        const rec = o[j];
+        if (!isIndex(k) || seen[k] === 2 || rec === null || typeof rec !== "object" || Array.isArray(rec)) return false;
+        if (this.form === "map" && seen[k] === 1) return false;
+        seen[k] = 1;
+      }
+      if (this.form === "map" && !seen.every((s) => s !== 0)) return false;
+    }
+    for (const [k, reason] of e as [number, string][]) result.errors.push({ index: lo + k, reason });
+    if (this.form === "filter") {
+      for (const k of i as number[]) {
+        result.out.push(rows[lo + k]);
+        result.outIndex.push(lo + k);
+      }
+    } else {
+      for (let j = 0; j < o.length; j++) {
+        result.out.push(o[j] as Row);
+        result.outIndex.push(lo + (i[j] as number));
+      }
+    }
+    return true;
+  }
+}
