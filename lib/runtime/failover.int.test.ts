@@ -30,7 +30,8 @@ function spawnWorker(name: string): ChildProcess {
   const w = spawn(process.execPath, ["--import", "tsx", join(root, "workers/task-worker.ts")], {
     cwd: root,
     env: { ...process.env, WORKER_NAME: name, WORKER_SLOTS: "4", LOG_LEVEL: "warn", SLUICE_FAULT_DELAY_BEFORE_COMMIT_MS: "150" },
-    stdio: ["ignore", "ignore", "inherit"],
+    // Worker logs (and kafkajs rebalance chatter after each kill) are not test output.
+    stdio: "ignore",
   });
   workers.add(w);
   w.on("exit", () => workers.delete(w));
