@@ -1,4 +1,6 @@
-export { UdfSandbox, UdfCompileError, liveIsolates, MAX_TIMEOUTS_PER_BATCH } from "./sandbox";
+export { UdfSandbox, UdfCompileError, liveIsolates, MAX_TIMEOUTS_PER_BATCH, CHUNK_ROWS } from "./sandbox";
 export type { UdfBatchResult, UdfLimits, UdfRecordError } from "./sandbox";
 export { validateUdfSource } from "./validate";
-export { MAX_FLATMAP_OUTPUTS, MAX_RECORD_CHARS } from "./runner";
+export { buildUdf } from "./node";
+export type { BuiltUdf, ResolvedUdf, UdfDefinition, UdfLookup } from "./node";
+export { MAX_BATCH_CHARS, MAX_FLATMAP_OUTPUTS, MAX_RECORD_CHARS } from "./runner";
