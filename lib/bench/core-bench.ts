@@ -42,7 +42,7 @@ function makeRecords(n: number): Buffer[] {
         device: devices[i % devices.length],
         amount: Math.round(((i * 7919) % 10_000) / 3) / 100,
         status: i % 11 === 0 ? 500 : 200,
-        ts: 1_700_000_000_000 + i * 13,
+        ts: 1_700_000_000_000 + i * 3, // ~20k records per minute over 10,007 users: ~8.6k keys per window
         page: `/products/item-${i % 1000}`,
         referrer: "https://shop.example.com/search?q=shoes",
       }),
@@ -68,6 +68,9 @@ interface Case {
   goalRate?: number;
   run: (batch: Buffer[]) => Promise<number> | number;
   baseline?: (batch: Buffer[]) => number;
+  reset?: () => void;
+  /** The goal is an absolute rate; the baseline is shown for context only. */
+  informationalBaseline?: boolean;
 }
 
 // (a) Filter + Projection ----------------------------------------------------
@@ -117,6 +120,98 @@ function handWrittenFilterProjection(batch: Buffer[]): number {
   return out.length;
 }
 
+// (b) 10k-key tumbling-window count -----------------------------------------
+const windowCount = mustParse({
+  version: 1,
+  nodes: [
+    { id: "src", type: "source", config: { stream: "ods.clicks" } },
+    {
+      id: "perMinute",
+      type: "window",
+      config: { window: { kind: "tumbling", size: "1m" }, timeField: "ts", keys: [{ name: "user_id", expr: "user_id" }], aggregates: [{ name: "clicks", fn: "count" }] },
+    },
+    { id: "out", type: "sink", config: { stream: "dws.clicks_per_user_minute" } },
+  ],
+  edges: [
+    { source: "src", target: "perMinute" },
+    { source: "perMinute", target: "out" },
+  ],
+});
+let windowPlan = compilePipeline(windowCount, ctx);
+
+/** The same tumbling count by hand: Map per open minute, closed when the newest event passes its end. */
+function makeHandWrittenWindow() {
+  const SIZE = 60_000;
+  const open = new Map<number, Map<string, number>>();
+  let maxTs = -Infinity;
+  return (batch: Buffer[]): number => {
+    let emitted = 0;
+    for (const buf of batch) {
+      let r: { user_id: string; ts: number };
+      try {
+        r = JSON.parse(decoder.decode(buf));
+      } catch {
+        continue;
+      }
+      const start = r.ts - (r.ts % SIZE);
+      let counts = open.get(start);
+      if (!counts) open.set(start, (counts = new Map()));
+      counts.set(r.user_id, (counts.get(r.user_id) ?? 0) + 1);
+      if (r.ts > maxTs) {
+        maxTs = r.ts;
+        for (const [s, c] of open) {
+          if (s + SIZE > maxTs) continue;
+          for (const [user, n] of c) {
+            Buffer.from(JSON.stringify({ user_id: user, window_start: s, window_end: s + SIZE, clicks: n }));
+            emitted++;
+          }
+          open.delete(s);
+        }
+      }
+    }
+    return emitted;
+  };
+}
+let handWindow = makeHandWrittenWindow();
+
+// (c) UDF map ------------------------------------------------------------------
+const udfMap = mustParse({
+  version: 1,
+  nodes: [
+    { id: "src", type: "source", config: { stream: "ods.clicks" } },
+    {
+      id: "enrich",
+      type: "udf",
+      config: {
+        function: { inline: { form: "map", source: "(r) => ({ event_id: r.event_id, user_id: r.user_id, amount_cents: Math.round(r.amount * 100), mobile: r.device !== 'web', ts: r.ts })" } },
+        outputSchema: [
+          { name: "event_id", type: "string" },
+          { name: "user_id", type: "string" },
+          { name: "amount_cents", type: "int" },
+          { name: "mobile", type: "bool" },
+          { name: "ts", type: "timestamp" },
+        ],
+      },
+    },
+    { id: "out", type: "sink", config: { stream: "dwd.clicks_enriched" } },
+  ],
+  edges: [
+    { source: "src", target: "enrich" },
+    { source: "enrich", target: "out" },
+  ],
+});
+const udfPlan = compilePipeline(udfMap, ctx);
+
+function handWrittenMap(batch: Buffer[]): number {
+  let n = 0;
+  for (const buf of batch) {
+    const r = JSON.parse(decoder.decode(buf));
+    Buffer.from(JSON.stringify({ event_id: r.event_id, user_id: r.user_id, amount_cents: Math.round(r.amount * 100), mobile: r.device !== "web", ts: r.ts }));
+    n++;
+  }
+  return n;
+}
+
 const cases: Case[] = [
   {
     name: "(a) Filter + Projection",
@@ -124,6 +219,26 @@ const cases: Case[] = [
     goalRatio: 0.8,
     run: async (batch) => (await fpPlan.processEncoded("src", batch)).encoded.get("out")!.length,
     baseline: handWrittenFilterProjection,
+  },
+  {
+    name: "(b) 10k-key tumbling-window count",
+    goal: "≥ 0.5× hand-written",
+    goalRatio: 0.5,
+    run: async (batch) => (await windowPlan.processEncoded("src", batch)).encoded.get("out")!.length,
+    baseline: (batch) => handWindow(batch),
+    // Fresh state per round: every round sees the same windows open and close.
+    reset: () => {
+      windowPlan = compilePipeline(windowCount, ctx);
+      handWindow = makeHandWrittenWindow();
+    },
+  },
+  {
+    name: "(c) UDF map (isolated-vm, one crossing per batch)",
+    goal: "≥ 300,000 records/s",
+    goalRate: 300_000,
+    run: async (batch) => (await udfPlan.processEncoded("src", batch)).encoded.get("out")!.length,
+    baseline: handWrittenMap,
+    informationalBaseline: true,
   },
 ];
 
@@ -148,11 +263,13 @@ async function main() {
     // Warm-up so both sides are optimised before timing.
     await measure(c.run, batches.slice(0, 40));
     if (c.baseline) await measure(c.baseline, batches.slice(0, 40));
+    c.reset?.();
     const planRates: number[] = [];
     const baseRates: number[] = [];
     let planOut = 0;
     let baseOut = 0;
     for (let r = 0; r < ROUNDS; r++) {
+      c.reset?.();
       const p = await measure(c.run, batches);
       planRates.push(p.rate);
       planOut = p.out;
@@ -171,8 +288,7 @@ async function main() {
     const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
     console.log(`| ${c.name} | ${fmt(plan)} | ${base ? fmt(base) : "—"} | ${ratio ? `${ratio.toFixed(2)}×` : "—"} | ${c.goal} | ${met ? "yes" : "NO"} |`);
   }
-  console.log("| (b) 10k-key tumbling-window count | pending core-2's WindowOperator | | | ≥ 0.5× | — |");
-  console.log("| (c) UDF map | pending core-2's UdfSandbox | | | ≥ 300k/s | — |");
+  udfPlan.dispose();
   if (!allMet) process.exitCode = 1;
 }
 
