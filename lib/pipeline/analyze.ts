@@ -5,7 +5,8 @@ import { buildSplit, type SplitOp } from "@/lib/operators/split";
 import type { Built, OpDiagnostic } from "@/lib/operators/types";
 import { buildUnion, type UnionOp } from "@/lib/operators/union";
 import type { Diagnostic } from "./diagnostics";
-import type { Pipeline, PipelineEdge, PipelineNode, UdfForm } from "./nodes";
+import type { UdfDefinition } from "@/lib/udf";
+import type { Pipeline, PipelineEdge, PipelineNode } from "./nodes";
 import { acceptsInputPort, outputPorts } from "./ports";
 import type { Field, StreamSchema } from "./schema";
 import { fieldTypesEqual, formatFieldType } from "./schema";
@@ -29,12 +30,8 @@ export interface ValidationContext {
   functionNames?: () => Iterable<string>;
 }
 
-export interface RegisteredFunction {
-  name: string;
-  version: number;
-  source: string;
-  form: UdfForm;
-}
+/** A function version from the team's registry (core-2's UdfDefinition). */
+export type RegisteredFunction = UdfDefinition;
 
 export type NodeOp =
   | { kind: "source"; nodeId: string; stream: string }

@@ -3,7 +3,7 @@
  * the API, the live preview and the workers. Pure: no I/O imports.
  */
 export { parsePipeline, type ParseResult } from "./parse";
-export { validatePipeline, validatePipelineAsync, type ValidationResult } from "./validate";
+export { validatePipeline, type ValidationResult } from "./validate";
 export { analyzePipeline, type ValidationContext, type StreamInfo, type RegisteredFunction } from "./analyze";
 export { compilePipeline, PipelineCompileError, type Plan, type PlanResult, type ProcessOptions, type CompileOptions } from "./plan";
 export { canonicalForm, canonicalHash } from "./canonical";

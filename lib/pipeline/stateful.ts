@@ -1,8 +1,8 @@
-import { didYouMeanSuffix } from "@/lib/expr/suggest";
 import { buildWindow } from "@/lib/operators/window";
 import type { Batch, Built, OpDiagnostic, RecordError } from "@/lib/operators/types";
-import type { RegisteredFunction, ValidationContext } from "./analyze";
-import type { NodeOfType, UdfForm } from "./nodes";
+import { buildUdf, UdfSandbox } from "@/lib/udf";
+import type { ValidationContext } from "./analyze";
+import type { NodeOfType } from "./nodes";
 import type { Row, StreamSchema } from "./schema";
 
 /**
@@ -70,54 +70,24 @@ function buildWindowNode(node: NodeOfType<"window">, input: StreamSchema): Built
   return { diagnostics: built.diagnostics, outputSchema: built.outputSchema, op: { kind: "window", nodeId, create: make } };
 }
 
-function resolveUdf(node: NodeOfType<"udf">, ctx: ValidationContext): { fn?: Pick<RegisteredFunction, "source" | "form">; diagnostics: OpDiagnostic[] } {
-  const f = node.config.function;
-  if ("inline" in f) return { fn: f.inline, diagnostics: [] };
-  if (!ctx.functions) return { diagnostics: [{ severity: "error", code: "unknown-function", path: "function.name", message: "the function registry is not available here" }] };
-  const found = ctx.functions(f.name, f.version);
-  if (found) return { fn: found, diagnostics: [] };
-  const which = f.version === undefined ? `"${f.name}"` : `"${f.name}" version ${f.version}`;
-  return {
-    diagnostics: [{ severity: "error", code: "unknown-function", path: f.version === undefined ? "function.name" : "function.version", message: `function ${which} is not in your team's registry${didYouMeanSuffix(f.name, ctx.functionNames?.() ?? [])}` }],
-  };
-}
-
-function udfOutputSchema(node: NodeOfType<"udf">, form: UdfForm, input: StreamSchema): { schema: StreamSchema; diagnostics: OpDiagnostic[] } {
-  if (form === "filter") {
-    const diagnostics: OpDiagnostic[] = node.config.outputSchema
-      ? [{ severity: "warning", code: "ignored", path: "outputSchema", message: "a filter UDF outputs its input records; outputSchema is ignored" }]
-      : [];
-    return { schema: input, diagnostics };
-  }
-  if (node.config.outputSchema) return { schema: node.config.outputSchema, diagnostics: [] };
-  return {
-    // Without a declaration the best guess is "the input's fields, possibly changed or missing".
-    schema: input.map((f) => ({ ...f, nullable: true })),
-    diagnostics: [{ severity: "warning", code: "udf-no-output-schema", path: "outputSchema", message: "declare outputSchema so the fields this function returns are known downstream; until then the input's fields are assumed (nullable)" }],
-  };
-}
-
 function buildUdfNode(node: NodeOfType<"udf">, input: StreamSchema, ctx: ValidationContext): Built<StatefulOp> {
-  const { fn, diagnostics } = resolveUdf(node, ctx);
-  if (!fn) return { diagnostics };
-  const out = udfOutputSchema(node, fn.form, input);
-  diagnostics.push(...out.diagnostics);
+  const built = buildUdf(node.config, input, ctx.functions, ctx.functionNames);
+  const fn = built.resolved;
+  if (!fn) return { diagnostics: built.diagnostics, outputSchema: built.outputSchema };
   const nodeId = node.id;
   const limits = { memoryMb: node.config.memoryMb, timeoutMs: node.config.timeoutMs };
   const make = (): UdfRuntime => {
-    // The sandbox (isolated-vm, a native module) is loaded and created on first use,
-    // so validating or hashing pipelines never pulls it in.
-    let sandbox: Promise<{ runBatch(rows: readonly Row[]): Promise<{ out: Row[]; outIndex: number[]; errors: { index: number; reason: string }[] }>; dispose(): void }> | undefined;
+    // One sandbox (isolate) per plan, created on the first batch.
+    let sandbox: Promise<UdfSandbox> | undefined;
     let disposed = false;
     const get = () =>
-      (sandbox ??= import("@/lib/udf").then(async ({ UdfSandbox }) => {
-        const s = await UdfSandbox.create(fn.source, fn.form, limits);
+      (sandbox ??= UdfSandbox.create(fn.source, fn.form, limits).then((s) => {
         if (disposed) s.dispose();
         return s;
       }));
     return {
       async runBatch(batch) {
-        let s;
+        let s: UdfSandbox;
         try {
           s = await get();
         } catch (e) {
@@ -133,33 +103,16 @@ function buildUdfNode(node: NodeOfType<"udf">, input: StreamSchema, ctx: Validat
       },
       dispose() {
         disposed = true;
-        void sandbox?.then((s) => s.dispose(), () => undefined);
+        void sandbox?.then(
+          (s) => s.dispose(),
+          () => undefined,
+        );
       },
     };
   };
-  return { diagnostics, outputSchema: out.schema, op: { kind: "udf", nodeId, create: make } };
+  return { diagnostics: built.diagnostics, outputSchema: built.outputSchema, op: { kind: "udf", nodeId, create: make } };
 }
 
 export function buildStatefulNode(node: NodeOfType<"window"> | NodeOfType<"udf">, input: StreamSchema, ctx: ValidationContext): Built<StatefulOp> {
   return node.type === "window" ? buildWindowNode(node, input) : buildUdfNode(node, input, ctx);
-}
-
-/**
- * The UDF compile check needs an isolate, so it is async and separate from
- * validatePipeline: callers that can wait (deploy, the function editor) add
- * its diagnostics; sandbox creation at run time reports the same problems as
- * error records otherwise.
- */
-export async function checkUdfSources(nodes: readonly (NodeOfType<"udf"> | { type: string })[], ctx: ValidationContext): Promise<{ nodeId: string; diagnostic: OpDiagnostic }[]> {
-  const out: { nodeId: string; diagnostic: OpDiagnostic }[] = [];
-  const udfs = nodes.filter((n): n is NodeOfType<"udf"> => n.type === "udf");
-  if (udfs.length === 0) return out;
-  const { validateUdfSource } = await import("@/lib/udf");
-  for (const n of udfs) {
-    const { fn } = resolveUdf(n, ctx);
-    if (!fn) continue;
-    const path = "inline" in n.config.function ? "function.inline.source" : "function.name";
-    for (const d of await validateUdfSource(fn.source, fn.form, path)) out.push({ nodeId: n.id, diagnostic: d });
-  }
-  return out;
 }

@@ -2,7 +2,6 @@ import { analyzePipeline, type ValidationContext } from "./analyze";
 import type { Diagnostic } from "./diagnostics";
 import type { Pipeline } from "./nodes";
 import type { StreamSchema } from "./schema";
-import { checkUdfSources } from "./stateful";
 
 export interface ValidationResult {
   diagnostics: Diagnostic[];
@@ -16,14 +15,3 @@ export function validatePipeline(pipeline: Pipeline, ctx: ValidationContext): Va
   return { diagnostics, schemas };
 }
 
-/**
- * validatePipeline plus the UDF compile check (which needs an isolate, hence
- * async): use it where a pipeline is saved or deployed.
- */
-export async function validatePipelineAsync(pipeline: Pipeline, ctx: ValidationContext): Promise<ValidationResult> {
-  const result = validatePipeline(pipeline, ctx);
-  for (const { nodeId, diagnostic: d } of await checkUdfSources(pipeline.nodes, ctx)) {
-    result.diagnostics.push({ severity: d.severity, code: d.code, message: d.message, nodeId, path: `config.${d.path}` });
-  }
-  return result;
-}
