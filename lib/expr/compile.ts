@@ -1,5 +1,6 @@
 import { parse } from "@bufbuild/cel";
 import type { Field, Row, StreamSchema } from "@/lib/pipeline/schema";
+import { formatFieldType } from "@/lib/pipeline/schema";
 import { EvalError, evalError } from "./errors";
 import { FUNCTIONS, NAMESPACES, functionNames, type Overload } from "./functions";
 import { didYouMeanSuffix } from "./suggest";
@@ -8,6 +9,7 @@ import {
   assignable,
   celTypeOfField,
   describeValue,
+  fieldTypeOfCel,
   formatCelType,
   isList,
   isMap,
@@ -518,7 +520,8 @@ export class ExprCompiler {
 /** A guarded read: records are untrusted JSON, so the declared type is checked at the point of use. */
 function fieldRead(name: string, type: CelType, nullable: boolean, read: Evaluator): Typed {
   const guard = type === "dyn" ? undefined : runtimeGuard(type);
-  const expected = formatCelType(type);
+  // Say it in schema terms ("float", "int"), which is what the user declared for the stream.
+  const expected = formatFieldType(fieldTypeOfCel(type));
   const ev: Evaluator = (r, v) => {
     const x = read(r, v);
     if (x === undefined || x === null) {

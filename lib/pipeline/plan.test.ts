@@ -67,7 +67,7 @@ describe("compilePipeline", () => {
     expect(r.sinkMetas.get("usSink")).toEqual(["o0"]);
     expect(r.sinks.get("allSink")).toEqual([{ user: "b", country: "fr", origin: "rest" }]);
     expect(r.sinkMetas.get("allSink")).toEqual(["o1"]);
-    expect(r.errors).toEqual([{ nodeId: "big", reason: 'field "amount" should be double but is string', record: sample[3], meta: "o3" }]);
+    expect(r.errors).toEqual([{ nodeId: "big", reason: 'field "amount" should be float but is string', record: sample[3], meta: "o3" }]);
     expect(r.perNode.get("clicks")).toEqual({ in: 4, out: 4, filtered: 0, errored: 0 });
     expect(r.perNode.get("big")).toEqual({ in: 4, out: 2, filtered: 1, errored: 1 });
     expect(r.perNode.get("shape")).toEqual({ in: 2, out: 2, filtered: 0, errored: 0 });
