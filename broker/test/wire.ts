@@ -7,20 +7,26 @@ import { Writer } from "../src/protocol/writer";
  * unsupported versions, malformed frames, replayed idempotent batches.
  */
 export class WireClient {
-  private buffered = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private buffered = 0;
   private waiters: ((frame: Buffer) => void)[] = [];
   private correlation = 1;
   closed = false;
 
   private constructor(private readonly socket: net.Socket) {
+    // Chunks are joined only once a whole frame is there: large fetch responses stay linear.
     socket.on("data", (d: Buffer) => {
-      this.buffered = Buffer.concat([this.buffered, d]);
-      while (this.buffered.length >= 4) {
-        const size = this.buffered.readInt32BE(0);
-        if (this.buffered.length < 4 + size) break;
-        const frame = this.buffered.subarray(4, 4 + size);
-        this.buffered = this.buffered.subarray(4 + size);
-        this.waiters.shift()?.(frame);
+      this.chunks.push(d);
+      this.buffered += d.length;
+      while (this.buffered >= 4) {
+        if (this.chunks[0].length < 4) this.chunks = [Buffer.concat(this.chunks)];
+        const size = this.chunks[0].readInt32BE(0);
+        if (this.buffered < 4 + size) break;
+        const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+        const rest = all.subarray(4 + size);
+        this.chunks = rest.length > 0 ? [rest] : [];
+        this.buffered = rest.length;
+        this.waiters.shift()?.(all.subarray(4, 4 + size));
       }
     });
     socket.on("close", () => (this.closed = true));
