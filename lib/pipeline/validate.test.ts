@@ -151,6 +151,12 @@ describe("validatePipeline schemas and expressions", () => {
     expect(validate([src(), sink("k", "dwd.loose")], chain("s", "k"))).toMatchObject([{ code: "sink-extra-fields" }]);
   });
 
+  it("warns when a nullable field feeds a non-null field of the sink stream", () => {
+    const proj = { id: "p", type: "projection" as const, config: { fields: [{ name: "user", expr: "user == \"\" ? null : user" }] } };
+    const ds = validate([src(), proj, sink("k", "dwd.loose")], chain("s", "p", "k"));
+    expect(ds).toEqual([expect.objectContaining({ severity: "warning", code: "sink-nullable", nodeId: "k", message: '"user" may be null here, but stream "dwd.loose" declares it non-null' })]);
+  });
+
   it("never throws, even on degenerate graphs", () => {
     expect(validate([], [])).toMatchObject([{ code: "no-source" }, { code: "no-sink" }]);
   });
