@@ -68,6 +68,11 @@ export async function deploy(principal: Principal, teamSlug: string, name: strin
   if (parallelism > maxPartitions) {
     throw new AppError("invalid_input", `Parallelism ${parallelism} is more than the ${maxPartitions} partition(s) of the source stream(s): at most ${maxPartitions} task(s) can receive data.`, [{ path: ["parallelism"], message: `at most ${maxPartitions}` }]);
   }
+  if (def.nodes.some((n) => n.type === "window") && parallelism > 1) {
+    // Keyed window state is correct only if every record of a key reaches the
+    // same task; without a repartition stream that means one task.
+    throw new AppError("invalid_input", "Pipelines with a Window node run with parallelism 1 in this version (all records of a window key must reach the same task).", [{ path: ["parallelism"], message: "must be 1 for Window pipelines" }]);
+  }
   if (prev && !input.resetState) {
     const prevVersion = await prisma().pipelineVersion.findUnique({ where: { id: prev.versionId } });
     const why = stateIncompatibility(prevVersion?.graph as unknown as Pipeline, def, prev.parallelism, parallelism);
@@ -80,7 +85,10 @@ export async function deploy(principal: Principal, teamSlug: string, name: strin
     const d = prev
       ? await tx.deployment.update({
           where: { id: prev.id },
-          data: { versionId: version.id, parallelism, deliveryGuarantee, desiredState: "running", actualState: "starting", generation: { increment: 1 }, previousParallelism: prev.parallelism, lastError: null },
+          data: {
+            versionId: version.id, parallelism, deliveryGuarantee, desiredState: "running", actualState: "starting", generation: { increment: 1 }, previousParallelism: prev.parallelism, lastError: null,
+            ...(input.resetState ? { stateEpoch: { increment: 1 } } : {}),
+          },
         })
       : await tx.deployment.create({ data: { pipelineId: pipeline.id, versionId: version.id, parallelism, deliveryGuarantee, desiredState: "running", actualState: "starting", generation: 1, createdById: principal.kind === "user" ? principal.userId : principal.createdById } });
     await recordAudit(principal, { teamId: team.id, action: prev ? "pipeline.redeploy" : "pipeline.deploy", entityType: "deployment", entityId: d.id, details: { version: version.version, parallelism, deliveryGuarantee, resetState: input.resetState } }, tx);

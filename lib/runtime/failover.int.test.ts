@@ -12,6 +12,7 @@ import * as statusRoute from "@/app/api/v1/teams/[team]/pipelines/[pipeline]/sta
 import { closeKafka, kafka } from "@/lib/kafka/shared";
 import { PartitionReader } from "@/lib/kafka/partition-reader";
 import { closeTaskQueue } from "@/lib/runtime/task-queue";
+import { compilePipeline, parsePipeline, type StreamSchema } from "@/lib/pipeline";
 import { call, signUp, uniqueName, type TestUser } from "@/scripts/testing/api";
 
 /**
@@ -24,6 +25,23 @@ const root = join(import.meta.dirname, "../..");
 let user: TestUser;
 let team: string;
 const workers = new Set<ChildProcess>();
+const byName = new Map<string, ChildProcess>();
+
+/** Kills (SIGKILL) the worker process that runs the given task right now, once the task is running. */
+async function killTaskHost(pipeline: string, taskIndex: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const status = (await call(statusRoute.GET, { caller: user, params: { team, pipeline } })).body;
+    const task = status.tasks?.find((t: { index: number }) => t.index === taskIndex);
+    const host = task?.state === "running" ? byName.get(task.worker) : undefined;
+    if (host && host.exitCode === null) {
+      host.kill("SIGKILL");
+      return;
+    }
+    if (Date.now() > deadline) throw new Error(`task ${taskIndex} of ${pipeline} never ran on a live worker: ${JSON.stringify(status).slice(0, 400)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 function spawnWorker(name: string): ChildProcess {
   // One process (not the tsx CLI, which forks a child that SIGKILL would orphan).
@@ -34,6 +52,7 @@ function spawnWorker(name: string): ChildProcess {
     stdio: "ignore",
   });
   workers.add(w);
+  byName.set(name, w);
   w.on("exit", () => workers.delete(w));
   return w;
 }
@@ -125,8 +144,7 @@ describe.skipIf(!hasKafka)("failover with kill -9", () => {
       })();
       await sleep(3_000);
       for (let kill = 0; kill < 3; kill++) {
-        const victim = [...workers][0];
-        victim.kill("SIGKILL");
+        await killTaskHost(name, kill % 3);
         spawnWorker(`${name}-r${kill}`);
         await sleep(2_500 + Math.floor(Math.random() * 1_000));
       }
@@ -168,4 +186,72 @@ describe.skipIf(!hasKafka)("failover with kill -9", () => {
     },
     150_000,
   );
+});
+
+describe.skipIf(!hasKafka)("window state across kill -9", () => {
+  it("exactly_once: a keyed tumbling window restored from its changelog yields the uninterrupted output", async () => {
+    const src = `ods.${uniqueName("w-src")}`;
+    const sink = `dws.${uniqueName("w-sink")}`;
+    const srcSchema: StreamSchema = [{ name: "k", type: "string" }, { name: "ts", type: "timestamp" }, { name: "amount", type: "float" }];
+    const sinkSchema: StreamSchema = [{ name: "k", type: "string" }, { name: "window_start", type: "timestamp" }, { name: "window_end", type: "timestamp" }, { name: "n", type: "int" }, { name: "total", type: "float" }];
+    expect((await call(streamsRoute.POST, { caller: user, params: { team }, body: { name: src, layer: "ODS", partitions: 1, schema: srcSchema } })).status).toBe(201);
+    expect((await call(streamsRoute.POST, { caller: user, params: { team }, body: { name: sink, layer: "DWS", partitions: 1, schema: sinkSchema } })).status).toBe(201);
+    const pipeline = {
+      version: 1,
+      nodes: [
+        { id: "src", type: "source", config: { stream: src }, position: { x: 0, y: 0 } },
+        { id: "w", type: "window", config: { window: { kind: "tumbling", size: "1s" }, timeField: "ts", keys: [{ name: "k", expr: "k" }], aggregates: [{ name: "n", fn: "count" }, { name: "total", fn: "sum", field: "amount" }] }, position: { x: 1, y: 0 } },
+        { id: "out", type: "sink", config: { stream: sink }, position: { x: 2, y: 0 } },
+      ],
+      edges: [{ source: "src", target: "w" }, { source: "w", target: "out" }],
+    };
+    const name = uniqueName("win");
+    await call(pipelinesRoute.POST, { caller: user, params: { team }, body: { name } });
+    const saved = await call(versionsRoute.POST, { caller: user, params: { team, pipeline: name }, body: { pipeline } });
+    expect(saved.status, JSON.stringify(saved.body)).toBe(201);
+    spawnWorker(`${name}-a`);
+    spawnWorker(`${name}-b`);
+    expect((await call(deployRoute.POST, { caller: user, params: { team, pipeline: name }, body: { deliveryGuarantee: "exactly_once" } })).status).toBe(200);
+
+    const base = Date.UTC(2026, 10, 22, 12, 0, 0);
+    const sent: { k: string; ts: number; amount: number }[] = [];
+    let seq = 0;
+    let producing = true;
+    const producer = (async () => {
+      while (producing) {
+        const records = Array.from({ length: 200 }, () => {
+          const v = { k: `key-${seq % 7}`, ts: base + seq * 7, amount: (seq % 13) + 0.5 };
+          seq++;
+          sent.push(v);
+          return { key: v.k, value: v };
+        });
+        expect((await call(recordsRoute.POST, { caller: user, params: { team, stream: src }, body: { records } })).status).toBe(200);
+        await sleep(40);
+      }
+    })();
+    await sleep(3_000);
+    for (let kill = 0; kill < 3; kill++) {
+      await killTaskHost(name, 0);
+      spawnWorker(`${name}-r${kill}`);
+      await sleep(2_500 + Math.floor(Math.random() * 1_000));
+    }
+    producing = false;
+    await producer;
+
+    // The uninterrupted reference: the same compiled plan over the same records, in one process.
+    const plan = compilePipeline(parsePipeline(pipeline).pipeline!, { streams: (s) => (s === src ? { schema: srcSchema } : s === sink ? { schema: sinkSchema } : undefined) });
+    const expected = (await plan.processBatch("src", sent)).sinks.get("out")!;
+    const key = (r: Record<string, unknown>) => `${r.k}|${r.window_start}|${r.n}|${r.total}`;
+    const deadline = Date.now() + 90_000;
+    let out = await readTopic(sink);
+    while (out.length < expected.length && Date.now() < deadline) {
+      await sleep(500);
+      out = await readTopic(sink);
+    }
+    await sleep(2_000);
+    out = await readTopic(sink);
+    await call(stopRoute.POST, { caller: user, params: { team, pipeline: name } });
+    expect(expected.length).toBeGreaterThan(50);
+    expect(out.map((r) => key(r.value)).sort()).toEqual(expected.map(key).sort());
+  }, 150_000);
 });

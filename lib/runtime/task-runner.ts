@@ -4,13 +4,14 @@ import type { Redis } from "ioredis";
 import { prisma } from "@/lib/db/prisma";
 import { createKafka } from "@/lib/kafka/client";
 import { moduleLogger } from "@/lib/log/logger";
-import { compilePipeline, hasErrors, type Plan } from "@/lib/pipeline";
+import { compilePipeline, encodeRecord, hasErrors, type Plan, type PlanResult } from "@/lib/pipeline";
 import { loadTeamCatalog } from "@/lib/pipelines/catalog-context";
 import { checkPipeline } from "@/lib/pipelines/pipelines";
 import type { RunTaskPayload } from "@/lib/queue/contracts";
 import { readControl, shouldRun } from "./control";
 import { consumerGroupId, deadLetterStreamName, transactionalId } from "./naming";
 import { staticTaskAssigner } from "./static-assigner";
+import { changelogMessages, dropOldChangelogs, ensureChangelogTopic, readChangelog } from "./state-store";
 import { TaskMetrics } from "./task-metrics";
 import { clearTaskState, readTaskStates, recordTaskError, writeTaskState, type TaskPhase, type TaskState } from "./task-state";
 
@@ -146,15 +147,30 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     }),
   });
 
-  const processBatch = async (topic: string, partition: number, messages: KafkaMessage[]) => {
-    const started = performance.now();
-    const stream = topicToStream.get(topic)!;
-    const values = messages.map((m) => m.value);
-    const metas: SourceMeta[] = messages.map((m, index) => ({ index, topic, partition, offset: m.offset, timestamp: m.timestamp, key: m.key }));
-    const res = await plan.processEncoded(stream, values, { metas });
+  const changelog = plan.stateful ? await ensureChangelogTopic(pipeline.id, deployment.stateEpoch, deployment.parallelism) : undefined;
+
+  // The plan is not re-entrant: batches and timer-driven window closes take turns.
+  let planLock: Promise<unknown> = Promise.resolve();
+  const withPlan = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = planLock.then(fn, fn);
+    planLock = run.catch(() => {});
+    return run;
+  };
+
+  /**
+   * Writes one plan result — Sink outputs, dead letters, window state changes —
+   * and commits the input offsets with it: in one transaction (exactly_once),
+   * or send-then-commit (at_least_once).
+   */
+  const commitResult = async (
+    res: PlanResult & { encoded?: Map<string, Uint8Array[]> },
+    offsets: { topic: string; partition: number; offset: string } | undefined,
+    values: (Buffer | null)[],
+  ): Promise<number> => {
     const topicMessages: { topic: string; messages: Message[] }[] = [];
     let bytesOut = 0;
-    for (const [sinkId, encoded] of res.encoded) {
+    for (const [sinkId, rows] of res.sinks) {
+      const encoded = res.encoded?.get(sinkId) ?? rows.map(encodeRecord);
       if (!encoded.length) continue;
       const sm = (res.sinkMetas.get(sinkId) ?? []) as (SourceMeta | undefined)[];
       topicMessages.push({
@@ -168,13 +184,17 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     if (res.errors.length) {
       topicMessages.push({ topic: dlqTopic, messages: res.errors.map((e) => dlqMessage(e.reason, e.nodeId, e.meta as SourceMeta | undefined, e.record, values)) });
     }
-    const nextOffset = (BigInt(messages[messages.length - 1].offset) + 1n).toString();
+    if (changelog) {
+      const changes = changelogMessages(plan.drainChanges() as Map<string, { key: string; value: unknown }[]>, payload.taskIndex);
+      if (changes.length) topicMessages.push({ topic: changelog, messages: changes });
+    }
+    if (!topicMessages.length && !offsets) return 0;
     if (exactlyOnce) {
       const txn = await producer.transaction();
       try {
         if (topicMessages.length) await txn.sendBatch({ topicMessages });
         if (FAULT_DELAY_BEFORE_COMMIT_MS) await sleep(FAULT_DELAY_BEFORE_COMMIT_MS);
-        await txn.sendOffsets({ consumerGroupId: groupId, topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }] });
+        if (offsets) await txn.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: offsets.topic, partitions: [{ partition: offsets.partition, offset: offsets.offset }] }] });
         await txn.commit();
       } catch (e) {
         await txn.abort().catch(() => {});
@@ -183,18 +203,47 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     } else {
       if (topicMessages.length) await producer.sendBatch({ topicMessages, acks: -1 });
       if (FAULT_DELAY_BEFORE_COMMIT_MS) await sleep(FAULT_DELAY_BEFORE_COMMIT_MS);
-      await consumer.commitOffsets([{ topic, partition, offset: nextOffset }]);
+      if (offsets) await consumer.commitOffsets([offsets]);
     }
-    const bytesIn = values.reduce((n, v) => n + (v?.byteLength ?? 0), 0);
-    metrics.recordBatch(res.perNode, { in: bytesIn, out: bytesOut, sourceNodes, sinkNodes }, performance.now() - started);
-    state.recordsIn = metrics.totalIn;
-    state.recordsOut = metrics.totalOut;
-    state.recordsErrored = metrics.totalErrored;
+    return bytesOut;
   };
+
+  const processBatch = (topic: string, partition: number, messages: KafkaMessage[]) =>
+    withPlan(async () => {
+      const started = performance.now();
+      const stream = topicToStream.get(topic)!;
+      const values = messages.map((m) => m.value);
+      const metas: SourceMeta[] = messages.map((m, index) => ({ index, topic, partition, offset: m.offset, timestamp: m.timestamp, key: m.key }));
+      const res = await plan.processEncoded(stream, values, { metas });
+      const nextOffset = (BigInt(messages[messages.length - 1].offset) + 1n).toString();
+      const bytesOut = await commitResult(res, { topic, partition, offset: nextOffset }, values);
+      const bytesIn = values.reduce((n, v) => n + (v?.byteLength ?? 0), 0);
+      metrics.recordBatch(res.perNode, { in: bytesIn, out: bytesOut, sourceNodes, sinkNodes }, performance.now() - started);
+      state.recordsIn = metrics.totalIn;
+      state.recordsOut = metrics.totalOut;
+      state.recordsErrored = metrics.totalErrored;
+    });
+
+  /** Processing time passes: windows may close (idle timeout, early emits); their results are written like a batch's. */
+  const advanceTime = () =>
+    withPlan(async () => {
+      const res = await plan.advanceTime(Date.now());
+      const emitted = res.errors.length > 0 || [...res.sinks.values()].some((rows) => rows.length > 0);
+      // Nothing emitted: the state changes ride along with the next batch's transaction.
+      if (emitted) await commitResult(res, undefined, []);
+      metrics.recordBatch(res.perNode, { in: 0, out: 0, sourceNodes, sinkNodes }, 0);
+    });
 
   const lags = new Map<string, number>();
   try {
     await producer.connect(); // exactly_once: InitProducerId here fences any zombie holding this task's transactional id
+    if (changelog) {
+      // After fencing (a zombie's open transaction is aborted), before consuming: rebuild the window state.
+      const restored = await readChangelog(kafka, changelog, payload.taskIndex);
+      plan.restoreFromChanges(restored);
+      tlog.info({ entries: [...restored.values()].reduce((n, l) => n + l.length, 0) }, "window state restored");
+      await dropOldChangelogs(pipeline.id, deployment.stateEpoch).catch(() => {});
+    }
     await consumer.connect();
     await consumer.subscribe({ topics: sourceTopics, fromBeginning: true });
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
@@ -233,6 +282,7 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
         lastRateIn = metrics.totalIn;
       }
       await publish();
+      if (changelog && !stopReason) await advanceTime();
       if (now - lastFlush >= 5_000) {
         metrics.collect(now);
         lastFlush = now;
@@ -252,6 +302,7 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     await consumer.disconnect().catch(() => {});
     await producer.disconnect().catch(() => {});
     await metrics.close().catch(() => {});
+    plan.dispose();
   }
   if (stopReason === "handoff") {
     await clearTaskState(redis, deployment.id, payload.taskIndex).catch(() => {});
