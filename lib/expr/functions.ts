@@ -29,9 +29,10 @@ export interface Overload {
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
+/** Int results: range-checked, and -0 (from -1 * 0, -1 % 1...) normalised to 0 as int64 has no negative zero. */
 function checkedInt(v: number): number {
   if (v > MAX_SAFE || v < -MAX_SAFE) evalError("integer overflow");
-  return v;
+  return v + 0;
 }
 
 export function celEquals(a: unknown, b: unknown): boolean {
@@ -195,10 +196,10 @@ const numericOps: Overload[] = [
   O("_*_", ["int", "int"], "int", (a: number, b: number) => checkedInt(a * b)),
   O("_*_", ["double", "double"], "double", (a: number, b: number) => a * b),
   O("_*_", ["duration", "int"], "duration", (a: number, b: number) => a * b),
-  O("_/_", ["int", "int"], "int", (a: number, b: number) => (b === 0 ? evalError("division by zero") : Math.trunc(a / b))),
+  O("_/_", ["int", "int"], "int", (a: number, b: number) => (b === 0 ? evalError("division by zero") : checkedInt(Math.trunc(a / b)))),
   O("_/_", ["double", "double"], "double", (a: number, b: number) => a / b),
-  O("_%_", ["int", "int"], "int", (a: number, b: number) => (b === 0 ? evalError("modulus by zero") : a % b)),
-  O("-_", ["int"], "int", (a: number) => -a),
+  O("_%_", ["int", "int"], "int", (a: number, b: number) => (b === 0 ? evalError("modulus by zero") : (a % b) + 0)),
+  O("-_", ["int"], "int", (a: number) => 0 - a),
   O("-_", ["double"], "double", (a: number) => -a),
   O("-_", ["duration"], "duration", (a: number) => -a),
   O("!_", ["bool"], "bool", (a: boolean) => !a),
