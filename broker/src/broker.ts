@@ -69,7 +69,10 @@ export class Broker {
     readonly config: BrokerConfig,
     readonly log: Logger,
   ) {
-    this.durability = new Durability(config.fsync, config.fsyncIntervalMs, (err) => log.error({ err }, "fsync failed"));
+    this.durability = new Durability(config.fsync, config.fsyncIntervalMs, (err) => {
+      log.fatal({ err }, "fsync failed: stopping so that nothing unsynced is ever acknowledged");
+      process.exit(3);
+    });
     this.logs = new LogManager(path.resolve(config.dataDir), this.durability, log);
   }
 

@@ -2,6 +2,8 @@ import { fsyncFd } from "./segment";
 
 /** Something with an append-only file whose writes become durable on fsync. */
 export interface Flushable {
+  /** Closed logs (deleted topics) are skipped: their files are gone. */
+  readonly closed: boolean;
   readonly activeFd: number;
   readonly logEndOffset: number;
   onDurable(offset: number): void;
@@ -49,14 +51,16 @@ export class Durability {
   private async flush(): Promise<void> {
     this.scheduled = false;
     this.flushing = true;
-    const round = [...this.dirty].map((log) => ({ log, fd: log.activeFd, end: log.logEndOffset }));
+    const round = [...this.dirty].filter((log) => !log.closed).map((log) => ({ log, fd: log.activeFd, end: log.logEndOffset }));
     this.dirty.clear();
     try {
       await Promise.all(round.map((r) => fsyncFd(r.fd)));
       this.rounds++;
       for (const r of round) r.log.onDurable(r.end);
     } catch (err) {
-      // A failed fsync means the page cache may have dropped our writes: never acknowledge them.
+      // A failed fsync means the page cache may have dropped our writes: never acknowledge
+      // them. The owner stops the broker (as Kafka takes a failed log dir offline); restart
+      // recovery then truncates to what is really on disk.
       this.onError(err);
     } finally {
       this.flushing = false;
@@ -69,7 +73,7 @@ export class Durability {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     while (this.flushing || this.scheduled) await new Promise((r) => setTimeout(r, 5));
-    const rest = [...this.dirty];
+    const rest = [...this.dirty].filter((l) => !l.closed);
     this.dirty.clear();
     await Promise.all(rest.map((l) => fsyncFd(l.activeFd)));
     for (const l of rest) l.onDurable(l.logEndOffset);

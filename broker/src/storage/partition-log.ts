@@ -59,6 +59,7 @@ export class PartitionLog implements Flushable {
   private pendingMarkers: { markerOffset: number; firstOffset: number }[] = [];
   private durableWaiters: { offset: number; resolve: () => void }[] = [];
   private readonly listeners = new Set<() => void>();
+  closed = false;
   /** Offset up to which the log has been compacted (compact topics). */
   cleanedUpTo = 0;
   /** Tombstones kept for delete.retention.ms: compaction must run again to remove them. */
@@ -434,6 +435,8 @@ export class PartitionLog implements Flushable {
   }
 
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     try {
       this.active.writeIndexes();
     } catch (err) {
