@@ -161,3 +161,14 @@ describe("validatePipeline schemas and expressions", () => {
     expect(validate([], [])).toMatchObject([{ code: "no-source" }, { code: "no-sink" }]);
   });
 });
+
+describe("node config JSON Schemas", () => {
+  it("exist for every node type and carry the zod constraints", async () => {
+    const { NODE_TYPES, nodeConfigJsonSchema } = await import("./nodes");
+    for (const t of NODE_TYPES) expect(nodeConfigJsonSchema(t).type).toBe("object");
+    const split = nodeConfigJsonSchema("split") as { properties: { outputs: { minItems: number }; mode: { enum: string[] } }; required: string[] };
+    expect(split.properties.outputs.minItems).toBe(1);
+    expect(split.properties.mode.enum).toEqual(["first", "all"]);
+    expect(split.required).toEqual(["outputs"]);
+  });
+});

@@ -89,3 +89,8 @@ export const pipelineDefinition = z.object({
 export type Pipeline = z.infer<typeof pipelineDefinition>;
 /** The JSON a client sends (defaults not yet applied). */
 export type PipelineInput = z.input<typeof pipelineDefinition>;
+
+/** JSON Schema (2020-12) of a node type's config, for form generators and API docs. */
+export function nodeConfigJsonSchema(type: NodeType): Record<string, unknown> {
+  return z.toJSONSchema(nodeConfigSchemas[type], { io: "input" }) as Record<string, unknown>;
+}
