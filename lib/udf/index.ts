@@ -4,3 +4,5 @@ export { validateUdfSource } from "./validate";
 export { buildUdf } from "./node";
 export type { BuiltUdf, ResolvedUdf, UdfDefinition, UdfLookup } from "./node";
 export { MAX_BATCH_CHARS, MAX_FLATMAP_OUTPUTS, MAX_RECORD_CHARS } from "./runner";
+export { checkFunctionVersion, functionVersionInput, nextFunctionVersion } from "./registry";
+export type { FunctionVersionInput } from "./registry";
