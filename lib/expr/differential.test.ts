@@ -14,8 +14,19 @@ const schema: StreamSchema = [
   { name: "a", type: "int" },
   { name: "b", type: "int" },
   { name: "s", type: "string" },
+  { name: "x", type: "float" },
 ];
-const env = celEnv({ variables: { a: CelScalar.INT, b: CelScalar.INT, s: CelScalar.STRING } } as never);
+const env = celEnv({ variables: { a: CelScalar.INT, b: CelScalar.INT, s: CelScalar.STRING, x: CelScalar.DOUBLE } } as never);
+
+// Pure double arithmetic (CEL forbids int/double mixing; Sluice widens, so mixed forms are not compared).
+const doubleExpr: fc.Arbitrary<string> = fc.letrec((tie) => ({
+  d: fc.oneof(
+    { depthSize: "small", withCrossShrink: true },
+    fc.constantFrom("x", "0.0", "1.5", "-2.25", "double(a)", "double(s.size())"),
+    fc.tuple(tie("d") as fc.Arbitrary<string>, fc.constantFrom("+", "-", "*", "/"), tie("d") as fc.Arbitrary<string>).map(([p, op, q]) => `(${p} ${op} ${q})`),
+    fc.tuple(tie("d") as fc.Arbitrary<string>, fc.constantFrom("<", ">=", "==", "!="), tie("d") as fc.Arbitrary<string>, tie("d") as fc.Arbitrary<string>).map(([p, op, q, r]) => `((${p} ${op} ${q}) ? ${r} : ${p})`),
+  ),
+})).d;
 
 const { int: intExpr, bool: boolExpr } = fc.letrec((tie) => ({
   int: fc.oneof(
@@ -39,9 +50,15 @@ const { int: intExpr, bool: boolExpr } = fc.letrec((tie) => ({
   ),
 }));
 
-const record = fc.record({ a: fc.integer({ min: -4, max: 4 }), b: fc.integer({ min: -4, max: 4 }), s: fc.constantFrom("", "x", "xy", "yy", "héllo") });
+const record = fc.record({
+  a: fc.integer({ min: -4, max: 4 }),
+  b: fc.integer({ min: -4, max: 4 }),
+  s: fc.constantFrom("", "x", "xy", "yy", "héllo"),
+  x: fc.constantFrom(0, -0.5, 2.75, 1e-9, 12345.678),
+});
+type Rec = { a: number; b: number; s: string; x: number };
 
-function ours(src: string, row: { a: number; b: number; s: string }): { ok: true; value: unknown } | { ok: false } {
+function ours(src: string, row: Rec): { ok: true; value: unknown } | { ok: false } {
   const c = compileExpression(src, schema);
   if (!c.ok) {
     // Constant folding reports an always-failing expression at compile time.
@@ -55,9 +72,9 @@ function ours(src: string, row: { a: number; b: number; s: string }): { ok: true
   }
 }
 
-function reference(src: string, row: { a: number; b: number; s: string }): { ok: true; value: unknown } | { ok: false } {
+function reference(src: string, row: Rec): { ok: true; value: unknown } | { ok: false } {
   const run = plan(env as never, parse(src)) as (bindings: unknown) => unknown;
-  const v = run({ a: BigInt(row.a), b: BigInt(row.b), s: row.s });
+  const v = run({ a: BigInt(row.a), b: BigInt(row.b), s: row.s, x: row.x });
   if (isCelError(v)) return { ok: false };
   return { ok: true, value: typeof v === "bigint" ? Number(v) : v };
 }
@@ -66,6 +83,7 @@ describe("compiled CEL agrees with @bufbuild/cel (differential property)", () =>
   it.each([
     ["int", intExpr],
     ["bool", boolExpr],
+    ["double", doubleExpr],
   ] as const)("%s expressions: same value, or both fail", (_, arb) => {
     fc.assert(
       fc.property(arb, record, (src, row) => {
