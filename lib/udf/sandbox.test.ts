@@ -231,3 +231,17 @@ describe("compile checks", () => {
     expect(bad.diagnostics[0].path).toBe("function.inline.source");
   });
 });
+
+describe("host stays responsive", () => {
+  it("the event loop keeps running while a batch loops, and concurrent batches are serialised correctly", async () => {
+    const s = await sandbox("(r) => { if (r.i === 1) for (;;) {} return { i: r.i }; }", "map", { memoryMb: 32, timeoutMs: 300 });
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 10);
+    const [a, b] = await Promise.all([s.runBatch(rows(3)), s.runBatch([{ i: 7 }])]);
+    clearInterval(timer);
+    expect(ticks).toBeGreaterThan(5);
+    expect(a.outIndex).toEqual([0, 2]);
+    expect(a.errors.map((e) => e.index)).toEqual([1]);
+    expect(b.out).toEqual([{ i: 7 }]);
+  });
+});

@@ -144,6 +144,7 @@ export class UdfSandbox {
   private inst: Instance | null;
   private readonly holder: { inst: Instance | null };
   private disposed = false;
+  private queue: Promise<void> = Promise.resolve();
   /** Isolates created over this sandbox's life (1 + recreations after memory exhaustion or corruption). */
   isolatesCreated = 1;
 
@@ -175,7 +176,17 @@ export class UdfSandbox {
    * thread) runs chunk k. Only one call is ever in flight, so failure recovery
    * always sees the isolate state of the chunk that failed.
    */
-  async runBatch(rows: readonly Row[]): Promise<UdfBatchResult> {
+  runBatch(rows: readonly Row[]): Promise<UdfBatchResult> {
+    // Batches run one after another: failure recovery reads the isolate's state of the batch that failed.
+    const run = this.queue.then(() => this.runOne(rows));
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async runOne(rows: readonly Row[]): Promise<UdfBatchResult> {
     if (this.disposed) throw new Error("UDF sandbox is disposed");
     const result: UdfBatchResult = { out: [], outIndex: [], errors: [] };
     const n = rows.length;
