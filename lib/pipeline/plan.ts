@@ -392,6 +392,16 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
 
   const metasFor = (n: number, given?: unknown[]) => given ?? new Array<unknown>(n).fill(undefined);
 
+  // Only UDF steps await, so only then could two calls interleave; queue them so
+  // Window state sees batches whole and in call order.
+  let tail: Promise<unknown> = Promise.resolve();
+  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+    if (udfSteps.length === 0) return work();
+    const next = tail.then(work);
+    tail = next.catch(() => undefined);
+    return next;
+  };
+
   return {
     sources,
     sinks,
@@ -400,17 +410,22 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
     steps: steps.map((s) => ({ kind: s.kind, nodes: s.kind === "chain" ? s.stages.map((x) => x.nodeId) : [s.nodeId] })),
     stateful: windowSteps.length > 0,
     async processBatch(source, rows, opts = {}) {
-      return run(resolveSources(source), { rows, metas: metasFor(rows.length, opts.metas) }, [], newState(opts.capture === true, opts.now ?? Date.now()));
+      const ids = resolveSources(source);
+      return serial(() => run(ids, { rows, metas: metasFor(rows.length, opts.metas) }, [], newState(opts.capture === true, opts.now ?? Date.now())));
     },
-    async advanceTime(now, opts = {}) {
-      const state = newState(opts.capture === true, now);
-      for (const w of windowSteps) emitWindow(state, w.nodeId, w.op.advanceTime(now));
-      return drain(state);
+    advanceTime(now, opts = {}) {
+      return serial(() => {
+        const state = newState(opts.capture === true, now);
+        for (const w of windowSteps) emitWindow(state, w.nodeId, w.op.advanceTime(now));
+        return drain(state);
+      });
     },
-    async flush(opts = {}) {
-      const state = newState(opts.capture === true, Date.now());
-      for (const w of windowSteps) emitWindow(state, w.nodeId, w.op.flush());
-      return drain(state);
+    flush(opts = {}) {
+      return serial(() => {
+        const state = newState(opts.capture === true, Date.now());
+        for (const w of windowSteps) emitWindow(state, w.nodeId, w.op.flush());
+        return drain(state);
+      });
     },
     snapshot() {
       return Object.fromEntries(windowSteps.map((w) => [w.nodeId, w.op.snapshot()]));
@@ -442,7 +457,7 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
           batch.metas.push(metas[i]);
         } else bad.push({ nodeId: ids[0], reason: d.reason, record: d.text, meta: metas[i] });
       }
-      const result = await run(ids, batch, bad, newState(opts.capture === true, opts.now ?? Date.now()));
+      const result = await serial(() => run(ids, batch, bad, newState(opts.capture === true, opts.now ?? Date.now())));
       const encoded = new Map<string, Uint8Array[]>();
       for (const [id, rows] of result.sinks) encoded.set(id, rows.map(encodeRecord));
       return { ...result, encoded };

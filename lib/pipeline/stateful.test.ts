@@ -195,3 +195,35 @@ describe("UDF nodes in a plan", () => {
     expect(() => compile(node)).toThrow(/error/);
   });
 });
+
+describe("overlapping calls on a plan with a UDF", () => {
+  it("are queued, so advanceTime cannot overtake a batch still in the UDF", async () => {
+    const input: PipelineInput = {
+      version: 1,
+      nodes: [
+        { id: "src", type: "source", config: { stream: "ods.events" } },
+        { id: "u", type: "udf", config: { function: { inline: { form: "filter", source: "(r) => true" } } } },
+        {
+          id: "w",
+          type: "window",
+          config: { window: { kind: "tumbling", size: "1m" }, aggregates: [{ name: "n", fn: "count" }] } as WindowNodeConfigInput,
+        },
+        { id: "out", type: "sink", config: { stream: "dws.out" } },
+      ],
+      edges: [
+        { source: "src", target: "u" },
+        { source: "u", target: "w" },
+        { source: "w", target: "out" },
+      ],
+    };
+    const plan = compilePipeline(parse(input), ctx);
+    try {
+      // Processing-time window: the batch belongs to [t0, t0 + 1m); advancing to t0 + 2m must close it with the batch in it.
+      const [first, advanced] = await Promise.all([plan.processBatch("src", rowsA, { now: t0 }), plan.advanceTime(t0 + 2 * minute)]);
+      expect(first.sinks.get("out")).toEqual([]);
+      expect(advanced.sinks.get("out")).toEqual([{ window_start: t0, window_end: t0 + minute, n: 3 }]);
+    } finally {
+      plan.dispose();
+    }
+  });
+});
