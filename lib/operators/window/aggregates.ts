@@ -19,6 +19,10 @@ export interface Aggregator {
   read: (row: Row) => unknown;
   /** A reason when a non-null value cannot be aggregated (wrong type), else undefined. */
   check: (v: unknown) => string | undefined;
+  /** False when `check` accepts everything (the operator then skips the call). */
+  checks: boolean;
+  /** True for `count` without a field: the input is the same for every record, nothing to read. */
+  countsRecords: boolean;
   init: () => unknown;
   /** Adds a non-null value; returns the new state (number states are immutable, others mutate). */
   add: (state: unknown, v: unknown, ts: number, seq: number) => unknown;
@@ -75,15 +79,25 @@ function fieldReader(field: string | undefined): (row: Row) => unknown {
 const earlier = (a: NonNullable<Stamped>, b: NonNullable<Stamped>) => a.ts < b.ts || (a.ts === b.ts && a.seq < b.seq);
 
 export function buildAggregator(agg: WindowAggregate): Aggregator {
-  const base = { fn: agg.fn, name: agg.name, read: fieldReader(agg.field), check: noCheck as Aggregator["check"], toJson: identity, fromJson: identity };
+  const base = {
+    fn: agg.fn,
+    name: agg.name,
+    read: fieldReader(agg.field),
+    check: noCheck as Aggregator["check"],
+    checks: false,
+    countsRecords: false,
+    toJson: identity,
+    fromJson: identity,
+  };
   switch (agg.fn) {
     case "count":
       // Without a field, count counts records: the reader yields a non-null marker for every row.
-      return { ...base, read: agg.field === undefined ? () => true : base.read, init: () => 0, add: (s) => (s as number) + 1, merge: (a, b) => (a as number) + (b as number), result: identity };
+      return { ...base, read: agg.field === undefined ? () => true : base.read, countsRecords: agg.field === undefined, init: () => 0, add: (s) => (s as number) + 1, merge: (a, b) => (a as number) + (b as number), result: identity };
     case "sum":
       return {
         ...base,
         check: numberCheck("sum"),
+        checks: true,
         init: () => 0,
         add: (s, v) => (s as number) + (v as number),
         merge: (a, b) => (a as number) + (b as number),
@@ -94,6 +108,7 @@ export function buildAggregator(agg: WindowAggregate): Aggregator {
       return {
         ...base,
         check: numberCheck("avg"),
+        checks: true,
         init: () => [0, 0],
         add: (s, v) => {
           const st = s as [number, number];
@@ -117,7 +132,7 @@ export function buildAggregator(agg: WindowAggregate): Aggregator {
     case "max": {
       const better = agg.fn === "min" ? (v: unknown, s: unknown) => (v as number) < (s as number) : (v: unknown, s: unknown) => (v as number) > (s as number);
       const pick = (s: unknown, v: unknown) => (s === null || better(v, s) ? v : s);
-      return { ...base, check: orderedCheck(agg.fn), init: () => null, add: pick, merge: (a, b) => (b === null ? a : pick(a, b)), result: identity };
+      return { ...base, check: orderedCheck(agg.fn), checks: true, init: () => null, add: pick, merge: (a, b) => (b === null ? a : pick(a, b)), result: identity };
     }
     case "first":
     case "last": {

@@ -29,7 +29,10 @@ export function buildWindow(config: WindowNodeConfig, input: StreamSchema): Buil
   const diagnostics = [...validateWindowConfig(config, input), ...keys.diagnostics];
   const outputSchema = windowOutputSchema(config, input, keys);
   if (diagnostics.some((d) => d.severity === "error")) return { diagnostics, outputSchema };
-  const deps = windowDeps(config, keys.exprs.map((e) => ({ evaluate: e!.evaluate, plainString: e!.type === "string" && !e!.nullable })));
+  const deps = windowDeps(
+    config,
+    keys.exprs.map((e, i) => ({ evaluate: e!.evaluate, plainString: e!.type === "string" && !e!.nullable, field: topLevelField(config.keys[i].expr, input) })),
+  );
   return { diagnostics, outputSchema, deps, create: (options) => new WindowOperator(config, deps, options) };
 }
 
@@ -38,13 +41,27 @@ export function buildWindow(config: WindowNodeConfig, input: StreamSchema): Buil
  * their type (distinctKey) so "1" and 1 are different groups, except a single
  * non-null string key, which is used as is (no per-record string building).
  */
-export function windowDeps(config: WindowNodeConfig, keys: { evaluate: (row: Row) => unknown; plainString: boolean }[]): WindowDeps {
+/** The field name when a key expression is just a top-level field of the input (the common case). */
+function topLevelField(expr: string, input: StreamSchema): string | undefined {
+  const name = expr.trim();
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && input.some((f) => f.name === name) ? name : undefined;
+}
+
+export function windowDeps(config: WindowNodeConfig, keys: { evaluate: (row: Row) => unknown; plainString: boolean; field?: string }[]): WindowDeps {
   const names = config.keys.map((k) => k.name);
   let keyOf: (row: Row) => string;
   if (keys.length === 0) keyOf = () => "";
   else if (keys.length === 1) {
     const ev = keys[0].evaluate;
-    keyOf = keys[0].plainString ? (ev as (row: Row) => string) : (row) => distinctKey(ev(row) ?? null);
+    const field = keys[0].field;
+    if (keys[0].plainString && field !== undefined) {
+      // Hot path: a string field used as the key is read directly; anything else
+      // (missing, wrong type) goes through the compiled expression, which reports it.
+      keyOf = (row) => {
+        const v = row[field];
+        return typeof v === "string" ? v : (ev(row) as string);
+      };
+    } else keyOf = keys[0].plainString ? (ev as (row: Row) => string) : (row) => distinctKey(ev(row) ?? null);
   } else {
     keyOf = (row) => {
       let k = distinctKey(keys[0].evaluate(row) ?? null);

@@ -185,7 +185,7 @@ export class WindowOperator {
     options: WindowOptions = {},
   ) {
     this.aggs = config.aggregates.map(buildAggregator);
-    this.scratch = new Array<unknown>(this.aggs.length).fill(null);
+    this.scratch = this.aggs.map((a) => (a.countsRecords ? true : null));
     const w = config.window;
     this.kind = w.kind;
     this.size = w.kind === "session" ? 0 : durationMs(w.size);
@@ -242,9 +242,11 @@ export class WindowOperator {
       }
       // Check every aggregate's input before touching state, so a bad record changes nothing.
       for (let i = 0; i < n; i++) {
-        const v = aggs[i].read(row);
-        if (v !== null && v !== undefined) {
-          const bad = aggs[i].check(v);
+        const agg = aggs[i];
+        if (agg.countsRecords) continue; // scratch[i] stays `true`
+        const v = agg.read(row);
+        if (agg.checks && v !== null && v !== undefined) {
+          const bad = agg.check(v);
           if (bad !== undefined) {
             this.fail(res, row, `aggregate "${aggs[i].name}": ${bad}`);
             continue rows;
