@@ -8,7 +8,8 @@ import { Writer } from "./protocol/writer";
 
 interface Slot {
   done: boolean;
-  response: Buffer | null;
+  /** Size prefix, header and body pieces; null when the protocol sends no response. */
+  response: Buffer[] | null;
 }
 
 /**
@@ -73,7 +74,11 @@ export class ProtocolServer {
     const flush = () => {
       while (queue.length > 0 && queue[0].done) {
         const slot = queue.shift()!;
-        if (slot.response && !socket.destroyed) socket.write(slot.response);
+        if (slot.response && !socket.destroyed) {
+          socket.cork();
+          for (const part of slot.response) socket.write(part);
+          socket.uncork();
+        }
       }
     };
 
@@ -87,11 +92,11 @@ export class ProtocolServer {
       queue.push(slot);
       const respond = (encode: (w: Writer) => void) => {
         const w = new Writer(256);
-        const sizeAt = w.placeholder32();
         w.int32(correlationId);
         encode(w);
-        w.patch32(sizeAt, w.pos - 4);
-        slot.response = Buffer.from(w.view());
+        const size = Buffer.allocUnsafe(4);
+        size.writeInt32BE(w.length, 0);
+        slot.response = [size, ...w.toBuffers()];
         slot.done = true;
         flush();
       };

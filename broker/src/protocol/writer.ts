@@ -2,6 +2,10 @@
 export class Writer {
   private buf: Buffer;
   pos = 0;
+  /** Finished pieces: earlier slices of `buf` and buffers appended by reference. */
+  private parts: Buffer[] = [];
+  private partStart = 0;
+  private refBytes = 0;
   constructor(initial = 256) {
     this.buf = Buffer.allocUnsafe(initial);
   }
@@ -64,6 +68,25 @@ export class Writer {
     this.pos += b.length;
     return this;
   }
+  /**
+   * Appends a large buffer by reference instead of copying it: Fetch responses carry
+   * log bytes exactly as read from the segment files. Small ones are cheaper to copy.
+   */
+  rawRef(b: Buffer): this {
+    if (b.length < 16_384) return this.raw(b);
+    this.parts.push(this.buf.subarray(this.partStart, this.pos), b);
+    this.partStart = this.pos;
+    this.refBytes += b.length;
+    return this;
+  }
+  /** Total encoded length, including by-reference parts. */
+  get length(): number {
+    return this.pos + this.refBytes;
+  }
+  /** The encoded bytes as a list of buffers to write in order (no copy of referenced parts). */
+  toBuffers(): Buffer[] {
+    return [...this.parts, this.buf.subarray(this.partStart, this.pos)];
+  }
   nullableBytes(b: Buffer | null | undefined): this {
     if (b === null || b === undefined) return this.int32(-1);
     this.int32(b.length);
@@ -119,7 +142,9 @@ export class Writer {
   patchU32(at: number, v: number): void {
     this.buf.writeUInt32BE(v >>> 0, at);
   }
+  /** The bytes written so far; only for writers that never used rawRef. */
   view(): Buffer {
+    if (this.refBytes > 0) throw new Error("view() on a writer with by-reference parts: use toBuffers()");
     return this.buf.subarray(0, this.pos);
   }
 }

@@ -66,7 +66,7 @@ export const Fetch = defineApi<FetchRequest, FetchResponse>({
         if (v >= 11) w.int32(-1);
         const size = p.records.reduce((n, b) => n + b.length, 0);
         w.int32(size);
-        for (const b of p.records) w.raw(b);
+        for (const b of p.records) w.rawRef(b);
       });
     });
   },
