@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { canonicalHash } from "./canonical";
+import { canonicalHash, canonicalHashes } from "./canonical";
 import type { Pipeline, PipelineInput } from "./nodes";
 import { parsePipeline } from "./parse";
 import { randomPipeline } from "./testing/random-pipeline";
@@ -142,5 +142,30 @@ describe("canonicalHash", () => {
     expect(hash(union(["x", "y"]))).toBe(hash(union(["p", "q"])));
     expect(hash(union(["x", "y"], "src"))).not.toBe(hash(union(["p", "q"], "src")));
     expect(hash(union(["x", "y"], "src"))).toBe(hash(union(["x", "y"], "src", true)));
+  });
+});
+
+describe("canonicalHashes", () => {
+  it("hashes deep diamonds in linear time and agrees with canonicalHash", () => {
+    const nodes: PipelineInput["nodes"] = [{ id: "n0", type: "source", config: { stream: "ods.clicks" } }];
+    const edges: NonNullable<PipelineInput["edges"]> = [];
+    // 60 diamonds: each level fans out to two filters and unions them again.
+    for (let i = 1; i <= 60; i++) {
+      nodes.push({ id: `l${i}`, type: "filter", config: { predicate: `amount > ${i}.0` } });
+      nodes.push({ id: `r${i}`, type: "filter", config: { predicate: `amount < ${i}.0` } });
+      nodes.push({ id: `n${i}`, type: "union", config: {} });
+      edges.push({ source: `n${i - 1}`, target: `l${i}` }, { source: `n${i - 1}`, target: `r${i}` });
+      edges.push({ source: `l${i}`, target: `n${i}`, targetPort: "a" }, { source: `r${i}`, target: `n${i}`, targetPort: "b" });
+    }
+    nodes.push({ id: "k", type: "sink", config: { stream: "x" } });
+    edges.push({ source: "n60", target: "k" });
+    const p = pipeline({ version: 1, nodes, edges });
+    const t = performance.now();
+    const all = canonicalHashes(p);
+    expect(performance.now() - t).toBeLessThan(1000);
+    expect(Object.keys(all)).toHaveLength(nodes.length);
+    expect(all.k).toBe(all.n60);
+    expect(all.n30).toBe(canonicalHash(p, "n30"));
+    expect(new Set(Object.values(all)).size).toBe(nodes.length - 1);
   });
 });

@@ -71,44 +71,84 @@ function portKey(node: PipelineNode, port: string): Canonical {
   return port === ELSE_PORT ? "else" : node.config.outputs.findIndex((o) => o.name === port);
 }
 
-/** A Sink's hash is its input's: the upstream node's, or for a Split port, that port's. */
-function sinkForm(input: Canonical | undefined): Canonical {
-  if (input === undefined) return null;
-  const { from, port } = input as { from: Canonical; port: Canonical };
-  return port === null ? from : { split: from, port };
-}
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
-export function canonicalForm(pipeline: Pipeline, nodeId: string): Canonical {
-  const nodes = new Map(pipeline.nodes.map((n) => [n.id, n]));
-  const incoming = new Map<string, PipelineEdge[]>();
-  for (const e of pipeline.edges) incoming.set(e.target, [...(incoming.get(e.target) ?? []), e]);
-  const memo = new Map<string, Canonical>();
-  const visiting = new Set<string>();
-  const form = (id: string): Canonical => {
-    const cached = memo.get(id);
-    if (cached !== undefined) return cached;
-    const node = nodes.get(id);
+/**
+ * Hashes are Merkle-style: a node's canonical form names its inputs by their
+ * hashes, not by their nested forms, so diamonds (fan-out then union) cost
+ * linear time and space instead of doubling per level.
+ */
+class Canonicalizer {
+  private readonly nodes: Map<string, PipelineNode>;
+  private readonly incoming = new Map<string, PipelineEdge[]>();
+  private readonly hashes = new Map<string, string>();
+  private readonly visiting = new Set<string>();
+
+  constructor(pipeline: Pipeline) {
+    this.nodes = new Map(pipeline.nodes.map((n) => [n.id, n]));
+    for (const e of pipeline.edges) this.incoming.set(e.target, [...(this.incoming.get(e.target) ?? []), e]);
+  }
+
+  private node(id: string): PipelineNode {
+    const node = this.nodes.get(id);
     if (!node) throw new Error(`no node "${id}" in this pipeline`);
-    if (visiting.has(id)) throw new Error(`node "${id}" is on a cycle; canonical forms need an acyclic pipeline`);
-    visiting.add(id);
-    const inputs = (incoming.get(id) ?? []).map((e): Canonical => {
-      const src = nodes.get(e.source);
-      const from = src ? form(e.source) : null;
-      const port = src ? portKey(src, e.sourcePort) : null;
+    return node;
+  }
+
+  private inputs(node: PipelineNode): { from: string | null; port: Canonical; label: Canonical }[] {
+    return (this.incoming.get(node.id) ?? []).map((e) => {
+      const src = this.nodes.get(e.source);
       // Union input ports matter only when sourceField writes them into records.
       const label = node.type === "union" && node.config.sourceField !== undefined ? e.targetPort : null;
-      return { from, port, label };
+      return { from: src ? this.hash(e.source) : null, port: src ? portKey(src, e.sourcePort) : null, label };
     });
-    inputs.sort(byJson);
-    visiting.delete(id);
-    const result: Canonical = node.type === "sink" ? sinkForm(inputs[0]) : { type: node.type, config: canonicalConfig(node), inputs };
-    memo.set(id, result);
-    return result;
-  };
-  return form(nodeId);
+  }
+
+  /** One level: type, normalised config, and inputs by hash. A Sink's form is its input's (see canonicalHash). */
+  form(id: string): Canonical {
+    const node = this.node(id);
+    const inputs = this.inputs(node).sort(byJson);
+    return { type: node.type, config: canonicalConfig(node), inputs };
+  }
+
+  hash(id: string): string {
+    const cached = this.hashes.get(id);
+    if (cached !== undefined) return cached;
+    const node = this.node(id);
+    if (this.visiting.has(id)) throw new Error(`node "${id}" is on a cycle; canonical forms need an acyclic pipeline`);
+    this.visiting.add(id);
+    let h: string;
+    if (node.type === "sink") {
+      // A Sink adds no logic: its hash is its input's (a Split port's when it hangs off a Split).
+      const [input] = this.inputs(node);
+      h = !input || input.from === null ? sha256("null") : input.port === null ? input.from : sha256(JSON.stringify({ split: input.from, port: input.port }));
+    } else h = sha256(JSON.stringify(this.form(id)));
+    this.visiting.delete(id);
+    this.hashes.set(id, h);
+    return h;
+  }
 }
 
-/** Stable SHA-256 (hex) of a node's canonical form. */
+/** The canonical form of one node, its inputs named by their canonical hashes. */
+export function canonicalForm(pipeline: Pipeline, nodeId: string): Canonical {
+  return new Canonicalizer(pipeline).form(nodeId);
+}
+
+/** Stable SHA-256 (hex) of the logic producing a node's output. */
 export function canonicalHash(pipeline: Pipeline, nodeId: string): string {
-  return createHash("sha256").update(JSON.stringify(canonicalForm(pipeline, nodeId))).digest("hex");
+  return new Canonicalizer(pipeline).hash(nodeId);
+}
+
+/** Every node's canonical hash in one pass (nodes on a cycle are left out). */
+export function canonicalHashes(pipeline: Pipeline): Record<string, string> {
+  const c = new Canonicalizer(pipeline);
+  const out: Record<string, string> = {};
+  for (const n of pipeline.nodes) {
+    try {
+      out[n.id] = c.hash(n.id);
+    } catch {
+      // on a cycle: no hash
+    }
+  }
+  return out;
 }
