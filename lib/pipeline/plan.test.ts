@@ -132,6 +132,15 @@ describe("compilePipeline", () => {
     expect(r.sinks.get("k2")).toEqual([{ country: "US" }, { country: "FR" }]);
   });
 
+  it("handles a batch of 200k records that all fail, without overflowing the stack", async () => {
+    const rows = Array.from({ length: 200_000 }, (_, i) => ({ user: `u${i}`, country: "US", amount: "bad" }));
+    for (const fuse of [true, false]) {
+      const r = await compilePipeline(routing, ctx, { fuse }).processBatch("clicks", rows);
+      expect(r.errors).toHaveLength(200_000);
+      expect(r.perNode.get("big")).toEqual({ in: 200_000, out: 0, filtered: 0, errored: 200_000 });
+    }
+  });
+
   it("refuses to compile a pipeline with errors, listing them", () => {
     const bad = pipeline({ version: 1, nodes: [{ id: "s", type: "source", config: { stream: "ods.clicks" } }, { id: "k", type: "sink", config: { stream: "x" } }], edges: [] });
     expect(() => compilePipeline(bad, ctx)).toThrow(PipelineCompileError);

@@ -111,6 +111,11 @@ export interface Plan {
   dispose(): void;
 }
 
+/** push(...xs) passes every element as an argument and overflows the stack on large batches. */
+function append<T>(target: T[], items: readonly T[]): void {
+  for (let i = 0; i < items.length; i++) target.push(items[i]);
+}
+
 function captureRows(outputs: Map<string, Map<string, Row[]>>, nodeId: string, port: string, rows: Row[]) {
   const list = outputs.get(nodeId)?.get(port);
   if (list) for (const r of rows) list.push(r);
@@ -195,8 +200,8 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
     if (inbox.length === 1) return inbox[0].batch;
     const out: Batch = { rows: [], metas: [] };
     for (const { batch } of inbox) {
-      out.rows.push(...batch.rows);
-      out.metas.push(...batch.metas);
+      append(out.rows, batch.rows);
+      append(out.metas, batch.metas);
     }
     return out;
   };
@@ -251,7 +256,7 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
     const c = countsOf(state, nodeId);
     if (r.errors) {
       c.errored += r.errors.length;
-      state.errors.push(...r.errors);
+      append(state.errors, r.errors);
     }
     c.out += r.out.rows.length;
     c.late = (c.late ?? 0) + r.late.rows.length;
@@ -278,7 +283,7 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
           c.out += r.out.rows.length;
           c.filtered += r.filtered;
           c.errored += r.errors.length;
-          state.errors.push(...r.errors);
+          append(state.errors, r.errors);
           deliver(state, step.nodeId, DEFAULT_OUTPUT_PORT, r.out);
         });
       }
@@ -289,7 +294,7 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
         const batch = single(inbox);
         const r = runFilter(step.op, batch);
         Object.assign(c, { in: c.in + batch.rows.length, out: c.out + r.out.rows.length, filtered: c.filtered + r.filtered, errored: c.errored + r.errors.length });
-        state.errors.push(...r.errors);
+        append(state.errors, r.errors);
         deliver(state, step.nodeId, DEFAULT_OUTPUT_PORT, r.out);
         break;
       }
@@ -297,7 +302,7 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
         const batch = single(inbox);
         const r = runProjection(step.op, batch);
         Object.assign(c, { in: c.in + batch.rows.length, out: c.out + r.out.rows.length, errored: c.errored + r.errors.length });
-        state.errors.push(...r.errors);
+        append(state.errors, r.errors);
         deliver(state, step.nodeId, DEFAULT_OUTPUT_PORT, r.out);
         break;
       }
@@ -305,7 +310,7 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
         const batch = single(inbox);
         const r = runSplit(step.op, batch);
         Object.assign(c, { in: c.in + batch.rows.length, out: c.out + r.emitted, filtered: c.filtered + r.dropped, errored: c.errored + r.errors.length });
-        state.errors.push(...r.errors);
+        append(state.errors, r.errors);
         step.op.ports.forEach((p, i) => deliver(state, step.nodeId, p, r.outs[i]));
         break;
       }
@@ -383,7 +388,7 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
       c.errored += decodeErrors.length;
       deliver(state, id, DEFAULT_OUTPUT_PORT, batch);
     }
-    state.errors.push(...decodeErrors.map((e) => ({ ...e, nodeId: sourceIds[0] })));
+    append(state.errors, decodeErrors);
     return drain(state);
   };
 
