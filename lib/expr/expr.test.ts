@@ -342,3 +342,11 @@ describe("untrusted record keys", () => {
     expect(evalOn(`ts == ${row.ts}`)).toBe(true);
   });
 });
+
+describe("null guards from the operators guide", () => {
+  it("a guarded or defaulted nullable field is false, not an error", () => {
+    expect(evalOn("!isNull(note) && note.size() > 2")).toBe(false);
+    expect(evalOn('coalesce(note, "").size() > 2')).toBe(false);
+    expect(evalOn("!isNull(note) && note.size() > 2", { ...row, note: "long" })).toBe(true);
+  });
+});
