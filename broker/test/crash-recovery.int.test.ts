@@ -117,4 +117,28 @@ describe("crash recovery", () => {
     const out = await kcat(["-b", broker.brokers, "-C", "-t", topic, "-e", "-q", "-o", String(meta.baseOffset), "-f", "%o %s\\n"]);
     expect(out.trim()).toBe(`${meta.baseOffset} after-recovery`);
   });
+
+  it("with --fsync interval acknowledges before the fsync and still keeps every record across kill -9", async () => {
+    // kill -9 loses the process, not the page cache: unsynced but written data survives it.
+    const relaxed = await BrokerProcess.start(["--fsync", "interval", "--fsync-interval-ms", "200"]);
+    try {
+      const client = kafka(relaxed);
+      const admin = client.admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: "relaxed", numPartitions: 1 }] });
+      await admin.disconnect();
+      const producer = client.producer();
+      await producer.connect();
+      for (let i = 0; i < 20; i++) {
+        await producer.send({ topic: "relaxed", acks: -1, messages: Array.from({ length: 10 }, (_, j) => ({ value: `r${i * 10 + j}` })) });
+      }
+      await producer.disconnect();
+      await relaxed.kill9();
+      await relaxed.restart();
+      const out = await kcat(["-b", relaxed.brokers, "-C", "-t", "relaxed", "-e", "-q"]);
+      expect(out.split("\n").filter(Boolean)).toEqual(Array.from({ length: 200 }, (_, i) => `r${i}`));
+    } finally {
+      await relaxed.destroy();
+    }
+  });
 });
