@@ -1,9 +1,15 @@
 #!/usr/bin/env node
-// `sluice` package bin: runs the TypeScript CLI through tsx (no build step).
+// `sluice` package bin: runs the TypeScript CLI in this process's Node with the
+// tsx loader (no build step). The working directory stays the caller's, so
+// relative `-f file` paths mean what they say.
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const r = spawnSync(join(root, "node_modules/.bin/tsx"), [join(root, "lib/cli/main.ts"), ...process.argv.slice(2)], { stdio: "inherit" });
+const loader = pathToFileURL(join(root, "node_modules/tsx/dist/loader.mjs")).href;
+const r = spawnSync(process.execPath, ["--import", loader, join(root, "lib/cli/main.ts"), ...process.argv.slice(2)], {
+  stdio: "inherit",
+  env: { ...process.env, SLUICE_DATA_DIR: process.env.SLUICE_DATA_DIR ?? join(root, ".data") },
+});
 process.exit(r.status ?? 1);

@@ -12,7 +12,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const suites: Record<string, string> = {
   broker: "broker/bench/main.ts",
   core: "lib/bench/core-bench.ts",
-  runtime: "lib/bench/runtime-bench.ts",
+  runtime: "scripts/bench/runtime.ts",
 };
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith("-"));
@@ -30,7 +30,7 @@ for (const name of names) {
     continue;
   }
   console.log(`\n## ${name}  (${new Date().toISOString()}, ${process.version})\n`);
-  const r = spawnSync(join(root, "node_modules/.bin/tsx"), [join(root, script), ...process.argv.slice(2).filter((a) => a.startsWith("-"))], { cwd: root, stdio: "inherit" });
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(root, script), ...process.argv.slice(2).filter((a) => a.startsWith("-"))], { cwd: root, stdio: "inherit" });
   if (r.status !== 0) failed = true;
 }
 process.exit(failed ? 1 : 0);

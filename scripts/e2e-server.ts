@@ -32,7 +32,7 @@ async function main() {
   const env = {
     ...process.env,
     ...stack.env,
-    NODE_ENV: "production",
+    NODE_ENV: "production" as const,
     NEXT_TELEMETRY_DISABLED: "1",
     SLUICE_URL: `http://127.0.0.1:${port}`,
     BETTER_AUTH_SECRET: randomBytes(32).toString("base64"),

@@ -89,7 +89,7 @@ async function main() {
     BETTER_AUTH_SECRET: cfg.BETTER_AUTH_SECRET ?? secrets.betterAuthSecret,
   };
   writeLocalEnv(cfg.SLUICE_DATA_DIR, appEnv);
-  const childEnv = { ...process.env, ...appEnv, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" };
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...appEnv, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" };
 
   const children = new Map<string, ChildProcess>();
   let stopping = false;

@@ -1,0 +1,13 @@
+import type { Metadata } from "next";
+import { AuthForm } from "@/components/auth/auth-form";
+
+export const metadata: Metadata = { title: "Sign in" };
+
+export default function SignInPage() {
+  return (
+    <>
+      <h1 className="mb-5 text-xl font-semibold">Sign in to Sluice</h1>
+      <AuthForm mode="sign-in" />
+    </>
+  );
+}
