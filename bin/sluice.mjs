@@ -10,6 +10,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const loader = pathToFileURL(join(root, "node_modules/tsx/dist/loader.mjs")).href;
 const r = spawnSync(process.execPath, ["--import", loader, join(root, "lib/cli/main.ts"), ...process.argv.slice(2)], {
   stdio: "inherit",
-  env: { ...process.env, SLUICE_DATA_DIR: process.env.SLUICE_DATA_DIR ?? join(root, ".data") },
+  // tsx reads path aliases (@/…) from the tsconfig it is pointed at, not the cwd's.
+  env: { ...process.env, TSX_TSCONFIG_PATH: join(root, "tsconfig.json"), SLUICE_DATA_DIR: process.env.SLUICE_DATA_DIR ?? join(root, ".data") },
 });
 process.exit(r.status ?? 1);
