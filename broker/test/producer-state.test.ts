@@ -56,4 +56,14 @@ describe("producer state", () => {
     expect(t.firstOpenTxnOffset()).toBeNull();
     expect(t.epochOf(2)).toBe(1);
   });
+
+  it("forgets idle producers without an open transaction, never one with", () => {
+    const t = new ProducerStateTable();
+    t.onData(header(1, 0, 0), 0);
+    t.onData(header(2, 0, 0, 1, true), 1);
+    t.prune(Date.now() + 10_000, 5_000);
+    expect(t.epochOf(1)).toBeNull();
+    expect(t.epochOf(2)).toBe(0);
+    expect(t.check(header(1, 0, 1))).toMatchObject({ kind: "error", code: ErrorCode.UNKNOWN_PRODUCER_ID });
+  });
 });

@@ -32,6 +32,8 @@ interface TxnMeta {
 }
 
 const PID_BLOCK = 1000;
+/** Kafka's producer.id.expiration.ms default: idle idempotent producers are forgotten after a day. */
+const PRODUCER_ID_EXPIRATION_MS = 86_400_000;
 const MAX_EPOCH = 32767;
 
 export interface TxnSettings {
@@ -291,7 +293,28 @@ export class TransactionCoordinator {
     await this.complete(t, false);
   }
 
+  /**
+   * A transactional batch can land in a partition without a coordinator transaction that
+   * will ever end it (a client that skipped AddPartitionsToTxn, state lost in a crash). It
+   * would hold the LSO back forever, so past the longest allowed timeout it is aborted.
+   */
+  private abortHangingTransactions(now: number): void {
+    for (const p of this.logs.allPartitions()) {
+      p.producers.prune(now, PRODUCER_ID_EXPIRATION_MS);
+      for (const open of p.producers.openTransactions()) {
+        if (now - open.startedAt <= this.settings.maxTimeoutMs) continue;
+        const owned = [...this.txns.values()].some(
+          (t) => t.producerId === open.producerId && t.status === "Ongoing" && t.partitions.some(([n, i]) => n === p.topic && i === p.partition),
+        );
+        if (owned) continue;
+        p.appendMarker(open.producerId, open.epoch, ControlType.ABORT);
+        this.log.warn({ topic: p.topic, partition: p.partition, producerId: open.producerId }, "aborted hanging transaction");
+      }
+    }
+  }
+
   private async expireTransactions(now = Date.now()): Promise<void> {
+    this.abortHangingTransactions(now);
     for (const t of this.txns.values()) {
       if (t.status === "Ongoing" && now - t.startedAt > t.timeoutMs) {
         await this.withLock(t.transactionalId, async () => {

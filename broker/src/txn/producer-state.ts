@@ -16,6 +16,9 @@ export interface ProducerEntry {
   recent: RecentBatch[];
   /** First offset of this producer's open transaction on the partition, if any. */
   txnFirstOffset: number | null;
+  /** When that transaction's first batch arrived here (for hanging-transaction cleanup). */
+  txnStartedAt: number;
+  lastSeen: number;
 }
 
 export type ProduceCheck =
@@ -76,25 +79,31 @@ export class ProducerStateTable {
     if (h.producerId < 0) return;
     let e = this.producers.get(h.producerId);
     if (!e || h.producerEpoch > e.epoch) {
-      e = { epoch: h.producerEpoch, lastSeq: -1, recent: [], txnFirstOffset: e?.txnFirstOffset ?? null };
+      e = { epoch: h.producerEpoch, lastSeq: -1, recent: [], txnFirstOffset: e?.txnFirstOffset ?? null, txnStartedAt: e?.txnStartedAt ?? 0, lastSeen: 0 };
       this.producers.set(h.producerId, e);
     }
+    e.lastSeen = Date.now();
     if (h.baseSequence >= 0) {
       const lastSeq = seqAfter(h.baseSequence, h.lastOffsetDelta);
       e.lastSeq = lastSeq;
       e.recent.push({ firstSeq: h.baseSequence, lastSeq, baseOffset });
       if (e.recent.length > RECENT_BATCHES) e.recent.shift();
     }
-    if (isTransactional(h) && e.txnFirstOffset === null) e.txnFirstOffset = baseOffset;
+    if (isTransactional(h) && e.txnFirstOffset === null) {
+      e.txnFirstOffset = baseOffset;
+      e.txnStartedAt = Date.now();
+    }
   }
 
   /** Applies a transaction marker; returns the first offset of the transaction it closed. */
   onMarker(producerId: number, epoch: number): number | null {
     let e = this.producers.get(producerId);
     if (!e) {
-      e = { epoch, lastSeq: -1, recent: [], txnFirstOffset: null };
+      e = { epoch, lastSeq: -1, recent: [], txnFirstOffset: null, txnStartedAt: 0, lastSeen: 0 };
       this.producers.set(producerId, e);
     }
+    // The marker's epoch is what fences a zombie on this partition: keep it as long as data.
+    e.lastSeen = Date.now();
     if (epoch > e.epoch) {
       e.epoch = epoch;
       e.lastSeq = -1;
@@ -103,6 +112,17 @@ export class ProducerStateTable {
     const first = e.txnFirstOffset;
     e.txnFirstOffset = null;
     return first;
+  }
+
+  /**
+   * Forgets producers idle longer than `maxIdleMs` with no open transaction (Kafka's
+   * producer.id.expiration.ms): every kafkajs connect takes a new producer id. A retry
+   * from a forgotten producer gets UNKNOWN_PRODUCER_ID.
+   */
+  prune(now: number, maxIdleMs: number): void {
+    for (const [pid, e] of this.producers) {
+      if (e.txnFirstOffset === null && now - e.lastSeen > maxIdleMs) this.producers.delete(pid);
+    }
   }
 
   epochOf(producerId: number): number | null {
@@ -118,10 +138,10 @@ export class ProducerStateTable {
     return min;
   }
 
-  openTransactions(): { producerId: number; epoch: number; firstOffset: number }[] {
-    const out: { producerId: number; epoch: number; firstOffset: number }[] = [];
+  openTransactions(): { producerId: number; epoch: number; firstOffset: number; startedAt: number }[] {
+    const out: { producerId: number; epoch: number; firstOffset: number; startedAt: number }[] = [];
     for (const [producerId, e] of this.producers) {
-      if (e.txnFirstOffset !== null) out.push({ producerId, epoch: e.epoch, firstOffset: e.txnFirstOffset });
+      if (e.txnFirstOffset !== null) out.push({ producerId, epoch: e.epoch, firstOffset: e.txnFirstOffset, startedAt: e.txnStartedAt });
     }
     return out;
   }
