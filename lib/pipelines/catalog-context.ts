@@ -1,5 +1,5 @@
 import { prisma } from "@/lib/db/prisma";
-import type { Diagnostic, Pipeline, StreamSchema, ValidationContext } from "@/lib/pipeline";
+import type { Diagnostic, Pipeline, RegisteredFunction, StreamSchema, ValidationContext } from "@/lib/pipeline";
 import { accessOf, type StreamAccess } from "@/lib/warehouse/access";
 
 export interface CatalogEntry {
@@ -20,8 +20,9 @@ export interface TeamCatalog {
 }
 
 /**
- * Snapshot of the warehouse catalog as one team sees it, in the shape the pure
- * pipeline validator takes. Loaded once per validation/compile (one query).
+ * Snapshot of the warehouse catalog (and the team's function registry) as one
+ * team sees it, in the shape the pure pipeline validator takes. Loaded once per
+ * validation/compile.
  */
 export async function loadTeamCatalog(teamId: string): Promise<TeamCatalog> {
   const rows = await prisma().stream.findMany({
@@ -41,13 +42,25 @@ export async function loadTeamCatalog(teamId: string): Promise<TeamCatalog> {
       schema: (s.schemas[0]?.definition ?? []) as unknown as StreamSchema,
     });
   }
+  const fns = await prisma().function.findMany({ where: { teamId }, include: { versions: true } });
+  const functions = new Map(fns.map((f) => [f.name, f.versions.map((v): RegisteredFunction => ({ name: f.name, version: v.version, source: v.source, form: v.form }))]));
+  const lookupFunction = (name: string, version?: number) => {
+    const versions = functions.get(name);
+    if (!versions?.length) return undefined;
+    return version === undefined ? versions.reduce((a, b) => (b.version > a.version ? b : a)) : versions.find((v) => v.version === version);
+  };
   const readable = (name: string) => {
     const e = entries.get(name);
     return e && e.access !== "see" ? { schema: e.schema } : undefined;
   };
   return {
     entries,
-    ctx: { streams: readable, streamNames: () => [...entries.values()].filter((e) => e.access !== "see").map((e) => e.name) },
+    ctx: {
+      streams: readable,
+      streamNames: () => [...entries.values()].filter((e) => e.access !== "see").map((e) => e.name),
+      functions: lookupFunction,
+      functionNames: () => functions.keys(),
+    },
     accessDiagnostics(pipeline) {
       const out: Diagnostic[] = [];
       pipeline.nodes.forEach((n, i) => {

@@ -16,6 +16,8 @@ import { createRedis } from "@/lib/redis/client";
 import { startReconciler } from "@/lib/runtime/reconciler";
 import { startTaskProcessor, type TaskProcessor } from "@/lib/runtime/task-processor";
 import { closeTaskQueue } from "@/lib/runtime/task-queue";
+import * as functionsRoute from "@/app/api/v1/teams/[team]/functions/route";
+import * as pipelineRoute from "@/app/api/v1/teams/[team]/pipelines/[pipeline]/route";
 import { call, signUp, uniqueName, type TestUser } from "@/scripts/testing/api";
 
 const hasKafka = !!process.env.KAFKA_BROKERS;
@@ -175,6 +177,93 @@ describe.skipIf(!hasKafka)("pipeline runtime", () => {
     const rec = await waitFor("metrics", () => reconciliation(clickhouse(), deploymentId), (rows) => rows.some((r) => r.nodeId === "src" && r.in === 2), 20_000);
     for (const r of rec) expect(r.unaccounted, JSON.stringify(r)).toBe(0);
   }, 60_000);
+
+  it("Split routes by first match with an else output, and Union merges branches naming their source", async () => {
+    const src = `ods.${uniqueName("orders")}`;
+    const high = `dwd.${uniqueName("high")}`;
+    const rest = `dwd.${uniqueName("rest")}`;
+    await stream(src, 1, clickSchema);
+    await stream(high, 1, clickSchema);
+    await stream(rest, 1, [...clickSchema, { name: "band", type: "string" }]);
+    const pipeline = {
+      version: 1,
+      nodes: [
+        { id: "src", type: "source", config: { stream: src }, position: { x: 0, y: 0 } },
+        { id: "route", type: "split", config: { outputs: [{ name: "high", condition: "amount > 20.0" }, { name: "mid", condition: "amount > 10.0" }], mode: "first", unmatched: "else" }, position: { x: 1, y: 0 } },
+        { id: "merge", type: "union", config: { sourceField: "band" }, position: { x: 2, y: 1 } },
+        { id: "hi", type: "sink", config: { stream: high }, position: { x: 3, y: 0 } },
+        { id: "lo", type: "sink", config: { stream: rest }, position: { x: 3, y: 1 } },
+      ],
+      edges: [
+        { source: "src", target: "route" },
+        { source: "route", sourcePort: "high", target: "hi" },
+        { source: "route", sourcePort: "mid", target: "merge", targetPort: "mid" },
+        { source: "route", sourcePort: "else", target: "merge", targetPort: "low" },
+        { source: "merge", target: "lo" },
+      ],
+    };
+    const name = uniqueName("split");
+    await call(pipelinesRoute.POST, { caller: user, params: { team }, body: { name } });
+    const saved = await call(versionsRoute.POST, { caller: user, params: { team, pipeline: name }, body: { pipeline } });
+    expect(saved.status, JSON.stringify(saved.body)).toBe(201);
+    expect((await call(deployRoute.POST, { caller: user, params: { team, pipeline: name }, body: { deliveryGuarantee: "exactly_once" } })).status).toBe(200);
+    const amounts = [5, 15, 25, 30, 10, 11, 0.5, 21];
+    await produce(src, amounts.map((a, i) => ({ value: { user_id: `u${i}`, amount: a, country: "SE" } })));
+    const hi = await waitFor("high", () => readAll(high, 1), (r) => r.length >= 3);
+    const lo = await waitFor("rest", () => readAll(rest, 1), (r) => r.length >= 5);
+    expect(hi.map((r) => r.value.amount).sort((a: number, b: number) => a - b)).toEqual([21, 25, 30]);
+    expect(lo.map((r) => [r.value.amount, r.value.band]).sort((a, b) => a[0] - b[0])).toEqual([[0.5, "low"], [5, "low"], [10, "low"], [11, "mid"], [15, "mid"]]);
+    await call(stopRoute.POST, { caller: user, params: { team, pipeline: name } });
+  }, 60_000);
+
+  it("runs a UDF from the function registry; a throwing call becomes a dead letter", async () => {
+    const src = `ods.${uniqueName("u-src")}`;
+    const sink = `dwd.${uniqueName("u-sink")}`;
+    await stream(src, 1, clickSchema);
+    await stream(sink, 1, [{ name: "user_id", type: "string" }, { name: "tier", type: "string" }]);
+    const fn = await call(functionsRoute.POST, {
+      caller: user,
+      params: { team },
+      body: { name: "tiering", form: "map", source: `(r) => { if (r.amount < 0) throw new Error("negative amount " + r.amount); return { user_id: r.user_id, tier: r.amount > 10 ? "gold" : "basic" }; }` },
+    });
+    expect(fn.status, JSON.stringify(fn.body)).toBe(201);
+    const pipeline = {
+      version: 1,
+      nodes: [
+        { id: "src", type: "source", config: { stream: src }, position: { x: 0, y: 0 } },
+        { id: "tier", type: "udf", config: { function: { name: "tiering" }, outputSchema: [{ name: "user_id", type: "string" }, { name: "tier", type: "string" }] }, position: { x: 1, y: 0 } },
+        { id: "out", type: "sink", config: { stream: sink }, position: { x: 2, y: 0 } },
+      ],
+      edges: [{ source: "src", target: "tier" }, { source: "tier", target: "out" }],
+    };
+    const name = uniqueName("udf");
+    await call(pipelinesRoute.POST, { caller: user, params: { team }, body: { name } });
+    const saved = await call(versionsRoute.POST, { caller: user, params: { team, pipeline: name }, body: { pipeline } });
+    expect(saved.status, JSON.stringify(saved.body)).toBe(201);
+    expect((await call(deployRoute.POST, { caller: user, params: { team, pipeline: name }, body: {} })).status).toBe(200);
+    await produce(src, [{ value: { user_id: "a", amount: 50, country: "SE" } }, { value: { user_id: "b", amount: -1, country: "SE" } }, { value: { user_id: "c", amount: 2, country: "SE" } }]);
+    const out = await waitFor("udf output", () => readAll(sink, 1), (r) => r.length >= 2);
+    expect(out.map((r) => r.value)).toEqual([{ user_id: "a", tier: "gold" }, { user_id: "c", tier: "basic" }]);
+    const dlq = await waitFor("udf dead letter", () => readAll(`dlq.${team}.${name}`, 1), (r) => r.length >= 1);
+    expect(dlq[0].value).toMatchObject({ nodeId: "tier" });
+    expect(dlq[0].value.reason).toContain("negative amount -1");
+    await call(stopRoute.POST, { caller: user, params: { team, pipeline: name } });
+  }, 60_000);
+
+  it("keeps another team's pipelines out of reach", async () => {
+    const name = uniqueName("mine");
+    await call(pipelinesRoute.POST, { caller: user, params: { team }, body: { name } });
+    const other = await signUp();
+    const otherTeam = uniqueName("other");
+    await call(teams.POST, { caller: other, body: { name: "Other", slug: otherTeam } });
+    for (const [fn, method] of [[pipelineRoute.GET, "GET"], [statusRoute.GET, "GET"], [deployRoute.POST, "POST"], [stopRoute.POST, "POST"]] as const) {
+      const viaMyTeam = await call(fn as never, { method, caller: other, params: { team, pipeline: name }, ...(method === "POST" ? { body: {} } : {}) });
+      expect(viaMyTeam.status).toBe(403);
+      const viaOwnTeam = await call(fn as never, { method, caller: other, params: { team: otherTeam, pipeline: name }, ...(method === "POST" ? { body: {} } : {}) });
+      expect(viaOwnTeam.status).toBe(404);
+    }
+    expect((await call(pipelinesRoute.GET, { caller: other, params: { team: otherTeam } })).body.pipelines).toEqual([]);
+  });
 
   it("refuses to save an invalid version with the node diagnostics", async () => {
     const name = uniqueName("bad");
