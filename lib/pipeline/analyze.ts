@@ -167,6 +167,8 @@ export function analyzePipeline(pipeline: Pipeline, ctx: ValidationContext): Ana
   if (![...nodes.values()].some((n) => n.type === "source")) push({ severity: "error", code: "no-source", path: "nodes", message: "a pipeline needs at least one Source" });
   if (![...nodes.values()].some((n) => n.type === "sink")) push({ severity: "error", code: "no-sink", path: "nodes", message: "a pipeline needs at least one Sink" });
 
+  suspiciousShapes(nodes, incoming, push);
+
   // Schema propagation and operator building, in topological order.
   const attach = (node: PipelineNode, built: Built<unknown>, prefix = "config") => {
     for (const d of built.diagnostics) diagnostics.push(toDiagnostic(node.id, d, prefix));
@@ -224,6 +226,34 @@ export function analyzePipeline(pipeline: Pipeline, ctx: ValidationContext): Ana
   }
 
   return { diagnostics, schemas, order, nodes, incoming, outgoing, ops };
+}
+
+/** Graphs that are valid but almost certainly not what the user meant. */
+function suspiciousShapes(nodes: Map<string, PipelineNode>, incoming: Map<string, PipelineEdge[]>, push: (d: Diagnostic) => void): void {
+  const read = new Set<string>();
+  for (const n of nodes.values()) if (n.type === "source") read.add(n.config.stream);
+  for (const n of nodes.values()) {
+    if (n.type === "sink" && read.has(n.config.stream)) {
+      push({
+        severity: "error",
+        code: "feedback-loop",
+        nodeId: n.id,
+        path: "config.stream",
+        message: `this pipeline reads "${n.config.stream}" and writes it back, so every record it writes is read again (a feedback loop); write to another stream`,
+      });
+    }
+    if (n.type === "union") {
+      const seen = new Set<string>();
+      for (const e of incoming.get(n.id)!) {
+        const from = `${e.source}\u0000${e.sourcePort}`;
+        if (seen.has(from)) push({ severity: "warning", code: "duplicate-input", nodeId: n.id, path: "", message: `"${e.source}" is connected to this union more than once, so each of its records comes out twice` });
+        seen.add(from);
+      }
+    }
+    if (n.type === "split" && n.config.outputs.length === 1 && n.config.unmatched === "drop") {
+      push({ severity: "info", code: "split-as-filter", nodeId: n.id, path: "config.outputs", message: "a split with one output and unmatched records dropped is a filter; a Filter node says so more plainly" });
+    }
+  }
 }
 
 function reach(nodes: Map<string, PipelineNode>, next: (id: string) => string[], start: (n: PipelineNode) => boolean): Set<string> {

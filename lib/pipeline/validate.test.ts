@@ -157,6 +157,20 @@ describe("validatePipeline schemas and expressions", () => {
     expect(ds).toEqual([expect.objectContaining({ severity: "warning", code: "sink-nullable", nodeId: "k", message: '"user" may be null here, but stream "dwd.loose" declares it non-null' })]);
   });
 
+  it("refuses a pipeline that writes the stream it reads", () => {
+    expect(validate([src(), sink("k", "ods.clicks")], chain("s", "k"))).toContainEqual(expect.objectContaining({ severity: "error", code: "feedback-loop", nodeId: "k", path: "config.stream" }));
+  });
+
+  it("warns about a union fed twice by the same output, and points out a split that is a filter", () => {
+    const ds = validate(
+      [src(), { id: "u", type: "union", config: {} }, sink()],
+      [{ source: "s", target: "u", targetPort: "a" }, { source: "s", target: "u", targetPort: "b" }, ...chain("u", "k")],
+    );
+    expect(ds).toEqual([expect.objectContaining({ severity: "warning", code: "duplicate-input", nodeId: "u" })]);
+    const split = { id: "sp", type: "split" as const, config: { outputs: [{ name: "big", condition: "amount > 1.0" }] } };
+    expect(validate([src(), split, sink()], [...chain("s", "sp"), { source: "sp", sourcePort: "big", target: "k" }])).toEqual([expect.objectContaining({ severity: "info", code: "split-as-filter" })]);
+  });
+
   it("never throws, even on degenerate graphs", () => {
     expect(validate([], [])).toMatchObject([{ code: "no-source" }, { code: "no-sink" }]);
   });
