@@ -12,6 +12,7 @@ import { workerEnv } from "@/lib/env/worker";
 import { closeKafka } from "@/lib/kafka/shared";
 import { moduleLogger } from "@/lib/log/logger";
 import { closeRedis, createRedis } from "@/lib/redis/client";
+import { startPreviewProcessor } from "@/lib/runtime/preview/processor";
 import { startReconciler } from "@/lib/runtime/reconciler";
 import { startTaskProcessor } from "@/lib/runtime/task-processor";
 import { closeTaskQueue } from "@/lib/runtime/task-queue";
@@ -32,6 +33,7 @@ async function main() {
     heartbeatAt: Date.now(),
   };
   const tasks = startTaskProcessor({ workerId: info.id, slots: env.WORKER_SLOTS, redis });
+  const previews = startPreviewProcessor();
   const reconciler = startReconciler(redis);
   await heartbeat(redis, info);
   const timer = setInterval(() => {
@@ -47,7 +49,7 @@ async function main() {
     log.info({ signal }, "worker stopping");
     clearInterval(timer);
     await reconciler.close();
-    await tasks.close();
+    await Promise.all([tasks.close(), previews.close()]);
     await deregister(redis, info.id).catch(() => {});
     await Promise.allSettled([closeTaskQueue(), closeKafka(), closeClickHouse(), disconnectPrisma(), closeRedis()]);
     await redis.quit().catch(() => {});

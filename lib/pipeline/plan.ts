@@ -31,7 +31,16 @@ export interface CompileOptions {
    * property tests hold the fused plan to.
    */
   fuse?: boolean;
+  /**
+   * Live preview of a graph still being built: a node whose output reaches no
+   * Sink yet, or a graph without a Sink, is fine — its rows are shown, not
+   * written. Every other error still refuses to compile.
+   */
+  partial?: boolean;
 }
+
+/** Errors that only say the graph is unfinished (see CompileOptions.partial). */
+export const PARTIAL_GRAPH_CODES: ReadonlySet<string> = new Set(["dangling-node", "no-sink"]);
 
 export interface ProcessOptions {
   /** Opaque per-record handles (topic/partition/offset...), index-aligned with the rows. */
@@ -126,7 +135,7 @@ const isStage = (k: string) => k === "filter" || k === "projection";
 /** Validated graph → executable plan. Throws PipelineCompileError when the pipeline has errors. */
 export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, options: CompileOptions = {}): Plan {
   const analysis = analyzePipeline(pipeline, ctx);
-  if (analysis.diagnostics.some((d) => d.severity === "error")) throw new PipelineCompileError(analysis.diagnostics);
+  if (analysis.diagnostics.some((d) => d.severity === "error" && !(options.partial && PARTIAL_GRAPH_CODES.has(d.code)))) throw new PipelineCompileError(analysis.diagnostics);
   const fuse = options.fuse !== false;
   const { ops, incoming, outgoing, order } = analysis;
 

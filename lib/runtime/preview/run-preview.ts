@@ -1,0 +1,146 @@
+import type { Redis } from "ioredis";
+import { prisma } from "@/lib/db/prisma";
+import { PartitionReader, type ReadRecord } from "@/lib/kafka/partition-reader";
+import { kafka, kafkaAdmin } from "@/lib/kafka/shared";
+import { compilePipeline, PARTIAL_GRAPH_CODES, type NodeCounts, type PlanResult } from "@/lib/pipeline";
+import { loadTeamCatalog } from "@/lib/pipelines/catalog-context";
+import { checkPipeline } from "@/lib/pipelines/pipelines";
+import { redisKeys, type RunPreviewPayload } from "@/lib/queue/contracts";
+import type { PreviewEvent, PreviewRecordError } from "./events";
+
+/** Records per plan call: small, so the first rows reach the browser at once. */
+const PREVIEW_BATCH = 50;
+
+interface Meta {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/** The newest `limit` committed records of a topic across its partitions, oldest first. */
+async function newestRecords(reader: PartitionReader, topic: string, limit: number): Promise<ReadRecord[]> {
+  const admin = await kafkaAdmin();
+  const watermarks = await admin.fetchTopicOffsets(topic);
+  const out: ReadRecord[] = [];
+  for (const w of watermarks) {
+    const high = BigInt(w.high);
+    let offset = BigInt(w.low) > high - BigInt(limit) ? BigInt(w.low) : high - BigInt(limit);
+    while (offset < high) {
+      const res = await reader.fetch(topic, w.partition, offset.toString(), { maxBytes: 1024 * 1024 });
+      out.push(...res.records);
+      const next = BigInt(res.nextOffset);
+      if (next <= offset) break;
+      offset = next;
+    }
+  }
+  return out.sort((a, b) => a.timestamp - b.timestamp).slice(-limit);
+}
+
+/**
+ * Runs a preview job: the (unsaved) pipeline on a sample of its sources,
+ * never writing anywhere — Sink nodes' rows are shown as their output. Events
+ * are published as each small batch completes, so first rows arrive fast.
+ */
+export async function runPreview(payload: RunPreviewPayload, redis: Redis): Promise<void> {
+  const channel = redisKeys.previewChannel(payload.previewId);
+  const publish = (e: PreviewEvent) => redis.publish(channel, JSON.stringify(e));
+  const started = Date.now();
+  const cancelled = async () => (await redis.exists(redisKeys.previewCancel(payload.previewId))) === 1;
+  try {
+    const team = await prisma().team.findUnique({ where: { id: payload.teamId } });
+    if (!team) return void (await publish({ type: "error", message: "The team no longer exists." }));
+    // Never trust the queue: validate again with the team's view of the catalog.
+    const checked = await checkPipeline(team.id, payload.pipeline);
+    const blocking = checked.diagnostics.find((d) => d.severity === "error" && !PARTIAL_GRAPH_CODES.has(d.code));
+    if (!checked.pipeline || blocking) return void (await publish({ type: "error", message: `The pipeline has errors: ${blocking?.message ?? "invalid"}` }));
+    const catalog = await loadTeamCatalog(team.id);
+    const plan = compilePipeline(checked.pipeline, catalog.ctx, { partial: true });
+    const sources = [...new Set(plan.sources.values())];
+    await publish({ type: "started", previewId: payload.previewId, mode: payload.mode, sources });
+
+    const totals = new Map<string, NodeCounts>();
+    const sentRows = new Map<string, number>();
+    let sampled = 0;
+    let produced = 0;
+    let errored = 0;
+    const report = async (res: PlanResult) => {
+      for (const [nodeId, c] of res.perNode) {
+        const t = totals.get(nodeId) ?? { in: 0, out: 0, filtered: 0, errored: 0 };
+        t.in += c.in;
+        t.out += c.out;
+        t.filtered += c.filtered;
+        t.errored += c.errored;
+        totals.set(nodeId, t);
+      }
+      for (const rows of res.sinks.values()) produced += rows.length;
+      errored += res.errors.length;
+      for (const [nodeId, ports] of res.outputs ?? []) {
+        if (payload.targetNodeId && nodeId !== payload.targetNodeId) continue;
+        for (const [port, rows] of ports) {
+          const key = `${nodeId}:${port}`;
+          const room = payload.limit - (sentRows.get(key) ?? 0);
+          if (room <= 0 || !rows.length) continue;
+          const slice = rows.slice(0, room);
+          sentRows.set(key, (sentRows.get(key) ?? 0) + slice.length);
+          await publish({ type: "rows", nodeId, port, rows: slice });
+        }
+      }
+      if (res.errors.length) {
+        const errors: PreviewRecordError[] = res.errors.slice(0, payload.limit).map((e) => ({ nodeId: e.nodeId, reason: e.reason, record: e.record, source: e.meta as Meta | undefined }));
+        await publish({ type: "errors", errors });
+      }
+      await publish({ type: "counts", perNode: Object.fromEntries(totals) });
+      await publish({ type: "status", sampled, produced, errored, elapsedMs: Date.now() - started });
+    };
+    const run = async (stream: string, records: ReadRecord[]) => {
+      for (let i = 0; i < records.length; i += PREVIEW_BATCH) {
+        const batch = records.slice(i, i + PREVIEW_BATCH);
+        sampled += batch.length;
+        const res = await plan.processEncoded(stream, batch.map((r) => r.value), { capture: true, metas: batch.map((r): Meta => ({ topic: r.topic, partition: r.partition, offset: r.offset })) });
+        await report(res);
+      }
+    };
+
+    const reader = await PartitionReader.open(kafka());
+    let reason: "complete" | "cancelled" | "timeout" | "limit" = "complete";
+    try {
+      if (payload.mode === "sample") {
+        for (const stream of sources) {
+          if (await cancelled()) return void (reason = "cancelled");
+          await run(stream, await newestRecords(reader, catalog.entries.get(stream)!.topic, payload.limit));
+        }
+      } else {
+        const admin = await kafkaAdmin();
+        const positions = new Map<string, Map<number, string>>();
+        for (const stream of sources) positions.set(stream, new Map((await admin.fetchTopicOffsets(catalog.entries.get(stream)!.topic)).map((w) => [w.partition, w.high])));
+        const deadline = started + payload.seconds * 1000;
+        while (Date.now() < deadline && sampled < payload.limit) {
+          if (await cancelled()) {
+            reason = "cancelled";
+            break;
+          }
+          let got = 0;
+          for (const [stream, parts] of positions) {
+            for (const [partition, offset] of parts) {
+              const res = await reader.fetch(catalog.entries.get(stream)!.topic, partition, offset, { maxBytes: 256 * 1024 });
+              parts.set(partition, res.nextOffset);
+              const take = res.records.slice(0, payload.limit - sampled);
+              got += take.length;
+              if (take.length) await run(stream, take);
+            }
+          }
+          if (!got) await new Promise((r) => setTimeout(r, 200));
+        }
+        if (reason !== "cancelled") reason = sampled >= payload.limit ? "limit" : "timeout";
+      }
+      // Close open windows so the sample shows what they would emit.
+      if (plan.stateful && reason !== "cancelled") await report(await plan.flush({ capture: true }));
+    } finally {
+      await reader.close();
+      plan.dispose();
+    }
+    await publish({ type: "done", reason });
+  } catch (e) {
+    await publish({ type: "error", message: e instanceof Error ? e.message : String(e) });
+  }
+}
