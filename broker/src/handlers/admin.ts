@@ -6,8 +6,7 @@ import { DeleteRecords } from "../protocol/apis/delete-records";
 import { DeleteTopics } from "../protocol/apis/delete-topics";
 import { type ConfigEntry, ConfigSource, DescribeConfigs, ResourceType } from "../protocol/apis/describe-configs";
 import { ErrorCode, KafkaError } from "../protocol/errors";
-import { TOPIC_CONFIG_DEFAULTS } from "../storage/topic-config";
-import { validateTopicConfig } from "../storage/topic-config";
+import { TOPIC_CONFIG_DEFAULTS, validateTopicConfig } from "../storage/topic-config";
 import { assertKnown } from "./data";
 import { type Handler, handler } from "./handler";
 

@@ -57,13 +57,13 @@ export function dataHandlers(b: Broker): Handler[] {
       if (!t && b.config.autoCreateTopics && !b.logs.get(tp.name)) t = await b.autoCreate(tp.name);
       const partitions: ProducePartitionResult[] = [];
       for (const p of tp.partitions) {
+        const log = t?.partitions[p.index];
         const result = (errorCode: number, baseOffset = -1): ProducePartitionResult => ({
           index: p.index,
           errorCode,
           baseOffset,
           logStartOffset: log?.logStartOffset ?? -1,
         });
-        const log = t?.partitions[p.index];
         if (!validAcks) {
           partitions.push(result(ErrorCode.INVALID_REQUIRED_ACKS));
           continue;

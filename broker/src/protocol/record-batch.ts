@@ -178,7 +178,7 @@ export function buildBatch(spec: BatchSpec): Buffer {
   const firstTs = recs.length ? Math.min(...recs.map((r) => r.timestamp)) : Date.now();
   const maxTs = recs.length ? Math.max(...recs.map((r) => r.timestamp)) : firstTs;
   w.int64(spec.baseOffset);
-  const lenAt = w.placeholder32();
+  w.int32(0); // batch length, patched below once the records are encoded
   w.int32(0); // partition leader epoch
   w.int8(2);
   const crcAt = w.pos;
@@ -214,7 +214,6 @@ export function buildBatch(spec: BatchSpec): Buffer {
   });
   const buf = Buffer.from(w.view());
   buf.writeInt32BE(buf.length - BATCH.LOG_OVERHEAD, BATCH.LENGTH);
-  void lenAt;
   buf.writeUInt32BE(computeCrc(buf), crcAt);
   return buf;
 }

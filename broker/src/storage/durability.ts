@@ -23,7 +23,6 @@ export class Durability {
   private scheduled = false;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
-  rounds = 0;
 
   constructor(
     readonly policy: FsyncPolicy,
@@ -55,7 +54,6 @@ export class Durability {
     this.dirty.clear();
     try {
       await Promise.all(round.map((r) => fsyncFd(r.fd)));
-      this.rounds++;
       for (const r of round) r.log.onDurable(r.end);
     } catch (err) {
       // A failed fsync means the page cache may have dropped our writes: never acknowledge

@@ -13,7 +13,7 @@ import {
 } from "../protocol/record-batch";
 import { ProducerStateTable } from "../txn/producer-state";
 import type { Durability, Flushable } from "./durability";
-import { Segment, fsyncFd, readAt, scanSegment, writeFileDurable } from "./segment";
+import { Segment, readAt, scanSegment, writeFileDurable } from "./segment";
 import type { TopicConfig } from "./topic-config";
 
 export interface AbortedTxn {
@@ -428,10 +428,6 @@ export class PartitionLog implements Flushable {
       this.log.info({ topic: this.topic, partition: this.partition, removed, logStartOffset: this.logStartOffset }, "retention removed segments");
     }
     return removed;
-  }
-
-  async sync(): Promise<void> {
-    await fsyncFd(this.active.fd);
   }
 
   close(): void {

@@ -156,7 +156,11 @@ export class Segment {
     return null;
   }
 
-  /** Persists the index files (done when a segment is rolled; the active one is rebuilt on start). */
+  /**
+   * Persists the index files when a segment is rolled, for operators and tools. On start
+   * the broker rebuilds indexes from the log itself, since it scans every segment anyway
+   * to rebuild producer and transaction state.
+   */
   writeIndexes(): void {
     const idx = Buffer.alloc(this.indexOffsets.length * 8);
     this.indexOffsets.forEach((o, i) => {
@@ -170,40 +174,6 @@ export class Segment {
     });
     writeFileDurable(this.indexPath, idx);
     writeFileDurable(this.timeIndexPath, tidx);
-  }
-
-  /** Loads index files written at roll; returns false if missing or inconsistent with the log. */
-  loadIndexes(nextOffset: number): boolean {
-    try {
-      const idx = fs.readFileSync(this.indexPath);
-      const tidx = fs.readFileSync(this.timeIndexPath);
-      if (idx.length % 8 !== 0 || tidx.length % 12 !== 0) return false;
-      for (let i = 0; i < idx.length; i += 8) {
-        const pos = idx.readUInt32BE(i + 4);
-        if (pos >= this.size) return false;
-        this.indexOffsets.push(this.baseOffset + idx.readUInt32BE(i));
-        this.indexPositions.push(pos);
-      }
-      for (let i = 0; i < tidx.length; i += 12) {
-        this.timeIndexTimestamps.push(Number(tidx.readBigInt64BE(i)));
-        this.timeIndexOffsets.push(this.baseOffset + tidx.readUInt32BE(i + 8));
-      }
-      this.maxTimestamp = this.timeIndexTimestamps.at(-1) ?? -1;
-      this.nextOffset = nextOffset;
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  resetIndexes(): void {
-    this.indexOffsets.length = 0;
-    this.indexPositions.length = 0;
-    this.timeIndexTimestamps.length = 0;
-    this.timeIndexOffsets.length = 0;
-    this.lastIndexedPosition = -Infinity;
-    this.maxTimestamp = -1;
-    this.nextOffset = this.baseOffset;
   }
 
   truncate(size: number): void {
