@@ -350,3 +350,15 @@ describe("null guards from the operators guide", () => {
     expect(evalOn("!isNull(note) && note.size() > 2", { ...row, note: "long" })).toBe(true);
   });
 });
+
+describe("function catalog for the expression editor", () => {
+  it("lists every callable function with readable signatures, operators excluded", async () => {
+    const { expressionFunctions } = await import("./index");
+    const catalog = expressionFunctions();
+    const contains = catalog.find((f) => f.name === "contains")!;
+    expect(contains.signatures).toEqual(["contains(string, string) → bool"]);
+    expect(catalog.find((f) => f.name === "coalesce")!.signatures).toEqual(["coalesce(dyn, ...) → dyn"]);
+    expect(catalog.map((f) => f.name)).not.toContain("_+_");
+    for (const f of catalog) expect(f.signatures.length).toBeGreaterThan(0);
+  });
+});

@@ -365,3 +365,23 @@ export function functionNames(): string[] {
 export function isStructOrMap(t: CelType): boolean {
   return isMap(t) || isStruct(t);
 }
+
+export interface FunctionSignature {
+  name: string;
+  /** e.g. "contains(string, string) → bool"; member style `s.contains(x)` works too. */
+  signatures: string[];
+}
+
+/** The callable functions with their signatures, for the expression editor's completion and help. */
+export function functionCatalog(format: (t: CelType) => string): FunctionSignature[] {
+  return functionNames()
+    .sort()
+    .map((name) => ({
+      name,
+      signatures: FUNCTIONS.get(name)!.map((o) => {
+        const args = o.params.map(format).join(", ") + (o.variadic ? ", ..." : "");
+        const result = typeof o.result === "function" ? "dyn" : format(o.result);
+        return `${name}(${args}) → ${result}`;
+      }),
+    }));
+}

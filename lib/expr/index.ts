@@ -2,12 +2,19 @@ import { parse, unparse } from "@bufbuild/cel";
 import type { Row, StreamSchema } from "@/lib/pipeline/schema";
 import { ExprCompiler, type Evaluator, type ExprDiagnostic } from "./compile";
 import type { CelType } from "./types";
+import { functionCatalog, type FunctionSignature } from "./functions";
 import { assignable, formatCelType } from "./types";
 
 export { EvalError } from "./errors";
 export type { ExprDiagnostic } from "./compile";
 export type { CelType } from "./types";
+export type { FunctionSignature } from "./functions";
 export { celTypeOfField, fieldTypeOfCel, formatCelType } from "./types";
+
+/** Every function an expression can call, with its signatures (expression editor completion and help). */
+export function expressionFunctions(): FunctionSignature[] {
+  return functionCatalog(formatCelType);
+}
 
 /** Longest expression text accepted; longer text is almost certainly generated or pasted by mistake. */
 export const MAX_EXPRESSION_LENGTH = 8192;
