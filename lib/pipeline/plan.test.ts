@@ -141,6 +141,22 @@ describe("compilePipeline", () => {
     }
   });
 
+  it("compiles an unfinished graph (no sink yet) for the preview with `partial`, and nothing else", async () => {
+    const unfinished = pipeline({
+      version: 1,
+      nodes: [
+        { id: "s", type: "source", config: { stream: "ods.clicks" } },
+        { id: "f", type: "filter", config: { predicate: "amount > 10.0" } },
+      ],
+      edges: [{ source: "s", target: "f" }],
+    });
+    expect(() => compilePipeline(unfinished, ctx)).toThrow(PipelineCompileError);
+    const r = await compilePipeline(unfinished, ctx, { partial: true }).processBatch("s", sample.slice(0, 3), { capture: true });
+    expect(r.outputs!.get("f")!.get("out")!.map((x) => x.user)).toEqual(["a", "b"]);
+    const broken = pipeline({ ...unfinished, nodes: [unfinished.nodes[0], { id: "f", type: "filter", config: { predicate: "nope" } }] });
+    expect(() => compilePipeline(broken, ctx, { partial: true })).toThrow(PipelineCompileError);
+  });
+
   it("refuses to compile a pipeline with errors, listing them", () => {
     const bad = pipeline({ version: 1, nodes: [{ id: "s", type: "source", config: { stream: "ods.clicks" } }, { id: "k", type: "sink", config: { stream: "x" } }], edges: [] });
     expect(() => compilePipeline(bad, ctx)).toThrow(PipelineCompileError);
