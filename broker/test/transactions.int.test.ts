@@ -1,7 +1,7 @@
 import type { Kafka } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildBatch } from "../src/protocol/record-batch";
-import { BrokerProcess, kafka } from "./harness";
+import { BrokerProcess, kafka, waitFor } from "./harness";
 import { WireClient, initProducerId, produceBatch } from "./wire";
 
 let broker: BrokerProcess;
@@ -22,21 +22,22 @@ async function createTopic(topic: string, numPartitions = 1) {
   await admin.disconnect();
 }
 
-/** Reads a topic from the beginning until `quietMs` pass without new records. */
-async function readAll(topic: string, readUncommitted: boolean, quietMs = 800): Promise<string[]> {
+/**
+ * Reads a topic from the beginning with a fresh consumer: waits until it has completed
+ * at least three fetches (so an empty answer means "nothing visible", not "not joined
+ * yet") and, when given, until `expected` records arrived; then a short grace period
+ * catches anything extra.
+ */
+async function readAll(topic: string, readUncommitted: boolean, expected?: number): Promise<string[]> {
   const consumer = client.consumer({ groupId: `reader-${topic}-${Math.random()}`, readUncommitted, maxWaitTimeInMs: 100 });
+  let fetches = 0;
+  consumer.on(consumer.events.FETCH, () => void fetches++);
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   const values: string[] = [];
-  let last = Date.now();
-  void consumer.run({
-    eachMessage: async ({ message }) => {
-      values.push(message.value!.toString());
-      last = Date.now();
-    },
-  });
-  const started = Date.now();
-  while (Date.now() - last < quietMs || Date.now() - started < quietMs * 2) await new Promise((r) => setTimeout(r, 50));
+  void consumer.run({ eachMessage: async ({ message }) => void values.push(message.value!.toString()) });
+  await waitFor(() => fetches >= 3 && (expected === undefined || values.length >= expected), `${expected ?? "any"} records from ${topic}`, 30_000);
+  await new Promise((r) => setTimeout(r, 300));
   await consumer.disconnect();
   return values;
 }
@@ -67,7 +68,7 @@ describe("idempotent producer", () => {
     expect(await produceBatch(c, topic, 0, batchOf(producerId, epoch + 1, 0, ["x"]))).toEqual({ errorCode: 0, baseOffset: 3 });
     expect((await produceBatch(c, topic, 0, batchOf(producerId, epoch, 3, ["old"]))).errorCode).toBe(47);
     c.close();
-    expect(await readAll(topic, true)).toEqual(["a", "b", "c", "x"]);
+    expect(await readAll(topic, true, 4)).toEqual(["a", "b", "c", "x"]);
   });
 
   it("dedupes across a broker restart because producer state is rebuilt from the log", async () => {
@@ -84,7 +85,7 @@ describe("idempotent producer", () => {
     expect(await produceBatch(c, topic, 0, Buffer.from(batch))).toEqual({ errorCode: 0, baseOffset: 0 });
     expect((await initProducerId(c)).producerId).not.toBe(producerId);
     c.close();
-    expect(await readAll(topic, true)).toEqual(["only-once"]);
+    expect(await readAll(topic, true, 1)).toEqual(["only-once"]);
   });
 });
 
@@ -101,9 +102,9 @@ describe("transactions", () => {
       else await txn.abort();
     }
     await producer.disconnect();
-    const committed = await readAll(topic, false);
+    const committed = await readAll(topic, false, 10);
     expect(committed.sort()).toEqual([...Array.from({ length: 5 }, (_, i) => `commit-1-${i}`), ...Array.from({ length: 5 }, (_, i) => `commit-3-${i}`)].sort());
-    const everything = await readAll(topic, true);
+    const everything = await readAll(topic, true, 15);
     expect(everything).toHaveLength(15);
     expect(everything.filter((v) => v.startsWith("abort"))).toHaveLength(5);
   });
@@ -118,10 +119,10 @@ describe("transactions", () => {
     const txn = await txProducer.transaction();
     await txn.send({ topic, messages: [{ value: "in-txn" }] });
     await plain.send({ topic, messages: [{ value: "after-txn-start" }] });
-    expect(await readAll(topic, false, 500)).toEqual([]);
-    expect(await readAll(topic, true, 500)).toEqual(["in-txn", "after-txn-start"]);
+    expect(await readAll(topic, false)).toEqual([]);
+    expect(await readAll(topic, true, 2)).toEqual(["in-txn", "after-txn-start"]);
     await txn.commit();
-    expect(await readAll(topic, false, 500)).toEqual(["in-txn", "after-txn-start"]);
+    expect(await readAll(topic, false, 2)).toEqual(["in-txn", "after-txn-start"]);
     await txProducer.disconnect();
     await plain.disconnect();
   });
@@ -168,7 +169,7 @@ describe("transactions", () => {
     await expect(zombieTxn.commit()).rejects.toThrow(/epoch/i);
     await txn.send({ topic, messages: [{ value: "successor" }] });
     await txn.commit();
-    expect(await readAll(topic, false)).toEqual(["successor"]);
+    expect(await readAll(topic, false, 1)).toEqual(["successor"]);
     await zombie.disconnect().catch(() => undefined);
     await successor.disconnect();
   });
@@ -185,14 +186,15 @@ describe("transactions", () => {
     await producer.connect();
     const txn = await producer.transaction();
     await txn.send({ topic, messages: [{ value: "too-slow" }] });
-    await new Promise((r) => setTimeout(r, 2_000));
+    // Timeout 1 s, checked every 0.5 s: 3 s leaves room for a loaded machine.
+    await new Promise((r) => setTimeout(r, 3_000));
     await expect(txn.commit()).rejects.toThrow();
     const plain = client.producer();
     await plain.connect();
     await plain.send({ topic, messages: [{ value: "later" }] });
     await plain.disconnect();
-    expect(await readAll(topic, false)).toEqual(["later"]);
-    expect(await readAll(topic, true)).toEqual(["too-slow", "later"]);
+    expect(await readAll(topic, false, 1)).toEqual(["later"]);
+    expect(await readAll(topic, true, 2)).toEqual(["too-slow", "later"]);
     await producer.disconnect().catch(() => undefined);
   });
 });
