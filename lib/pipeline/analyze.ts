@@ -151,9 +151,13 @@ export function analyzePipeline(pipeline: Pipeline, ctx: ValidationContext): Ana
     }
   }
   if (order.length < nodes.size) {
-    const onCycle = [...nodes.keys()].filter((id) => !order.includes(id));
-    for (const id of onCycle) {
-      push({ severity: "error", code: "cycle", nodeId: id, path: "", message: `this node is part of a cycle (${onCycle.join(" → ")}); pipelines must be acyclic` });
+    // Left over are the cycles and whatever hangs below them; name only the nodes on a cycle.
+    const sorted = new Set(order);
+    const rest = [...nodes.keys()].filter((id) => !sorted.has(id));
+    for (const cycle of cyclesAmong(rest, (id) => outgoing.get(id)!.map((e) => e.target).filter((t) => !sorted.has(t)))) {
+      for (const id of cycle) {
+        push({ severity: "error", code: "cycle", nodeId: id, path: "", message: `this node is part of a cycle (${cycle.join(", ")}); pipelines must be acyclic` });
+      }
     }
   }
 
@@ -254,6 +258,40 @@ function suspiciousShapes(nodes: Map<string, PipelineNode>, incoming: Map<string
       push({ severity: "info", code: "split-as-filter", nodeId: n.id, path: "config.outputs", message: "a split with one output and unmatched records dropped is a filter; a Filter node says so more plainly" });
     }
   }
+}
+
+/** Strongly connected components with more than one node (Tarjan): the cycles of a graph. */
+function cyclesAmong(ids: string[], next: (id: string) => string[]): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const out: string[][] = [];
+  let counter = 0;
+  const visit = (v: string) => {
+    index.set(v, counter);
+    low.set(v, counter++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of next(v)) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) === index.get(v)) {
+      const scc: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        scc.push(w);
+      } while (w !== v);
+      if (scc.length > 1) out.push(scc.reverse());
+    }
+  };
+  for (const id of ids) if (!index.has(id)) visit(id);
+  return out;
 }
 
 function reach(nodes: Map<string, PipelineNode>, next: (id: string) => string[], start: (n: PipelineNode) => boolean): Set<string> {
