@@ -117,6 +117,11 @@ describe("validatePipeline schemas and expressions", () => {
     ]);
   });
 
+  it("reports syntax and type errors in expressions with their codes", () => {
+    expect(validate([src(), filter("f", "amount >"), sink()], chain("s", "f", "k"))).toEqual([expect.objectContaining({ code: "syntax-error", nodeId: "f", path: "config.predicate", range: expect.objectContaining({ start: expect.any(Number) }) })]);
+    expect(validate([src(), filter("f", 'amount > "10"'), sink()], chain("s", "f", "k"))).toEqual([expect.objectContaining({ code: "expression", message: expect.stringMatching(/> is not defined for \(double, string\)/) })]);
+  });
+
   it("propagates schemas: a field removed upstream is unknown downstream", () => {
     const proj = { id: "p", type: "projection" as const, config: { fields: [{ name: "who", from: "user" }] } };
     const ds = validate([src(), proj, filter("f", "amount > 1.0"), sink()], chain("s", "p", "f", "k"));
