@@ -11,6 +11,7 @@ import { Durability } from "../src/storage/durability";
 import { InternalTopic } from "../src/storage/internal-topic";
 import { PartitionLog } from "../src/storage/partition-log";
 import { TopicConfig } from "../src/storage/topic-config";
+import { waitFor } from "./harness";
 
 // The coordinator state machine driven directly (real offsets log in a temp dir), for
 // the timing and error paths real clients only hit by accident.
@@ -107,9 +108,11 @@ describe("group coordinator", () => {
     expect(b.leader).toBe(b.memberId);
     await groups.sync({ groupId: "g2", generationId: b.generationId, memberId: b.memberId, assignments: [] });
     expect(groups.heartbeat("g2", a.memberId, a.generationId)).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
-    // b goes silent: its session (400 ms) expires and the group empties.
-    await new Promise((r) => setTimeout(r, 700));
-    expect(groups.describe("g2")).toMatchObject({ state: "Empty", members: [] });
+    // b goes silent: its session (400 ms) expires and the group empties, not before.
+    const silentSince = Date.now();
+    await waitFor(() => groups.describe("g2").state === "Empty", "session expiry", 5_000);
+    expect(Date.now() - silentSince).toBeGreaterThanOrEqual(400);
+    expect(groups.describe("g2").members).toEqual([]);
   });
 
   it("refuses inconsistent protocols, bad session timeouts and unknown member ids", async () => {
