@@ -75,6 +75,11 @@ export class GroupCoordinator {
 
   private tick(now = Date.now()): void {
     for (const g of this.groups.values()) {
+      // Empty groups that never committed (e.g. throwaway readers) are forgotten.
+      if (g.state === "Empty" && g.members.size === 0 && !this.offsets.has(g.id)) {
+        this.groups.delete(g.id);
+        continue;
+      }
       for (const m of [...g.members.values()]) {
         const waiting = m.joinWaiter !== null || m.syncWaiter !== null;
         if (!waiting && now - m.lastSeen > m.sessionTimeoutMs) {
