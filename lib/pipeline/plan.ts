@@ -9,6 +9,7 @@ import { reasonOf, zeroCounts } from "@/lib/operators/types";
 import type { UnionOp } from "@/lib/operators/union";
 import { analyzePipeline, type ValidationContext } from "./analyze";
 import { decodeRecord, encodeRecord } from "./codec";
+import { checkRecord } from "./record-check";
 import type { Diagnostic } from "./diagnostics";
 import type { Pipeline, PipelineEdge } from "./nodes";
 import { DEFAULT_OUTPUT_PORT } from "./nodes";
@@ -37,6 +38,12 @@ export interface CompileOptions {
    * written. Every other error still refuses to compile.
    */
   partial?: boolean;
+  /**
+   * Check every decoded record against its Source stream's schema in
+   * processEncoded; a record that does not conform becomes an error record at
+   * the Source (dead-lettered by the runtime) instead of flowing on.
+   */
+  checkSourceSchema?: boolean;
 }
 
 /** Errors that only say the graph is unfinished (see CompileOptions.partial). */
@@ -464,12 +471,20 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
       const metas = metasFor(values.length, opts.metas);
       const batch: Batch = { rows: [], metas: [] };
       const bad: RecordError[] = [];
+      const sourceSchema = options.checkSourceSchema ? analysis.schemas[ids[0]] : undefined;
       for (let i = 0; i < values.length; i++) {
         const d = decodeRecord(values[i]);
-        if (d.ok) {
-          batch.rows.push(d.row);
-          batch.metas.push(metas[i]);
-        } else bad.push({ nodeId: ids[0], reason: d.reason, record: d.text, meta: metas[i] });
+        if (!d.ok) {
+          bad.push({ nodeId: ids[0], reason: d.reason, record: d.text, meta: metas[i] });
+          continue;
+        }
+        const problems = sourceSchema ? checkRecord(sourceSchema, d.row) : undefined;
+        if (problems?.length) {
+          bad.push({ nodeId: ids[0], reason: `record does not match the schema of stream "${sources.get(ids[0])}": ${problems.join("; ")}`, record: d.row, meta: metas[i] });
+          continue;
+        }
+        batch.rows.push(d.row);
+        batch.metas.push(metas[i]);
       }
       const result = await serial(() => run(ids, batch, bad, newState(opts.capture === true, opts.now ?? Date.now())));
       const encoded = new Map<string, Uint8Array[]>();

@@ -161,20 +161,27 @@ describe.skipIf(!hasKafka)("pipeline runtime", () => {
 
     // Bypass the API's schema check to produce garbage, as a foreign producer could.
     const { kafkaProducer } = await import("@/lib/kafka/shared");
-    await (await kafkaProducer()).send({ topic: src, acks: -1, messages: [{ value: "{not json" }, { value: JSON.stringify({ user_id: "ok", amount: 50, country: "SE" }) }] });
+    await (await kafkaProducer()).send({
+      topic: src,
+      acks: -1,
+      messages: [{ value: "{not json" }, { value: JSON.stringify({ user_id: "ok", amount: 50, country: "SE" }) }, { value: JSON.stringify({ user_id: 7, amount: "lots", country: "SE" }) }],
+    });
 
     const out = await waitFor("good record", () => readAll(sink, 1), (r) => r.length >= 1);
     expect(out.map((r) => r.value)).toEqual([{ user: "ok", doubled: 100 }]);
-    const dlq = await waitFor("dead letter", () => readAll(`dlq.${team}.${name}`, 1), (r) => r.length >= 1);
-    expect(dlq).toHaveLength(1);
+    const dlq = await waitFor("dead letters", () => readAll(`dlq.${team}.${name}`, 1), (r) => r.length >= 2);
+    expect(dlq).toHaveLength(2);
     expect(dlq[0].value.reason).toMatch(/JSON|decode|parse/i);
     expect(Buffer.from(dlq[0].value.original, "base64").toString()).toBe("{not json");
     expect(dlq[0].value.source).toMatchObject({ topic: src, partition: 0, offset: "0" });
+    expect(dlq[1].value.reason).toContain(`does not match the schema of stream "${src}"`);
+    expect(dlq[1].value.reason).toContain("user_id: expected string, got number");
+    expect(dlq[1].value).toMatchObject({ nodeId: "src", source: { offset: "2" } });
     await call(stopRoute.POST, { caller: user, params: { team, pipeline: name } });
 
     // Reconciliation: every node's records in = out + filtered + errored.
     const deploymentId = (await call(statusRoute.GET, { caller: user, params: { team, pipeline: name } })).body.deploymentId;
-    const rec = await waitFor("metrics", () => reconciliation(clickhouse(), deploymentId), (rows) => rows.some((r) => r.nodeId === "src" && r.in === 2), 20_000);
+    const rec = await waitFor("metrics", () => reconciliation(clickhouse(), deploymentId), (rows) => rows.some((r) => r.nodeId === "src" && r.in === 3), 20_000);
     for (const r of rec) expect(r.unaccounted, JSON.stringify(r)).toBe(0);
   }, 60_000);
 

@@ -5,7 +5,7 @@ import { PartitionReader, type ReadRecord } from "@/lib/kafka/partition-reader";
 import { kafka, kafkaAdmin, kafkaProducer } from "@/lib/kafka/shared";
 import type { StreamSchema } from "@/lib/pipeline/schema";
 import { requireStreamAccess } from "./access";
-import { checkRecord } from "./record-check";
+import { checkRecord } from "@/lib/pipeline/record-check";
 import { produceInput, readQuery, type ProduceInput, type ReadQuery } from "./schemas";
 
 export interface StreamRecord {

@@ -128,13 +128,22 @@ describe.skipIf(!hasKafka)("live preview", () => {
     expect(r.body.error.details.some((d: { nodeId?: string; message: string }) => d.nodeId === "big" && /amount/.test(d.message))).toBe(true);
   });
 
-  it("tails live records and stops when the client disconnects", async () => {
-    const pending = preview({ pipeline: graph(false), mode: "tail", seconds: 20, targetNodeId: "big" }, { abortAfterFirstRows: true });
+  it("tails live records and stops the worker's job when the client disconnects", async () => {
+    const { Queue } = await import("bullmq");
+    const { QUEUE_PREFIX, queues } = await import("@/lib/queue/contracts");
+    const { createRedis, bullmqRedisOptions } = await import("@/lib/redis/client");
+    const queue = new Queue(queues.previews, { connection: createRedis(bullmqRedisOptions), prefix: QUEUE_PREFIX });
+    const pending = preview({ pipeline: graph(false), mode: "tail", seconds: 60, targetNodeId: "big" }, { abortAfterFirstRows: true });
     await new Promise((r) => setTimeout(r, 1_000));
     await call(recordsRoute.POST, { caller: user, params: { team, stream: src }, body: { records: [{ value: { user_id: "live", amount: 99 } }] } });
     const started = performance.now();
     const r = await pending;
     expect(performance.now() - started).toBeLessThan(15_000);
     expect(rowsOf(r.events, "big")).toEqual([{ user_id: "live", amount: 99 }]);
+    // The 60 s tail job ends within a few seconds of the disconnect.
+    const deadline = Date.now() + 5_000;
+    while ((await queue.getActiveCount()) > 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+    expect(await queue.getActiveCount()).toBe(0);
+    await queue.close();
   });
 });

@@ -54,7 +54,7 @@ export async function runPreview(payload: RunPreviewPayload, redis: Redis): Prom
     const blocking = checked.diagnostics.find((d) => d.severity === "error" && !PARTIAL_GRAPH_CODES.has(d.code));
     if (!checked.pipeline || blocking) return void (await publish({ type: "error", message: `The pipeline has errors: ${blocking?.message ?? "invalid"}` }));
     const catalog = await loadTeamCatalog(team.id);
-    const plan = compilePipeline(checked.pipeline, catalog.ctx, { partial: true });
+    const plan = compilePipeline(checked.pipeline, catalog.ctx, { partial: true, checkSourceSchema: true });
     const sources = [...new Set(plan.sources.values())];
     await publish({ type: "started", previewId: payload.previewId, mode: payload.mode, sources });
 

@@ -7,7 +7,7 @@ import { AppError } from "@/lib/errors";
 import { PARTIAL_GRAPH_CODES } from "@/lib/pipeline";
 import { checkPipeline } from "@/lib/pipelines/pipelines";
 import { QUEUE_PREFIX, jobNames, queues, redisKeys, runPreviewPayload } from "@/lib/queue/contracts";
-import { bullmqRedisOptions, createRedis } from "@/lib/redis/client";
+import { bullmqRedisOptions, createRedis, redis } from "@/lib/redis/client";
 import type { PreviewEvent } from "./events";
 
 export const previewInput = z.object({
@@ -72,8 +72,9 @@ export async function preparePreview(principal: Principal, teamSlug: string, raw
       if (!signal.aborted) yield { type: "done", reason: "timeout" };
     } finally {
       signal.removeEventListener("abort", onAbort);
-      // Tell the worker to stop if it is still sampling (the browser left or we timed out).
-      await sub.set(redisKeys.previewCancel(payload.previewId), "1", "EX", 300).catch(() => {});
+      // Tell the worker to stop if it is still sampling (the browser left or we
+      // timed out). Not on `sub`: a subscribed connection cannot run SET.
+      await redis().set(redisKeys.previewCancel(payload.previewId), "1", "EX", 300);
       sub.disconnect();
     }
   };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { checkRecord } from "./record-check";
-import { streamSchemaInput } from "./field-schema";
+import { streamSchemaInput } from "@/lib/warehouse/field-schema";
 
 const schema = streamSchemaInput.parse([
   { name: "user_id", type: "string" },

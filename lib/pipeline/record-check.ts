@@ -1,5 +1,5 @@
-import type { Field, FieldType, StreamSchema } from "@/lib/pipeline/schema";
-import { formatFieldType, isListType } from "@/lib/pipeline/schema";
+import type { Field, FieldType, StreamSchema } from "./schema";
+import { formatFieldType, isListType } from "./schema";
 
 /**
  * Checks one decoded JSON record against a stream schema. Returns the problems
