@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AssignerProtocol, type Consumer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { BrokerProcess, kafka, nodeWithTsx, waitFor } from "./harness";
+import { BrokerProcess, kafka, kcat, nodeWithTsx, waitFor } from "./harness";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 let broker: BrokerProcess;
@@ -135,5 +135,40 @@ describe("consumer groups", () => {
     expect(after.groups.map((g) => g.groupId)).not.toContain("grp-offsets-g");
     await a.disconnect();
     expect(await read()).toEqual([[0, "-1"], [1, "-1"]]);
+  });
+
+  it("rebalances librdkafka (kcat -G) members between themselves", async () => {
+    const topic = "grp-kcat";
+    const admin = kafka(broker).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 4 }] });
+    await admin.disconnect();
+    await kcat(["-b", broker.brokers, "-P", "-t", topic, "-K:"], Array.from({ length: 200 }, (_, i) => `k${i}:v${i}`).join("\n") + "\n");
+
+    const member = () => {
+      const child = spawn("kcat", ["-u", "-b", broker.brokers, "-G", "grp-kcat-g", "-X", "auto.offset.reset=earliest", "-f", "%p %o\\n", topic], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      onTestFinished(() => void child.kill("SIGKILL"));
+      const m = { child, out: "", err: "" };
+      child.stdout.on("data", (d: Buffer) => (m.out += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (m.err += d.toString()));
+      return m;
+    };
+    // The partitions in the member's latest "assigned:" line.
+    const assigned = (err: string) => {
+      const lines = err.split("\n").filter((l) => l.includes("assigned:"));
+      return [...(lines.at(-1)?.matchAll(/\[(\d+)\]/g) ?? [])].map((x) => Number(x[1])).sort();
+    };
+    const a = member();
+    await waitFor(() => assigned(a.err).length === 4, "first kcat member to own all partitions", 30_000);
+    const b = member();
+    await waitFor(() => {
+      const pa = assigned(a.err);
+      const pb = assigned(b.err);
+      return pa.length === 2 && pb.length === 2 && [...pa, ...pb].sort().join() === "0,1,2,3";
+    }, "two kcat members to split four partitions", 30_000);
+    await waitFor(() => new Set((a.out + b.out).split("\n").filter(Boolean)).size === 200, "all records consumed", 30_000);
+    for (const m of [a, b]) m.child.kill("SIGTERM");
   });
 });
