@@ -257,6 +257,29 @@ describe.skipIf(!hasKafka)("pipeline runtime", () => {
     await call(stopRoute.POST, { caller: user, params: { team, pipeline: name } });
   }, 60_000);
 
+  it("stops a running pipeline with a clear state when its team loses read access to a source", async () => {
+    const { prisma } = await import("@/lib/db/prisma");
+    const src = `ods.${uniqueName("shared")}`;
+    await stream(src, 1, clickSchema);
+    await prisma().stream.update({ where: { name: src }, data: { visibility: "public" } });
+    const reader = await signUp();
+    const readerTeam = uniqueName("reader");
+    await call(teams.POST, { caller: reader, body: { name: "Reader", slug: readerTeam } });
+    const sink = `dwd.${uniqueName("copy")}`;
+    expect((await call(streamsRoute.POST, { caller: reader, params: { team: readerTeam }, body: { name: sink, layer: "DWD", partitions: 1, schema: [{ name: "user", type: "string" }, { name: "doubled", type: "float" }] } })).status).toBe(201);
+    const name = uniqueName("consumer");
+    await call(pipelinesRoute.POST, { caller: reader, params: { team: readerTeam }, body: { name } });
+    const saved = await call(versionsRoute.POST, { caller: reader, params: { team: readerTeam, pipeline: name }, body: { pipeline: filterProjectPipeline(src, sink) } });
+    expect(saved.status, JSON.stringify(saved.body)).toBe(201);
+    expect((await call(deployRoute.POST, { caller: reader, params: { team: readerTeam, pipeline: name }, body: {} })).status).toBe(200);
+    await waitFor("running", async () => (await call(statusRoute.GET, { caller: reader, params: { team: readerTeam, pipeline: name } })).body, (s) => s.actualState === "running");
+
+    await prisma().stream.update({ where: { name: src }, data: { visibility: "private" } });
+    const status = await waitFor("failed", async () => (await call(statusRoute.GET, { caller: reader, params: { team: readerTeam, pipeline: name } })).body, (s) => s.actualState === "failed", 20_000);
+    expect(status.desiredState).toBe("stopped");
+    expect(status.lastError).toContain(src);
+  }, 60_000);
+
   it("keeps another team's pipelines out of reach", async () => {
     const name = uniqueName("mine");
     await call(pipelinesRoute.POST, { caller: user, params: { team }, body: { name } });

@@ -57,6 +57,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * batch's output and committing it, so that a kill -9 lands inside it. Never
  * set in production.
  */
+/** How often a running task re-checks that its team may still read its sources and write its sinks. */
+const ACCESS_RECHECK_MS = Number(process.env.SLUICE_ACCESS_RECHECK_MS ?? 10_000);
+
 const FAULT_DELAY_BEFORE_COMMIT_MS = Number(process.env.SLUICE_FAULT_DELAY_BEFORE_COMMIT_MS ?? 0);
 
 /**
@@ -269,7 +272,17 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
 
     // Control loop: heartbeat the task state, flush metrics, and watch for stop/redeploy/shutdown.
     let lastFlush = Date.now();
+    let lastAccessCheck = Date.now();
     while (!stopReason && !crashed) {
+      if (Date.now() - lastAccessCheck >= ACCESS_RECHECK_MS) {
+        // A revoked grant or a deleted stream stops the pipeline with the reason, not silently.
+        lastAccessCheck = Date.now();
+        const current = await loadTeamCatalog(team.id);
+        const missing = [...plan.sources.values(), ...plan.sinks.values()].find((s) => !current.entries.has(s));
+        if (missing) throw new TaskFatal(`stream "${missing}" no longer exists or is no longer visible to team "${team.slug}"`);
+        const denied = current.accessDiagnostics(checked.pipeline).find((d) => d.severity === "error");
+        if (denied) throw new TaskFatal(`node "${denied.nodeId}": ${denied.message}`);
+      }
       const word = await readControl(redis, deployment.id).catch(() => undefined);
       if (word !== undefined && !shouldRun(word, payload.generation)) stopReason = word?.desired === "stopped" ? "stopped" : "superseded";
       if (opts.shutdown.aborted) stopReason = "handoff";

@@ -39,6 +39,8 @@ export async function setup() {
     BETTER_AUTH_SECRET: randomBytes(32).toString("base64"),
     SLUICE_TEST_DATA_DIR: dir,
     LOG_LEVEL: "silent",
+    // Running tasks re-check stream access this often (10 s in production).
+    SLUICE_ACCESS_RECHECK_MS: "500",
   });
   if (!stack.env.KAFKA_BROKERS) delete process.env.KAFKA_BROKERS;
 }
