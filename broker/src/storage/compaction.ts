@@ -14,7 +14,7 @@ import {
   readBatchHeader,
 } from "../protocol/record-batch";
 import type { PartitionLog } from "./partition-log";
-import { Segment, scanSegment } from "./segment";
+import { Segment, fsyncDir, scanSegment } from "./segment";
 
 function recordsOf(h: BatchHeader, bytes: Buffer): DecodedRecord[] {
   let body = bytes.subarray(BATCH.HEADER_SIZE);
@@ -120,6 +120,7 @@ function replaceSegment(p: PartitionLog, old: Segment, batches: Buffer[]): void 
   fs.fsyncSync(fd);
   fs.closeSync(fd);
   fs.renameSync(tmp, old.logPath);
+  fsyncDir(p.dir);
   const seg = Segment.create(p.dir, old.baseOffset, p.config.num("index.interval.bytes"));
   let pos = 0;
   for (const b of batches) {

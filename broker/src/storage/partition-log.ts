@@ -13,7 +13,7 @@ import {
 } from "../protocol/record-batch";
 import { ProducerStateTable } from "../txn/producer-state";
 import type { Durability, Flushable } from "./durability";
-import { Segment, readAt, scanSegment, writeFileDurable } from "./segment";
+import { Segment, fsyncDir, readAt, scanSegment, writeFileDurable } from "./segment";
 import type { TopicConfig } from "./topic-config";
 
 export interface AbortedTxn {
@@ -95,7 +95,10 @@ export class PartitionLog implements Flushable {
     durability: Durability,
     log: Logger,
   ): Promise<PartitionLog> {
-    fs.mkdirSync(dir, { recursive: true });
+    if (!fs.existsSync(dir)) {
+      fs.mkdirSync(dir, { recursive: true });
+      fsyncDir(path.dirname(dir));
+    }
     const p = new PartitionLog(topic, partition, dir, config, durability, log);
     await p.recover();
     return p;

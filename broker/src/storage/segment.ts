@@ -99,7 +99,10 @@ export class Segment {
 
   static create(dir: string, baseOffset: number, indexIntervalBytes: number): Segment {
     const file = path.join(dir, `${segmentName(baseOffset)}.log`);
+    const isNew = !fs.existsSync(file);
     const fd = fs.openSync(file, "a+");
+    // fsync of the file does not make its directory entry durable: a new segment's name must be.
+    if (isNew) fsyncDir(dir);
     const size = fs.fstatSync(fd).size;
     return new Segment(dir, baseOffset, fd, size, indexIntervalBytes);
   }
