@@ -9,6 +9,7 @@ import { spawn } from "node:child_process";
 import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { CompressionTypes, logLevel, Kafka } from "kafkajs";
 import { buildBatch } from "../src/protocol/record-batch";
 import { BrokerProcess } from "../test/harness";
@@ -113,6 +114,33 @@ async function main(): Promise<void> {
         `CPU per record: broker ${brokerUs.toFixed(2)} µs, kafkajs ${clientUs.toFixed(2)} µs`,
       );
 
+      // The same with the encoding spread over two kafkajs processes (one JS thread each).
+      const procs = [0, 1].map((i) => {
+        const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./kafkajs-producer.ts", import.meta.url)), brokers, topic, String(totalBatches / 2), String(size), String(i * 2)], {
+          stdio: ["pipe", "pipe", "inherit"],
+        });
+        let out = "";
+        const line = (want: string) =>
+          new Promise<void>((resolve, reject) => {
+            const check = () => (out.includes(want) ? resolve() : undefined);
+            child.stdout!.on("data", (d: Buffer) => {
+              out += d.toString();
+              check();
+            });
+            child.once("exit", (code) => (out.includes(want) ? resolve() : reject(new Error(`bench producer exited ${code}`))));
+            check();
+          });
+        return { child, ready: line("ready"), done: () => line("done") };
+      });
+      await Promise.all(procs.map((p) => p.ready));
+      const multi = await timeIt(async () => {
+        const done = procs.map((p) => p.done());
+        for (const p of procs) p.child.stdin!.end("go\n");
+        await Promise.all(done);
+      });
+      const multiRate = total / (multi.ms / 1000);
+      note(`kafkajs produce, 2 processes, ${size} B, acks=all, batches of ${BATCH}`, fmt(multiRate), fmt(mb(multiRate)), (multiRate / raw).toFixed(2), "client encoding on both cores");
+
       // Pre-encoded batches over the bare protocol: the broker's own ingest rate, without
       // client-side encoding cost (4 connections × 8 produce requests in flight, acks=all).
       const preEncoded = buildBatch({
@@ -161,7 +189,7 @@ async function main(): Promise<void> {
       note(`kafkajs produce latency, ${size} B, acks=all, 1 record/send`, "", "", "", `p50 ${p50.toFixed(2)} ms / p99 ${p99.toFixed(2)} ms`);
       await Promise.all(producers.map((p) => p.disconnect()));
 
-      const inLog = total * 3 + 1200;
+      const inLog = total * 4 + 1200;
       // kafkajs consumer: decode every record of the topic.
       const consumer = kafka.consumer({ groupId: `bench-${size}-${Date.now()}`, maxBytes: 50 << 20, maxBytesPerPartition: 10 << 20 });
       await consumer.connect();
