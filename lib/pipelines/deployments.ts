@@ -10,6 +10,7 @@ import { deadLetterStreamName } from "@/lib/runtime/naming";
 import { enqueueTasks } from "@/lib/runtime/task-queue";
 import { clearLastError } from "@/lib/runtime/task-state";
 import { ensureDeadLetterStream } from "@/lib/runtime/dead-letter";
+import { recordSinkLogic } from "@/lib/warehouse/duplicates";
 import { loadTeamCatalog } from "./catalog-context";
 import { checkPipeline, requirePipeline } from "./pipelines";
 
@@ -94,6 +95,7 @@ export async function deploy(principal: Principal, teamSlug: string, name: strin
     await recordAudit(principal, { teamId: team.id, action: prev ? "pipeline.redeploy" : "pipeline.deploy", entityType: "deployment", entityId: d.id, details: { version: version.version, parallelism, deliveryGuarantee, resetState: input.resetState } }, tx);
     return d;
   });
+  await recordSinkLogic(def);
   await clearLastError(redis(), deployment.id);
   await writeControl(redis(), deployment.id, { generation: deployment.generation, desired: "running" });
   await enqueueTasks(deployment.id, deployment.generation, parallelism);

@@ -7,6 +7,7 @@ import { requireTeamRole } from "@/lib/auth/team-access";
 import { prisma } from "@/lib/db/prisma";
 import { AppError, notFound } from "@/lib/errors";
 import { hasErrors, parsePipeline, validatePipeline, type Diagnostic, type Pipeline } from "@/lib/pipeline";
+import { equivalentStreamDiagnostics } from "@/lib/warehouse/duplicates";
 import { loadTeamCatalog } from "./catalog-context";
 
 export const pipelineName = z
@@ -114,7 +115,8 @@ export async function checkPipeline(teamId: string, json: unknown): Promise<{ pi
   if (!("pipeline" in parsed) || !parsed.pipeline) return { diagnostics: (parsed as { diagnostics: Diagnostic[] }).diagnostics, schemas: {} };
   const catalog = await loadTeamCatalog(teamId);
   const result = validatePipeline(parsed.pipeline, catalog.ctx);
-  return { pipeline: parsed.pipeline, diagnostics: [...catalog.accessDiagnostics(parsed.pipeline), ...result.diagnostics], schemas: result.schemas };
+  const duplicates = await equivalentStreamDiagnostics(teamId, parsed.pipeline);
+  return { pipeline: parsed.pipeline, diagnostics: [...catalog.accessDiagnostics(parsed.pipeline), ...result.diagnostics, ...duplicates], schemas: result.schemas };
 }
 
 /** Saves an immutable new version after validation; errors → 422 with every diagnostic. */
