@@ -11,6 +11,7 @@ import { enqueueTasks } from "@/lib/runtime/task-queue";
 import { clearLastError } from "@/lib/runtime/task-state";
 import { ensureDeadLetterStream } from "@/lib/runtime/dead-letter";
 import { recordSinkLogic } from "@/lib/warehouse/duplicates";
+import { streamImpact } from "@/lib/warehouse/lineage";
 import { loadTeamCatalog } from "./catalog-context";
 import { checkPipeline, requirePipeline } from "./pipelines";
 
@@ -116,7 +117,11 @@ export async function stop(principal: Principal, teamSlug: string, name: string)
     return d;
   });
   await writeControl(redis(), d.id, { generation: d.generation, desired: "stopped" });
-  return { deploymentId: d.id, desiredState: d.desiredState, generation: d.generation };
+  // What stops flowing: the consumers of every stream this pipeline writes.
+  const graph = (await prisma().pipelineVersion.findUnique({ where: { id: deployment.versionId } }))?.graph as unknown as Pipeline | undefined;
+  const sinks = [...new Set((graph?.nodes ?? []).flatMap((n) => (n.type === "sink" ? [n.config.stream] : [])))];
+  const impact = await Promise.all(sinks.map(async (s) => ({ stream: s, ...(await streamImpact(s)) })));
+  return { deploymentId: d.id, desiredState: d.desiredState, generation: d.generation, impact };
 }
 
 export async function resume(principal: Principal, teamSlug: string, name: string) {

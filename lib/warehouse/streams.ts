@@ -8,7 +8,11 @@ import { prisma } from "@/lib/db/prisma";
 import { AppError } from "@/lib/errors";
 import { kafkaAdmin } from "@/lib/kafka/shared";
 import type { StreamSchema } from "@/lib/pipeline/schema";
+import { checkCompatibility } from "@/lib/pipeline/schema-compat";
+import { z } from "zod";
+import { streamSchemaInput } from "./field-schema";
 import { accessOf, requireStreamAccess, type StreamAccess, type StreamWithRelations } from "./access";
+import { streamImpact } from "./lineage";
 import { createStreamInput, type CreateStreamInput } from "./schemas";
 
 export interface StreamView {
@@ -127,10 +131,18 @@ export async function getStream(principal: Principal, teamSlug: string, name: st
   return streamView(stream, access);
 }
 
-/** Deletes the stream and its topic (owner team editors). Its records are gone for good. */
-export async function deleteStream(principal: Principal, teamSlug: string, name: string): Promise<void> {
+/**
+ * Deletes the stream and its topic (owner team editors). Its records are gone
+ * for good, so a stream that pipelines read is refused with the impact unless
+ * `force` is given.
+ */
+export async function deleteStream(principal: Principal, teamSlug: string, name: string, opts: { force?: boolean } = {}): Promise<void> {
   const { team } = await requireTeamRole(principal, teamSlug, "editor");
   const { stream } = await requireStreamAccess(team.id, name, "owner");
+  const impact = await streamImpact(name);
+  if (impact.consumers.length && !opts.force) {
+    throw new AppError("conflict", `${impact.summary}: stop or change them first, or delete with force.`, impact.consumers);
+  }
   await prisma().$transaction(async (tx) => {
     await tx.stream.delete({ where: { id: stream.id } });
     await recordAudit(principal, { teamId: team.id, action: "stream.delete", entityType: "stream", entityId: stream.id, details: { name } }, tx);
@@ -138,4 +150,34 @@ export async function deleteStream(principal: Principal, teamSlug: string, name:
     const existing = await admin.listTopics();
     if (existing.includes(stream.topic)) await admin.deleteTopics({ topics: [stream.topic] });
   });
+}
+
+export const newSchemaInput = z.object({
+  schema: streamSchemaInput,
+  /** Changes the stream's compatibility rule for this and later versions. */
+  compatibility: z.enum(["BACKWARD", "FORWARD", "FULL", "NONE"]).optional(),
+});
+
+/**
+ * Publishes a new schema version after checking it against the current one
+ * with the stream's compatibility rule; refused with every incompatible field.
+ * Returns the impact (who reads the stream) with the new version.
+ */
+export async function publishSchemaVersion(principal: Principal, teamSlug: string, name: string, raw: z.input<typeof newSchemaInput>) {
+  const input = newSchemaInput.parse(raw);
+  const { team } = await requireTeamRole(principal, teamSlug, "editor");
+  const { stream } = await requireStreamAccess(team.id, name, "owner");
+  const current = stream.schemas[0];
+  const mode = input.compatibility ?? stream.compatibility;
+  const problems = current ? checkCompatibility(current.definition as unknown as StreamSchema, input.schema, mode) : [];
+  if (problems.length) {
+    throw new AppError("invalid_input", `The new schema is not ${mode} compatible with version ${current!.version}: ${problems.join("; ")}.`, problems.map((message) => ({ path: ["schema"], message })));
+  }
+  const version = (current?.version ?? 0) + 1;
+  await prisma().$transaction(async (tx) => {
+    await tx.streamSchema.create({ data: { streamId: stream.id, version, format: "fields", definition: input.schema as unknown as Prisma.InputJsonValue, createdById: actorUserId(principal) } });
+    if (input.compatibility) await tx.stream.update({ where: { id: stream.id }, data: { compatibility: input.compatibility } });
+    await recordAudit(principal, { teamId: team.id, action: "stream.schema", entityType: "stream", entityId: stream.id, details: { version, compatibility: mode } }, tx);
+  });
+  return { stream: name, version, compatibility: mode, impact: await streamImpact(name) };
 }

@@ -7,8 +7,9 @@ type Params = { team: string; stream: string };
 // GET /api/v1/teams/:team/streams/:stream — catalog entry, schema when readable
 export const GET = api<Params>(async (req, { params }) => getStream(await authenticate(req.headers), params.team, params.stream));
 
-// DELETE /api/v1/teams/:team/streams/:stream — delete the stream and its records (owner team)
+// DELETE /api/v1/teams/:team/streams/:stream?force=true — delete the stream and its records (owner team); refused while pipelines read it unless forced
 export const DELETE = api<Params>(async (req, { params }) => {
-  await deleteStream(await authenticate(req.headers), params.team, params.stream);
+  const force = new URL(req.url).searchParams.get("force") === "true";
+  await deleteStream(await authenticate(req.headers), params.team, params.stream, { force });
   return { ok: true };
 });
