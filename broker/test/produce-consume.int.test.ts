@@ -104,6 +104,20 @@ describe("produce and consume with kafkajs", () => {
     expect(p).toMatchObject({ partition: 0, low: "0", high: "10", offset: "10" });
     const [byTime] = await admin.fetchTopicOffsetsByTimestamp(topic, t0 + 4500);
     expect(byTime.offset).toBe("5");
+
+    // Inside one batch (plain and gzip'd) the answer is the exact record, as Kafka gives it.
+    for (const compression of [CompressionTypes.None, CompressionTypes.GZIP]) {
+      const batched = `${topic}-batch-${compression}`;
+      await createTopic(batched, 1);
+      const p2 = client.producer();
+      await p2.connect();
+      await p2.send({ topic: batched, compression, messages: Array.from({ length: 30 }, (_, i) => ({ value: `b${i}`, timestamp: String(t0 + i * 1000) })) });
+      await p2.disconnect();
+      const [inside] = await admin.fetchTopicOffsetsByTimestamp(batched, t0 + 20_500);
+      expect(inside.offset).toBe("21");
+      const [exact] = await admin.fetchTopicOffsetsByTimestamp(batched, t0 + 7_000);
+      expect(exact.offset).toBe("7");
+    }
     await admin.disconnect();
   });
 });

@@ -1,3 +1,4 @@
+import { gunzipSync } from "node:zlib";
 import { crc32c } from "@node-rs/crc32";
 import { Reader } from "./reader";
 import { Writer } from "./writer";
@@ -148,6 +149,15 @@ export function decodeRecords(h: BatchHeader, records: Buffer): DecodedRecord[] 
     out.push({ offset: h.baseOffset + offDelta, timestamp: h.firstTimestamp + tsDelta, key, value, headers });
   }
   return out;
+}
+
+/** The records of a whole stored batch (header + records), gunzipped when needed. */
+export function recordsOfBatch(h: BatchHeader, bytes: Buffer): DecodedRecord[] {
+  let body = bytes.subarray(BATCH.HEADER_SIZE);
+  const c = compressionOf(h);
+  if (c === Compression.GZIP) body = gunzipSync(body);
+  else if (c !== Compression.NONE) throw new Error(`cannot decode compression type ${c}`);
+  return decodeRecords(h, body);
 }
 
 export interface NewRecord {

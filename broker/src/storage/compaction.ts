@@ -1,28 +1,17 @@
 import fs from "node:fs";
-import { gunzipSync } from "node:zlib";
 import type { Logger } from "pino";
 import {
-  BATCH,
   type BatchHeader,
-  Compression,
-  type DecodedRecord,
   buildBatch,
-  compressionOf,
-  decodeRecords,
   isControl,
   isTransactional,
   readBatchHeader,
+  recordsOfBatch,
 } from "../protocol/record-batch";
 import type { PartitionLog } from "./partition-log";
 import { Segment, fsyncDir, scanSegment } from "./segment";
 
-function recordsOf(h: BatchHeader, bytes: Buffer): DecodedRecord[] {
-  let body = bytes.subarray(BATCH.HEADER_SIZE);
-  const c = compressionOf(h);
-  if (c === Compression.GZIP) body = gunzipSync(body);
-  else if (c !== Compression.NONE) throw new Error(`cannot compact compression type ${c}`);
-  return decodeRecords(h, body);
-}
+const recordsOf = recordsOfBatch;
 
 /** Transactional batches are left as they are: their fate is decided by markers, not keys. */
 function compactable(h: BatchHeader): boolean {

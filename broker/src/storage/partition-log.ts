@@ -10,6 +10,7 @@ import {
   controlTypeOf,
   isControl,
   readBatchHeader,
+  recordsOfBatch,
 } from "../protocol/record-batch";
 import { ProducerStateTable } from "../txn/producer-state";
 import type { Durability, Flushable } from "./durability";
@@ -355,16 +356,27 @@ export class PartitionLog implements Flushable {
     return base;
   }
 
-  /** ListOffsets by timestamp: first batch whose max timestamp reaches `ts` (batch granularity). */
+  /**
+   * ListOffsets by timestamp, as Kafka answers it: the earliest offset whose
+   * record timestamp is >= `ts`. The time index narrows the scan to a batch;
+   * the batch's records are then read to find the exact record.
+   */
   async offsetForTimestamp(ts: number): Promise<{ offset: number; timestamp: number }> {
     for (const seg of this.segments) {
       if (seg.maxTimestamp < ts) continue;
       const from = seg.lookupTime(ts) ?? seg.baseOffset;
       const scan = scanSegment(seg.fd, seg.size, false, seg.lookup(from));
       for await (const b of scan) {
-        if (b.header.maxTimestamp >= ts && b.header.baseOffset + b.header.lastOffsetDelta >= this.logStartOffset) {
+        if (b.header.maxTimestamp < ts || b.header.baseOffset + b.header.lastOffsetDelta < this.logStartOffset || isControl(b.header)) continue;
+        let records: { offset: number; timestamp: number }[];
+        try {
+          records = recordsOfBatch(b.header, b.bytes);
+        } catch {
+          // A compression we cannot read: batch granularity is the best we can do.
           return { offset: Math.max(b.header.baseOffset, this.logStartOffset), timestamp: b.header.maxTimestamp };
         }
+        const hit = records.find((r) => r.timestamp >= ts && r.offset >= this.logStartOffset);
+        if (hit) return { offset: hit.offset, timestamp: hit.timestamp };
       }
     }
     return { offset: -1, timestamp: -1 };
