@@ -10,13 +10,8 @@ import { QUEUE_PREFIX, jobNames, queues, redisKeys, runPreviewPayload } from "@/
 import { bullmqRedisOptions, createRedis, redis } from "@/lib/redis/client";
 import type { PreviewEvent } from "./events";
 
-export const previewInput = z.object({
-  pipeline: z.unknown(),
-  targetNodeId: z.string().optional(),
-  mode: z.enum(["sample", "tail"]).default("sample"),
-  limit: z.number().int().min(1).max(1_000).default(100),
-  seconds: z.number().int().min(1).max(120).default(30),
-});
+/** What the browser sends: the job's options (same limits and defaults) plus the graph. */
+export const previewInput = runPreviewPayload.pick({ targetNodeId: true, mode: true, limit: true, seconds: true }).extend({ pipeline: z.unknown() });
 export type PreviewInput = z.input<typeof previewInput>;
 
 const g = globalThis as unknown as { sluicePreviewQueue?: Queue };
