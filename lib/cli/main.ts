@@ -16,6 +16,7 @@ import { createToken } from "@/lib/tokens/tokens";
 import { createUser } from "@/lib/users/create-user";
 import { authenticate } from "@/lib/auth/principal";
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { createStream, listStreams } from "@/lib/warehouse/streams";
 import { produceRecords, readRecords, tailRecords } from "@/lib/warehouse/records";
 import { createPipeline, requirePipeline, saveVersion } from "@/lib/pipelines/pipelines";
@@ -24,6 +25,9 @@ import { pipelineStatus } from "@/lib/pipelines/status";
 import { closeKafka } from "@/lib/kafka/shared";
 import { closeRedis } from "@/lib/redis/client";
 import { closeTaskQueue } from "@/lib/runtime/task-queue";
+
+/** Paths the user typed are relative to where they typed them: `npm run` moves to the package root but keeps that in INIT_CWD. */
+const userPath = (p: string) => resolve(process.env.INIT_CWD ?? process.cwd(), p);
 
 export interface CliIO {
   out: (line: string) => void;
@@ -135,7 +139,7 @@ export function buildProgram(io: CliIO = defaultIO): Command {
     .option("--description <text>", "markdown description", "")
     .action(async (o: { team: string; name: string; layer: "ODS"; schema: string; partitions: number; retentionMs?: number; visibility: "team"; description: string }) => {
       const s = await createStream(await actingFor(o.team), o.team, {
-        name: o.name, layer: o.layer, schema: JSON.parse(o.schema.startsWith("@") ? readFileSync(o.schema.slice(1), "utf8") : o.schema),
+        name: o.name, layer: o.layer, schema: JSON.parse(o.schema.startsWith("@") ? readFileSync(userPath(o.schema.slice(1)), "utf8") : o.schema),
         partitions: o.partitions, visibility: o.visibility, description: o.description,
         ...(o.retentionMs !== undefined ? { retentionMs: o.retentionMs < 0 ? null : o.retentionMs } : {}),
       });
@@ -158,7 +162,7 @@ export function buildProgram(io: CliIO = defaultIO): Command {
     .option("-f, --file <path>", "JSON-lines file (default: standard input)")
     .option("--key <field>", "use this field of each record as the Kafka key")
     .action(async (o: { team: string; name: string; file?: string; key?: string }) => {
-      const text = o.file ? readFileSync(o.file, "utf8") : await io.readStdin();
+      const text = o.file ? readFileSync(userPath(o.file), "utf8") : await io.readStdin();
       const values = text.split(/\r?\n/).filter((l) => l.trim()).map((l, i) => {
         try {
           return JSON.parse(l) as Record<string, unknown>;
@@ -200,7 +204,7 @@ export function buildProgram(io: CliIO = defaultIO): Command {
     .option("--name <name>", "pipeline name (default: the file's name field)")
     .option("-m, --message <text>", "version message", "")
     .action(async (o: { team: string; file: string; name?: string; message: string }) => {
-      const doc = JSON.parse(readFileSync(o.file, "utf8")) as { name?: string; description?: string; pipeline?: unknown };
+      const doc = JSON.parse(readFileSync(userPath(o.file), "utf8")) as { name?: string; description?: string; pipeline?: unknown };
       const def = doc.pipeline ?? doc;
       const name = o.name ?? doc.name;
       if (!name) throw new AppError("invalid_input", "Give the pipeline a name with --name (or a top-level `name` in the file).");
