@@ -9,7 +9,7 @@ import { reasonOf, zeroCounts } from "@/lib/operators/types";
 import type { UnionOp } from "@/lib/operators/union";
 import { analyzePipeline, type ValidationContext } from "./analyze";
 import { decodeRecord, encodeRecord } from "./codec";
-import { checkRecord } from "./record-check";
+import { compileRecordCheck } from "./record-check";
 import type { Diagnostic } from "./diagnostics";
 import type { Pipeline, PipelineEdge } from "./nodes";
 import { DEFAULT_OUTPUT_PORT } from "./nodes";
@@ -408,6 +408,9 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
     return drain(state);
   };
 
+  // One compiled checker per Source, built once per plan (see CompileOptions.checkSourceSchema).
+  const sourceChecks = new Map([...sources.keys()].map((id) => [id, compileRecordCheck(analysis.schemas[id] ?? [])]));
+
   const windowSteps = steps.filter((s): s is Extract<Step, { kind: "window" }> => s.kind === "window");
   const udfSteps = steps.filter((s): s is Extract<Step, { kind: "udf" }> => s.kind === "udf");
 
@@ -471,14 +474,14 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
       const metas = metasFor(values.length, opts.metas);
       const batch: Batch = { rows: [], metas: [] };
       const bad: RecordError[] = [];
-      const sourceSchema = options.checkSourceSchema ? analysis.schemas[ids[0]] : undefined;
+      const check = options.checkSourceSchema ? sourceChecks.get(ids[0]) : undefined;
       for (let i = 0; i < values.length; i++) {
         const d = decodeRecord(values[i]);
         if (!d.ok) {
           bad.push({ nodeId: ids[0], reason: d.reason, record: d.text, meta: metas[i] });
           continue;
         }
-        const problems = sourceSchema ? checkRecord(sourceSchema, d.row) : undefined;
+        const problems = check?.(d.row);
         if (problems?.length) {
           bad.push({ nodeId: ids[0], reason: `record does not match the schema of stream "${sources.get(ids[0])}": ${problems.join("; ")}`, record: d.row, meta: metas[i] });
           continue;

@@ -35,3 +35,23 @@ describe("checkRecord", () => {
     expect(r.error!.issues.map((i) => i.path.join("."))).toEqual(expect.arrayContaining(["1.name", "2.name"]));
   });
 });
+
+describe("compileRecordCheck", () => {
+  it("agrees with checkRecord: undefined for conforming records, the same problems otherwise", async () => {
+    const { compileRecordCheck } = await import("@/lib/pipeline/record-check");
+    const check = compileRecordCheck(schema);
+    const samples: unknown[] = [
+      { user_id: "u1", ts: 1, count: 2, amount: null, extra: true },
+      { user_id: "u1", ts: 1, count: 2, tags: ["a"], geo: { country: "SE" } },
+      { user_id: 5, ts: "2026-01-01", count: 1.5, tags: ["a", 3], geo: { country: 1 } },
+      { ts: 1, count: 1 },
+      { user_id: "u", ts: 1, count: 1, tags: "nope" },
+      [1],
+      null,
+    ];
+    for (const s of samples) {
+      const expected = checkRecord(schema, s);
+      expect(check(s) ?? []).toEqual(expected);
+    }
+  });
+});
