@@ -18,7 +18,7 @@ export interface SidebarTeam {
   role: string;
 }
 
-export function Sidebar({ team, teams, user }: { team: SidebarTeam; teams: SidebarTeam[]; user: { name: string; email: string } }) {
+export function Sidebar({ team, teams, user, pendingRequests = 0 }: { team: SidebarTeam; teams: SidebarTeam[]; user: { name: string; email: string }; pendingRequests?: number }) {
   const pathname = usePathname();
   const router = useRouter();
   async function signOut() {
@@ -56,6 +56,11 @@ export function Sidebar({ team, teams, user }: { team: SidebarTeam; teams: Sideb
             <Link key={item.href} href={href} aria-current={active ? "page" : undefined} className={`flex items-center gap-3 rounded-md px-3 py-2 text-sm font-medium ${active ? "bg-brand-50 text-brand-700" : "text-slate-700 hover:bg-slate-100"}`}>
               <svg viewBox="0 0 24 24" className="h-4 w-4" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" strokeLinejoin="round" aria-hidden="true"><path d={item.icon} /></svg>
               {item.label}
+              {item.href === "streams" && pendingRequests > 0 ? (
+                <span className="ml-auto rounded-full bg-amber-500 px-1.5 text-xs font-semibold text-white" title={`${pendingRequests} access request(s) waiting for your team`}>
+                  {pendingRequests}
+                </span>
+              ) : null}
             </Link>
           );
         })}

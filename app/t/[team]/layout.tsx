@@ -3,6 +3,7 @@ import { Sidebar } from "@/components/shell/sidebar";
 import { requirePageUser } from "@/lib/auth/server-session";
 import { AppError } from "@/lib/errors";
 import { getTeam, listTeams } from "@/lib/teams/teams";
+import { listIncoming } from "@/lib/warehouse/grants";
 
 export const dynamic = "force-dynamic";
 
@@ -27,7 +28,7 @@ export default async function TeamLayout({ children, params }: { children: React
   }
   return (
     <div className="flex min-h-full">
-      <Sidebar team={team} teams={teams} user={{ name: user.name, email: user.email }} />
+      <Sidebar team={team} teams={teams} user={{ name: user.name, email: user.email }} pendingRequests={(await listIncoming(user, slug, "requested")).length} />
       <main className="min-w-0 flex-1 px-8 py-8">{children}</main>
     </div>
   );

@@ -1,4 +1,6 @@
 import type { Metadata } from "next";
+import Link from "next/link";
+import { CreateStreamForm } from "@/components/streams/create-stream-form";
 import { Badge } from "@/components/ui/badge";
 import { EmptyState } from "@/components/ui/empty-state";
 import { PageHeader } from "@/components/ui/page-header";
@@ -14,11 +16,11 @@ export default async function StreamsPage({ params }: { params: Promise<{ team: 
   const streams = await listStreams(user, team);
   return (
     <>
-      <PageHeader title="Streams" description="The streaming warehouse: every stream is owned, documented and schema-versioned. Find one before you produce it again." />
+      <PageHeader title="Streams" description="The streaming warehouse: every stream is owned, documented and schema-versioned. Find one before you produce it again." actions={<CreateStreamForm team={team} />} />
       {streams.length === 0 ? (
         <EmptyState title="No streams yet">
           <p>Streams hold records in the warehouse, in layers from raw (ODS) to application-ready (ADS). Create a source stream for your data, then build pipelines on it.</p>
-          <p className="mt-2">From the command line: <code className="rounded bg-slate-100 px-1 font-mono text-xs">npm run sluice -- stream create --team {team} --name ods.app.clicks --layer ODS --schema &apos;[{`{"name":"user_id","type":"string"}`}]&apos;</code></p>
+          <p className="mt-2">Use <span className="font-medium">New stream</span> above, or the command line: <code className="rounded bg-slate-100 px-1 font-mono text-xs">npm run sluice -- stream create --team {team} --name ods.app.clicks --layer ODS --schema &apos;[{`{"name":"user_id","type":"string"}`}]&apos;</code></p>
         </EmptyState>
       ) : (
         <div className="overflow-hidden rounded-xl border border-slate-200 bg-white">
@@ -29,7 +31,7 @@ export default async function StreamsPage({ params }: { params: Promise<{ team: 
             <tbody className="divide-y divide-slate-100">
               {streams.map((s) => (
                 <tr key={s.id}>
-                  <td className="px-4 py-3 font-mono text-[13px] text-slate-900">{s.name}{s.tags.length ? <div className="mt-1 flex gap-1 font-sans">{s.tags.map((t) => <Badge key={t}>{t}</Badge>)}</div> : null}</td>
+                  <td className="px-4 py-3 font-mono text-[13px] text-slate-900"><Link className="hover:text-brand-700 hover:underline" href={`/t/${team}/streams/${encodeURIComponent(s.name)}`}>{s.name}</Link>{s.tags.length ? <div className="mt-1 flex gap-1 font-sans">{s.tags.map((t) => <Badge key={t}>{t}</Badge>)}</div> : null}</td>
                   <td className="px-4 py-3"><Badge tone="blue">{s.layer}</Badge></td>
                   <td className="px-4 py-3">{s.ownerTeam.name}</td>
                   <td className="px-4 py-3">{s.partitions}</td>

@@ -1,0 +1,60 @@
+"use client";
+
+import { useEffect, useState } from "react";
+
+interface StreamRecord {
+  partition: number;
+  offset: string;
+  timestamp: number;
+  key: string | null;
+  value: unknown;
+  raw?: string;
+}
+
+/** The newest records, then new ones as they arrive (SSE tail), newest on top. */
+export function LiveRecords({ team, stream, initial }: { team: string; stream: string; initial: StreamRecord[] }) {
+  const [records, setRecords] = useState<StreamRecord[]>([...initial].reverse());
+  const [live, setLive] = useState(true);
+  useEffect(() => {
+    if (!live) return;
+    const es = new EventSource(`/api/v1/teams/${team}/streams/${encodeURIComponent(stream)}/tail`);
+    es.addEventListener("records", (e) => {
+      const batch = JSON.parse((e as MessageEvent).data) as StreamRecord[];
+      setRecords((rs) => [...[...batch].reverse(), ...rs].slice(0, 200));
+    });
+    return () => es.close();
+  }, [team, stream, live]);
+  return (
+    <section className="rounded-xl border border-slate-200 bg-white">
+      <div className="flex items-center justify-between border-b border-slate-200 px-4 py-3">
+        <h2 className="text-sm font-semibold">Records</h2>
+        <label className="flex items-center gap-2 text-sm text-slate-600">
+          <input type="checkbox" checked={live} onChange={(e) => setLive(e.target.checked)} /> live tail
+          {live ? <span className="h-2 w-2 animate-pulse rounded-full bg-emerald-500" aria-hidden="true" /> : null}
+        </label>
+      </div>
+      {records.length === 0 ? (
+        <p className="px-4 py-6 text-sm text-slate-500">No records yet. Produce some with <code className="font-mono">sluice stream produce</code> or a pipeline; they appear here as they arrive.</p>
+      ) : (
+        <div className="max-h-[28rem] overflow-auto">
+          <table className="min-w-full text-sm" data-testid="records-table">
+            <thead className="sticky top-0 bg-slate-50 text-left text-xs font-semibold uppercase tracking-wide text-slate-500">
+              <tr><th className="px-3 py-2">Partition</th><th className="px-3 py-2">Offset</th><th className="px-3 py-2">Time</th><th className="px-3 py-2">Key</th><th className="px-3 py-2">Value</th></tr>
+            </thead>
+            <tbody className="divide-y divide-slate-100 font-mono text-[12px]">
+              {records.map((r) => (
+                <tr key={`${r.partition}:${r.offset}`}>
+                  <td className="px-3 py-1.5">{r.partition}</td>
+                  <td className="px-3 py-1.5">{r.offset}</td>
+                  <td className="whitespace-nowrap px-3 py-1.5">{new Date(r.timestamp).toISOString().replace("T", " ").slice(0, 23)}</td>
+                  <td className="px-3 py-1.5">{r.key ?? <span className="text-slate-400">null</span>}</td>
+                  <td className="px-3 py-1.5">{r.raw !== undefined ? <span className="text-red-700" title="not JSON">{r.raw}</span> : JSON.stringify(r.value)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
