@@ -27,7 +27,7 @@ test("team A publishes a stream, team B finds it, requests access, A approves, B
   await a.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Streams" }).click();
   await a.getByRole("button", { name: "New stream" }).click();
   const dialog = a.getByRole("dialog", { name: "New stream" });
-  await dialog.getByLabel("Name").fill(stream);
+  await dialog.getByLabel("Name", { exact: true }).fill(stream);
   await dialog.getByLabel("Layer").selectOption("DWD");
   await dialog.getByLabel("Field 1 name").fill("user_id");
   await dialog.getByRole("button", { name: "+ Add field" }).click();
