@@ -44,6 +44,20 @@ describe.skipIf(!hasKafka)("streams API", () => {
     expect(got.body.schema).toEqual(schema);
   });
 
+  it("searches the catalog by tag, layer, owner and field name", async () => {
+    const tag = `t${Date.now().toString(36)}`;
+    const name = `dws.${uniqueName("geo")}`;
+    await call(streamsRoute.POST, { caller: owner, params: { team }, body: { name, layer: "DWS", tags: [tag], schema: [...schema, { name: "geo", type: { struct: [{ name: "country_code", type: "string" }] } }] } });
+    const names = async (query: string) => (await call(streamsRoute.GET, { caller: viewer, params: { team }, path: `/?${query}` })).body.streams.map((s: { name: string }) => s.name);
+    expect(await names(`tag=${tag}`)).toEqual([name]);
+    expect(await names(`tag=${tag}&layer=ODS`)).toEqual([]);
+    expect(await names(`tag=${tag}&owner=${team}`)).toEqual([name]);
+    expect(await names(`tag=${tag}&owner=${otherTeam}`)).toEqual([]);
+    expect(await names(`field=country_code&owner=${team}`)).toEqual([name]);
+    expect(await names(`field=geo.country_code&tag=${tag}`)).toEqual([name]);
+    expect(await names(`field=no_such_field&tag=${tag}`)).toEqual([]);
+  });
+
   it("refuses a duplicate name and a viewer's create", async () => {
     const name = `ods.${uniqueName("dup")}`;
     expect((await call(streamsRoute.POST, { caller: owner, params: { team }, body: { name, layer: "ODS", schema } })).status).toBe(201);

@@ -7,7 +7,7 @@ import { requireTeamRole } from "@/lib/auth/team-access";
 import { prisma } from "@/lib/db/prisma";
 import { AppError } from "@/lib/errors";
 import { kafkaAdmin } from "@/lib/kafka/shared";
-import type { StreamSchema } from "@/lib/pipeline/schema";
+import { allFieldPaths, type StreamSchema } from "@/lib/pipeline/schema";
 import { checkCompatibility } from "@/lib/pipeline/schema-compat";
 import { z } from "zod";
 import { streamSchemaInput } from "./field-schema";
@@ -109,7 +109,18 @@ export async function createStream(principal: Principal, teamSlug: string, raw: 
 }
 
 /** The streams a team can see: its own, `team`/`public` ones, and ones it holds a grant for. */
-export async function listStreams(principal: Principal, teamSlug: string, filter: { q?: string; layer?: string } = {}): Promise<StreamView[]> {
+export interface StreamFilter {
+  /** Matches name, tags and description. */
+  q?: string;
+  layer?: string;
+  tag?: string;
+  /** Owner team slug. */
+  owner?: string;
+  /** A field name in the current schema (top level or nested). */
+  field?: string;
+}
+
+export async function listStreams(principal: Principal, teamSlug: string, filter: StreamFilter = {}): Promise<StreamView[]> {
   const { team } = await requireTeamRole(principal, teamSlug, "viewer");
   const rows = await prisma().stream.findMany({
     where: {
@@ -117,12 +128,16 @@ export async function listStreams(principal: Principal, teamSlug: string, filter
         { OR: [{ ownerTeamId: team.id }, { visibility: { in: ["team", "public"] } }, { grants: { some: { teamId: team.id } } }] },
         filter.q ? { OR: [{ name: { contains: filter.q } }, { tags: { has: filter.q } }, { description: { contains: filter.q, mode: "insensitive" } }] } : {},
         filter.layer ? { layer: filter.layer as Prisma.EnumLayerFilter["equals"] } : {},
+        filter.tag ? { tags: { has: filter.tag } } : {},
+        filter.owner ? { ownerTeam: { slug: filter.owner } } : {},
       ],
     },
     include: { ownerTeam: true, schemas: { orderBy: { version: "desc" }, take: 1 }, grants: { where: { teamId: team.id } } },
     orderBy: { name: "asc" },
   });
-  return rows.map((s) => streamView(s, accessOf(s, team.id)!));
+  const views = rows.map((s) => streamView(s, accessOf(s, team.id)!));
+  // Field search looks only into schemas the team may see.
+  return filter.field ? views.filter((v) => v.schema && allFieldPaths(v.schema).some((p) => p === filter.field || p.endsWith(`.${filter.field}`))) : views;
 }
 
 export async function getStream(principal: Principal, teamSlug: string, name: string): Promise<StreamView> {
