@@ -1,7 +1,7 @@
 "use client";
 
 import Link from "next/link";
-import { useRouter } from "next/navigation";
+import { useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
 
 type Mode = "sign-in" | "sign-up";
@@ -9,6 +9,9 @@ type Mode = "sign-in" | "sign-up";
 /** Sign-in and sign-up against better-auth's endpoints; shows the server's reason when it says no. */
 export function AuthForm({ mode }: { mode: Mode }) {
   const router = useRouter();
+  // Only same-site paths: an open redirect to another host would help phishing.
+  const nextParam = useSearchParams().get("next");
+  const next = nextParam && nextParam.startsWith("/") && !nextParam.startsWith("//") ? nextParam : "/";
   const [error, setError] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
 
@@ -24,7 +27,7 @@ export function AuthForm({ mode }: { mode: Mode }) {
       if (res.status === 429) throw new Error("Too many attempts from here. Wait a minute, then try again.");
       const data = (await res.json().catch(() => null)) as { message?: string } | null;
       if (!res.ok) throw new Error(data?.message ?? "That did not work; try again.");
-      router.push("/");
+      router.push(next);
       router.refresh();
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));

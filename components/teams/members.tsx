@@ -14,6 +14,7 @@ interface MemberRow {
 export function Members({ team, members, me, canManage }: { team: string; members: MemberRow[]; me: string; canManage: boolean }) {
   const router = useRouter();
   const [error, setError] = useState<string | null>(null);
+  const [inviteLink, setInviteLink] = useState<string | null>(null);
   const act = async (fn: () => Promise<unknown>, after?: () => void) => {
     setError(null);
     try {
@@ -76,6 +77,35 @@ export function Members({ team, members, me, canManage }: { team: string; member
             </select>
           </label>
           <button className="rounded-md bg-brand-600 px-4 py-2 text-sm font-semibold text-white hover:bg-brand-700">Add</button>
+        </form>
+      ) : null}
+      {canManage ? (
+        <form
+          action={(form) =>
+            act(async () => {
+              const r = await apiFetch<{ link: string }>(`/api/v1/teams/${team}/invitations`, { body: { email: String(form.get("email")), role: String(form.get("role")) } });
+              setInviteLink(r.link);
+            })
+          }
+          className="space-y-3 rounded-xl border border-slate-200 bg-white p-4"
+        >
+          <div className="flex flex-wrap items-end gap-3">
+            <label className="block grow">
+              <span className="text-sm font-medium text-slate-700">Invite someone without an account</span>
+              <input name="email" type="email" required placeholder="new.colleague@example.com" className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm" />
+            </label>
+            <select name="role" aria-label="Invited role" defaultValue="editor" className="rounded-md border border-slate-300 px-2 py-2 text-sm">
+              <option value="viewer">viewer</option>
+              <option value="editor">editor</option>
+              <option value="owner">owner</option>
+            </select>
+            <button className="rounded-md border border-brand-600 px-4 py-2 text-sm font-semibold text-brand-700 hover:bg-brand-50">Create invitation link</button>
+          </div>
+          {inviteLink ? (
+            <p className="text-sm">
+              Send this link to them (valid 7 days, shown once): <code data-testid="invite-link" className="break-all rounded bg-slate-100 px-1 font-mono text-xs">{inviteLink}</code>
+            </p>
+          ) : null}
         </form>
       ) : null}
     </div>

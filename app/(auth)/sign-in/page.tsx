@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { Suspense } from "react";
 import { AuthForm } from "@/components/auth/auth-form";
 
 export const metadata: Metadata = { title: "Sign in" };
@@ -7,7 +8,9 @@ export default function SignInPage() {
   return (
     <>
       <h1 className="mb-5 text-xl font-semibold">Sign in to Sluice</h1>
-      <AuthForm mode="sign-in" />
+      <Suspense>
+        <AuthForm mode="sign-in" />
+      </Suspense>
     </>
   );
 }

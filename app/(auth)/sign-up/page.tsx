@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { Suspense } from "react";
 import { AuthForm } from "@/components/auth/auth-form";
 
 export const metadata: Metadata = { title: "Create an account" };
@@ -7,7 +8,9 @@ export default function SignUpPage() {
   return (
     <>
       <h1 className="mb-5 text-xl font-semibold">Create your Sluice account</h1>
-      <AuthForm mode="sign-up" />
+      <Suspense>
+        <AuthForm mode="sign-up" />
+      </Suspense>
     </>
   );
 }
