@@ -1,4 +1,7 @@
 import { Redis, type RedisOptions } from "ioredis";
+import { moduleLogger } from "@/lib/log/logger";
+
+const log = moduleLogger("redis");
 
 const globalForRedis = globalThis as unknown as { sluiceRedis?: Redis };
 
@@ -12,7 +15,10 @@ export function redisUrl(): string {
 }
 
 export function createRedis(opts: RedisOptions = {}): Redis {
-  return new Redis(redisUrl(), { lazyConnect: false, ...opts });
+  const client = new Redis(redisUrl(), { lazyConnect: false, ...opts });
+  // ioredis reconnects by itself; without a listener every failed attempt is an "Unhandled error event".
+  client.on("error", (err: Error) => log.warn({ err: err.message }, "redis connection error; reconnecting"));
+  return client;
 }
 
 /** Shared connection for plain commands (not for BullMQ's blocking workers). */

@@ -1,0 +1,297 @@
+"use client";
+
+import "@xyflow/react/dist/style.css";
+import { addEdge, Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, useEdgesState, useNodesState, useReactFlow, type Connection, type Edge } from "@xyflow/react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { apiFetch } from "@/components/ui/api";
+import type { NodeType } from "@/lib/pipeline/nodes";
+import type { PreviewEvent } from "@/lib/runtime/preview/events";
+import { Inspector, type StreamOption } from "./inspector";
+import { NODE_ORDER, palette } from "./palette";
+import { nodeTypes, type SluiceNode, type SluiceNodeData } from "./pipeline-node";
+import { readSse } from "./sse";
+
+interface Diagnostic {
+  severity: "error" | "warning" | "info";
+  message: string;
+  nodeId?: string;
+  path: string;
+}
+interface PipelineDoc {
+  version: 1;
+  nodes: { id: string; type: NodeType; config: Record<string, unknown>; position: { x: number; y: number } }[];
+  edges: { source: string; sourcePort?: string; target: string; targetPort?: string }[];
+}
+type Field = { name: string; type: unknown };
+
+export interface EditorProps {
+  team: string;
+  pipeline: string;
+  initial: PipelineDoc | null;
+  streams: StreamOption[];
+  latestVersion: number | null;
+  canEdit: boolean;
+}
+
+const toFlow = (doc: PipelineDoc | null): { nodes: SluiceNode[]; edges: Edge[] } => ({
+  nodes: (doc?.nodes ?? []).map((n) => ({ id: n.id, type: "sluice", position: n.position, data: { type: n.type, config: n.config } })),
+  edges: (doc?.edges ?? []).map((e, i) => ({ id: `e${i}-${e.source}-${e.target}`, source: e.source, sourceHandle: e.sourcePort ?? "out", target: e.target, targetHandle: "in", data: { targetPort: e.targetPort ?? "in" } })),
+});
+
+function toDoc(nodes: SluiceNode[], edges: Edge[]): PipelineDoc {
+  const types = new Map(nodes.map((n) => [n.id, n.data.type]));
+  return {
+    version: 1,
+    nodes: nodes.map((n) => ({ id: n.id, type: n.data.type, config: n.data.config, position: { x: Math.round(n.position.x), y: Math.round(n.position.y) } })),
+    edges: edges.map((e) => ({
+      source: e.source,
+      sourcePort: e.sourceHandle ?? "out",
+      target: e.target,
+      // A Union names each input after where it comes from (its optional source field shows it).
+      targetPort: types.get(e.target) === "union" ? (e.sourceHandle && e.sourceHandle !== "out" ? `${e.source}-${e.sourceHandle}` : e.source) : "in",
+    })),
+  };
+}
+
+function EditorInner({ team, pipeline, initial, streams, latestVersion, canEdit }: EditorProps) {
+  const start = useMemo(() => toFlow(initial), [initial]);
+  const [nodes, setNodes, onNodesChange] = useNodesState<SluiceNode>(start.nodes);
+  const [edges, setEdges, onEdgesChange] = useEdgesState(start.edges);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [diagnostics, setDiagnostics] = useState<Diagnostic[]>([]);
+  const [schemas, setSchemas] = useState<Record<string, Field[]>>({});
+  const [toast, setToast] = useState<{ text: string; tone: "ok" | "error" } | null>(null);
+  const [version, setVersion] = useState(latestVersion);
+  const [dirty, setDirty] = useState(false);
+  const [preview, setPreview] = useState<{ running: boolean; rows: Record<string, Record<string, unknown>[]>; errors: { nodeId: string; reason: string }[]; status?: { sampled: number; produced: number; errored: number } }>({ running: false, rows: {}, errors: [] });
+  const previewAbort = useRef<AbortController | null>(null);
+  const { screenToFlowPosition, fitView } = useReactFlow();
+  const doc = useMemo(() => toDoc(nodes, edges), [nodes, edges]);
+  const docKey = JSON.stringify({ n: doc.nodes.map((n) => [n.id, n.type, n.config]), e: doc.edges });
+
+  // Validate as the graph changes (debounced); diagnostics land on their nodes.
+  useEffect(() => {
+    const t = setTimeout(async () => {
+      try {
+        const r = await apiFetch<{ diagnostics: Diagnostic[]; schemas: Record<string, Field[]> }>(`/api/v1/teams/${team}/pipelines/validate`, { body: { pipeline: doc } });
+        setDiagnostics(r.diagnostics);
+        setSchemas(r.schemas);
+      } catch (e) {
+        setDiagnostics([{ severity: "error", message: e instanceof Error ? e.message : String(e), path: "" }]);
+      }
+    }, 300);
+    return () => clearTimeout(t);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [docKey, team]);
+
+  useEffect(() => {
+    setNodes((ns) => ns.map((n) => ({ ...n, data: { ...n.data, problems: diagnostics.filter((d) => d.nodeId === n.id) } })));
+  }, [diagnostics, setNodes]);
+
+  useEffect(() => {
+    const warn = (e: BeforeUnloadEvent) => {
+      if (dirty) e.preventDefault();
+    };
+    window.addEventListener("beforeunload", warn);
+    return () => window.removeEventListener("beforeunload", warn);
+  }, [dirty]);
+
+  const errors = diagnostics.filter((d) => d.severity === "error");
+  const changed = useCallback(() => setDirty(true), []);
+
+  const addNode = useCallback(
+    (type: NodeType, position?: { x: number; y: number }) => {
+      const n = nodes.filter((x) => x.data.type === type).length + 1;
+      let id = `${type}-${n}`;
+      for (let k = n; nodes.some((x) => x.id === id); k++) id = `${type}-${k + 1}`;
+      // The new node becomes the selection, so its form opens at once.
+      setNodes((ns) => [
+        ...ns.map((n) => ({ ...n, selected: false })),
+        { id, type: "sluice", selected: true, position: position ?? { x: 40 + ns.length * 220, y: 120 + (ns.length % 2) * 60 }, data: { type, config: structuredClone(palette[type].defaultConfig) } },
+      ]);
+      setSelected(id);
+      changed();
+    },
+    [nodes, setNodes, changed],
+  );
+
+  const onConnect = useCallback((c: Connection) => {
+    setEdges((es) => addEdge({ ...c, targetHandle: "in" }, es));
+    changed();
+  }, [setEdges, changed]);
+
+  const selectedNode = nodes.find((n) => n.id === selected);
+  const inputFields = useMemo(() => {
+    if (!selected) return [];
+    const ups = edges.filter((e) => e.target === selected).map((e) => e.source);
+    return [...new Set(ups.flatMap((u) => (schemas[u] ?? []).map((f) => f.name)))];
+  }, [selected, edges, schemas]);
+
+  async function save() {
+    const message = prompt("Describe this version (shown in the version list):", "") ?? undefined;
+    if (message === undefined) return;
+    try {
+      const r = await apiFetch<{ version: number }>(`/api/v1/teams/${team}/pipelines/${pipeline}/versions`, { body: { pipeline: doc, message } });
+      setVersion(r.version);
+      setDirty(false);
+      setToast({ text: `Saved version ${r.version}`, tone: "ok" });
+    } catch (e) {
+      setToast({ text: e instanceof Error ? e.message : String(e), tone: "error" });
+    }
+  }
+
+  async function deploy(form: FormData) {
+    try {
+      const r = await apiFetch<{ version: number; parallelism: number; deliveryGuarantee: string }>(`/api/v1/teams/${team}/pipelines/${pipeline}/deploy`, {
+        body: { version: version ?? undefined, parallelism: Number(form.get("parallelism")), deliveryGuarantee: form.get("guarantee") },
+      });
+      setToast({ text: `Deploying version ${r.version}: ${r.parallelism} task(s), ${r.deliveryGuarantee.replace(/_/g, "-")}`, tone: "ok" });
+    } catch (e) {
+      setToast({ text: e instanceof Error ? e.message : String(e), tone: "error" });
+    }
+  }
+
+  async function runPreview() {
+    previewAbort.current?.abort();
+    const ac = new AbortController();
+    previewAbort.current = ac;
+    setPreview({ running: true, rows: {}, errors: [] });
+    setNodes((ns) => ns.map((n) => ({ ...n, data: { ...n.data, count: undefined } })));
+    try {
+      const res = await fetch(`/api/v1/teams/${team}/pipelines/preview`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ pipeline: doc, limit: 100 }), signal: ac.signal });
+      if (!res.ok) throw new Error(((await res.json()) as { error: { message: string } }).error.message);
+      for await (const { event, data } of readSse(res)) {
+        if (event !== "preview") continue;
+        const e = JSON.parse(data) as PreviewEvent;
+        if (e.type === "rows") setPreview((p) => ({ ...p, rows: { ...p.rows, [`${e.nodeId}:${e.port}`]: [...(p.rows[`${e.nodeId}:${e.port}`] ?? []), ...e.rows] } }));
+        else if (e.type === "errors") setPreview((p) => ({ ...p, errors: [...p.errors, ...e.errors] }));
+        else if (e.type === "status") setPreview((p) => ({ ...p, status: e }));
+        else if (e.type === "counts") setNodes((ns) => ns.map((n) => (e.perNode[n.id] ? { ...n, data: { ...n.data, count: e.perNode[n.id] } } : n)));
+        else if (e.type === "error") setToast({ text: e.message, tone: "error" });
+        if (e.type === "done" || e.type === "error") break;
+      }
+    } catch (e) {
+      if (!ac.signal.aborted) setToast({ text: e instanceof Error ? e.message : String(e), tone: "error" });
+    } finally {
+      setPreview((p) => ({ ...p, running: false }));
+    }
+  }
+
+  const shownRows = selected ? Object.entries(preview.rows).filter(([k]) => k.startsWith(`${selected}:`)).flatMap(([, rows]) => rows) : [];
+  const columns = [...new Set(shownRows.slice(0, 50).flatMap((r) => Object.keys(r)))];
+
+  return (
+    <div className="flex h-screen flex-col">
+      <div className="flex items-center gap-3 border-b border-slate-200 bg-white px-4 py-2">
+        <h1 className="font-semibold">{pipeline}</h1>
+        <span className="text-xs text-slate-500">{version ? `v${version}` : "not saved yet"}{dirty ? " · unsaved changes" : ""}</span>
+        <div className="ml-auto flex items-center gap-2">
+          {preview.running ? (
+            <button onClick={() => previewAbort.current?.abort()} className="rounded-md border border-slate-300 px-3 py-1.5 text-sm">Stop preview</button>
+          ) : (
+            <button onClick={runPreview} disabled={!nodes.length} className="rounded-md border border-brand-600 px-3 py-1.5 text-sm font-medium text-brand-700 disabled:opacity-40">Preview</button>
+          )}
+          {canEdit ? <button onClick={save} disabled={errors.length > 0} title={errors.length ? "Fix the errors first" : undefined} className="rounded-md border border-slate-300 px-3 py-1.5 text-sm disabled:opacity-40">Save version</button> : null}
+          {canEdit ? (
+            <form action={deploy} className="flex items-center gap-2">
+              <input name="parallelism" aria-label="Parallelism" type="number" min={1} max={64} defaultValue={1} className="w-14 rounded-md border border-slate-300 px-2 py-1 text-sm" />
+              <select name="guarantee" aria-label="Delivery guarantee" className="rounded-md border border-slate-300 px-2 py-1 text-sm"><option value="at_least_once">at-least-once</option><option value="exactly_once">exactly-once</option></select>
+              <button disabled={errors.length > 0 || dirty || !version} title={dirty || !version ? "Save a version first" : undefined} className="rounded-md bg-brand-600 px-3 py-1.5 text-sm font-semibold text-white disabled:opacity-40">Deploy</button>
+            </form>
+          ) : null}
+        </div>
+      </div>
+      {toast ? <div role="status" onClick={() => setToast(null)} className={`px-4 py-2 text-sm ${toast.tone === "ok" ? "bg-emerald-50 text-emerald-800" : "bg-red-50 text-red-700"}`}>{toast.text}</div> : null}
+      <div className="flex min-h-0 flex-1">
+        <aside aria-label="Palette" className="w-44 shrink-0 space-y-1 overflow-y-auto border-r border-slate-200 bg-white p-2">
+          {NODE_ORDER.map((t) => (
+            <button
+              key={t}
+              draggable
+              onDragStart={(e) => e.dataTransfer.setData("application/sluice-node", t)}
+              onClick={() => addNode(t)}
+              className="w-full rounded-md border border-slate-200 px-2 py-1.5 text-left hover:border-brand-500"
+              title={`Drag onto the canvas, or click to add: ${palette[t].description}`}
+            >
+              <span className="flex items-center gap-2 text-sm font-medium"><span className={`h-2 w-2 rounded-full ${palette[t].accent}`} />{palette[t].label}</span>
+              <span className="block text-[11px] text-slate-500">{palette[t].description}</span>
+            </button>
+          ))}
+        </aside>
+        <div className="relative min-w-0 flex-1" onDragOver={(e) => e.preventDefault()} onDrop={(e) => {
+          const t = e.dataTransfer.getData("application/sluice-node") as NodeType;
+          if (t) addNode(t, screenToFlowPosition({ x: e.clientX, y: e.clientY }));
+        }}>
+          <ReactFlow
+            nodes={nodes}
+            edges={edges}
+            nodeTypes={nodeTypes}
+            onNodesChange={(c) => { onNodesChange(c); if (c.some((x) => x.type !== "select" && x.type !== "dimensions")) changed(); }}
+            onEdgesChange={(c) => { onEdgesChange(c); if (c.some((x) => x.type === "remove")) changed(); }}
+            onConnect={onConnect}
+            isValidConnection={(c) => c.source !== c.target}
+            onSelectionChange={({ nodes: sel }) => setSelected(sel[0]?.id ?? null)}
+            deleteKeyCode={["Backspace", "Delete"]}
+            fitView
+            fitViewOptions={{ maxZoom: 1 }}
+            defaultViewport={{ x: 0, y: 0, zoom: 1 }}
+          >
+            <Background />
+            <MiniMap pannable zoomable />
+            <Controls />
+          </ReactFlow>
+          {!nodes.length ? <div className="pointer-events-none absolute inset-0 flex items-center justify-center text-slate-500">Drag a Source here to start</div> : null}
+        </div>
+        <aside className="w-80 shrink-0 overflow-y-auto border-l border-slate-200 bg-white">
+          {selectedNode ? (
+            <Inspector
+              nodeId={selectedNode.id}
+              data={selectedNode.data}
+              streams={streams}
+              inputFields={inputFields}
+              onChange={(config) => { setNodes((ns) => ns.map((n) => (n.id === selectedNode.id ? { ...n, data: { ...n.data, config } } : n))); changed(); }}
+              onDelete={() => { setNodes((ns) => ns.filter((n) => n.id !== selectedNode.id)); setEdges((es) => es.filter((e) => e.source !== selectedNode.id && e.target !== selectedNode.id)); setSelected(null); changed(); }}
+            />
+          ) : (
+            <div className="p-4 text-sm text-slate-600">
+              <h2 className="mb-2 font-semibold">Problems ({diagnostics.filter((d) => d.severity !== "info").length})</h2>
+              <ul className="space-y-1" aria-label="Problems">
+                {diagnostics.map((d, i) => (
+                  <li key={i}>
+                    <button onClick={() => { if (d.nodeId) { setSelected(d.nodeId); setNodes((ns) => ns.map((n) => ({ ...n, selected: n.id === d.nodeId }))); void fitView({ nodes: [{ id: d.nodeId }], duration: 300, maxZoom: 1.2 }); } }} className={`w-full rounded px-2 py-1 text-left text-xs ${d.severity === "error" ? "bg-red-50 text-red-700" : d.severity === "warning" ? "bg-amber-50 text-amber-800" : "bg-sky-50 text-sky-800"}`}>
+                      {d.nodeId ? <span className="font-mono">{d.nodeId}: </span> : null}{d.message}
+                    </button>
+                  </li>
+                ))}
+              </ul>
+            </div>
+          )}
+        </aside>
+      </div>
+      <section aria-label="Preview" className="h-56 shrink-0 overflow-auto border-t border-slate-200 bg-white">
+        <div className="sticky top-0 flex items-center gap-4 border-b border-slate-100 bg-white px-4 py-1.5 text-xs text-slate-600">
+          <span className="font-semibold text-slate-800">Preview{selected ? ` · ${selected}` : ""}</span>
+          {preview.status ? <span data-testid="preview-status">sampled {preview.status.sampled} · produced {preview.status.produced} · errors {preview.status.errored}</span> : <span>Select a node and press Preview to see its output on the newest records.</span>}
+          {preview.running ? <span className="animate-pulse">running…</span> : null}
+        </div>
+        {shownRows.length ? (
+          <table className="min-w-full font-mono text-[12px]" data-testid="preview-table">
+            <thead className="text-left text-slate-500"><tr>{columns.map((c) => <th key={c} className="px-3 py-1">{c}</th>)}</tr></thead>
+            <tbody className="divide-y divide-slate-100">
+              {shownRows.slice(0, 200).map((r, i) => <tr key={i}>{columns.map((c) => <td key={c} className="px-3 py-1">{typeof r[c] === "object" ? JSON.stringify(r[c]) : String(r[c] ?? "")}</td>)}</tr>)}
+            </tbody>
+          </table>
+        ) : null}
+        {preview.errors.filter((e) => !selected || e.nodeId === selected).slice(0, 20).map((e, i) => <p key={i} className="px-4 py-1 text-xs text-red-700">{e.nodeId}: {e.reason}</p>)}
+      </section>
+    </div>
+  );
+}
+
+export function PipelineEditor(props: EditorProps) {
+  return (
+    <ReactFlowProvider>
+      <EditorInner {...props} />
+    </ReactFlowProvider>
+  );
+}

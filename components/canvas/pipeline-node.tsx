@@ -1,0 +1,78 @@
+"use client";
+
+import { Handle, Position, type Node, type NodeProps } from "@xyflow/react";
+import type { NodeType } from "@/lib/pipeline/nodes";
+import { palette } from "./palette";
+
+export interface SluiceNodeData extends Record<string, unknown> {
+  type: NodeType;
+  config: Record<string, unknown>;
+  /** Validation messages for this node (errors first). */
+  problems?: { severity: string; message: string }[];
+  /** Preview: records out of this node so far. */
+  count?: { in: number; out: number; errored: number };
+}
+export type SluiceNode = Node<SluiceNodeData, "sluice">;
+
+/** Output ports of a node: Split has one per named output plus `else`. */
+export function outputsOf(data: SluiceNodeData): string[] {
+  if (data.type === "sink") return [];
+  if (data.type === "split") {
+    const outs = ((data.config.outputs as { name: string }[] | undefined) ?? []).map((o) => o.name);
+    return data.config.unmatched === "drop" ? outs : [...outs, "else"];
+  }
+  if (data.type === "window") return ["out", "late"];
+  return ["out"];
+}
+
+function summary(data: SluiceNodeData): string {
+  const c = data.config;
+  switch (data.type) {
+    case "source":
+    case "sink":
+      return (c.stream as string) || "choose a stream";
+    case "filter":
+      return (c.predicate as string) || "";
+    case "projection":
+      return `${((c.fields as unknown[]) ?? []).length} field(s)${c.keepOthers ? " + others" : ""}`;
+    case "window": {
+      const w = c.window as { kind: string; size?: string; gap?: string };
+      return `${w?.kind ?? ""} ${w?.size ?? w?.gap ?? ""}`;
+    }
+    default:
+      return "";
+  }
+}
+
+export function PipelineNode({ data, selected }: NodeProps<SluiceNode>) {
+  const ui = palette[data.type];
+  const outputs = outputsOf(data);
+  const errors = data.problems?.filter((p) => p.severity === "error") ?? [];
+  return (
+    <div className={`min-w-44 max-w-60 rounded-lg border bg-white text-left shadow-sm ${selected ? "border-brand-500 ring-2 ring-brand-100" : errors.length ? "border-red-400" : "border-slate-300"}`}>
+      {data.type !== "source" ? <Handle type="target" position={Position.Left} id="in" className="!h-3 !w-3 !bg-slate-500" /> : null}
+      <div className="flex items-center gap-2 border-b border-slate-100 px-3 py-1.5">
+        <span className={`h-2.5 w-2.5 rounded-full ${ui.accent}`} aria-hidden="true" />
+        <span className="text-xs font-semibold uppercase tracking-wide text-slate-600">{ui.label}</span>
+        {errors.length ? (
+          <span title={errors.map((e) => e.message).join("\n")} className="ml-auto rounded-full bg-red-600 px-1.5 text-[10px] font-bold text-white" data-testid="node-error-badge">
+            {errors.length}
+          </span>
+        ) : null}
+      </div>
+      <div className="truncate px-3 py-1.5 font-mono text-xs text-slate-800">{summary(data) || "\u00a0"}</div>
+      {data.count ? <div className="border-t border-slate-100 px-3 py-1 text-[11px] text-slate-500">in {data.count.in} · out {data.count.out}{data.count.errored ? ` · ${data.count.errored} errors` : ""}</div> : null}
+      {outputs.map((port, i) => (
+        <Handle key={port} type="source" position={Position.Right} id={port} style={{ top: `${((i + 1) / (outputs.length + 1)) * 100}%` }} className="!h-3 !w-3 !bg-brand-600" title={port} />
+      ))}
+      {outputs.length > 1 ? (
+        <div className="absolute -right-14 top-0 flex h-full flex-col justify-around text-[10px] text-slate-500">
+          {outputs.map((p) => <span key={p}>{p}</span>)}
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+/** Module-scope registry (React Flow wants a stable object). */
+export const nodeTypes = { sluice: PipelineNode };
