@@ -27,6 +27,10 @@ export default defineConfig({
           include: ["{lib,broker,scripts,workers,app}/**/*.int.test.ts"],
           exclude: ["**/node_modules/**"],
           globalSetup: ["scripts/testing/global-setup.ts"],
+          // One file at a time: the files share one broker, one task queue and
+          // two cores, and the kill -9 failover tests must not compete with other
+          // files' worker processes for CPU (a starved worker loses its task lock).
+          fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },

@@ -169,6 +169,12 @@ describe.skipIf(!hasKafka)("failover with kill -9", () => {
       expect(missing, `missing ${missing.length} of ${expected.length}; status ${JSON.stringify(status).slice(0, 400)}`).toEqual([]);
       if (guarantee === "exactly_once") {
         // Identical to an uninterrupted run: same multiset, and per key the same order.
+        if (out.length !== expected.length) {
+          const srcCount = (await (await import("@/lib/kafka/shared")).kafkaAdmin().then((a) => a.fetchTopicOffsets(src))).reduce((n, o) => n + Number(o.high), 0);
+          const dupSeqs = [...bySeq].filter(([, n]) => n > 1).map(([s]) => s);
+          const dupOffsets = out.flatMap((r, i) => (dupSeqs.includes(r.value.seq) ? [i] : []));
+          console.error(`EOS duplicates: ${dupSeqs.length} seqs duplicated; sink positions ${JSON.stringify(dupOffsets.slice(0, 40))}; source high watermarks total ${srcCount} (sent ${sent.length})`);
+        }
         expect(out.length).toBe(expected.length);
         const perKey = (rows: { k: string; seq: number }[]) => {
           const m = new Map<string, number[]>();
