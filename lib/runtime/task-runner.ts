@@ -239,7 +239,16 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
 
   const lags = new Map<string, number>();
   try {
-    await producer.connect(); // exactly_once: InitProducerId here fences any zombie holding this task's transactional id
+    await producer.connect();
+    if (exactlyOnce) {
+      // kafkajs sends InitProducerId lazily, at the first transaction() — which
+      // would be after the consumer joined and read the committed offsets. A
+      // zombie of this task could then still commit a batch we are about to
+      // read again. So fence it now, before anything is read: beginning (and
+      // abandoning) an empty transaction initialises the producer id, which
+      // bumps the epoch and aborts the zombie's open transaction.
+      await (await producer.transaction()).abort();
+    }
     if (changelog) {
       // After fencing (a zombie's open transaction is aborted), before consuming: rebuild the window state.
       const restored = await readChangelog(kafka, changelog, payload.taskIndex);
