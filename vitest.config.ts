@@ -30,7 +30,7 @@ export default defineConfig({
           // One file at a time: the files share one broker, one task queue and
           // two cores, and the kill -9 failover tests must not compete with other
           // files' worker processes for CPU (a starved worker loses its task lock).
-          fileParallelism: false,
+          poolOptions: { forks: { singleFork: true } },
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },
