@@ -9,6 +9,9 @@ const securityHeaders = [
 
 const nextConfig: NextConfig = {
   poweredByHeader: false,
+  // NEXT_DIST_DIR lets several checkouts' builds (and their e2e servers) live
+  // side by side in one working tree without overwriting each other.
+  distDir: process.env.NEXT_DIST_DIR ?? ".next",
   // Types are checked for the whole repository (web, workers, broker, scripts)
   // by `tsc --noEmit` as its own CI step; the build does not check them again.
   typescript: { ignoreBuildErrors: true },

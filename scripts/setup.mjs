@@ -112,11 +112,12 @@ function sourceHash() {
 }
 if (wantBuild) {
   const buildHash = sourceHash();
-  const buildStamp = join(root, ".next/.sluice-build-hash");
-  if (stamp(buildStamp) !== buildHash || !existsSync(join(root, ".next/BUILD_ID"))) {
+  const distDir = process.env.NEXT_DIST_DIR ?? ".next";
+  const buildStamp = join(root, distDir, ".sluice-build-hash");
+  if (stamp(buildStamp) !== buildHash || !existsSync(join(root, distDir, "BUILD_ID"))) {
     say("Building the web app for production (next build)… this takes a minute or two.");
     run("npx", ["next", "build"], { env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
-    mkdirSync(join(root, ".next"), { recursive: true });
+    mkdirSync(join(root, distDir), { recursive: true });
     writeFileSync(buildStamp, buildHash);
   }
 }
