@@ -1,0 +1,130 @@
+import type { Admin } from "kafkajs";
+import type { Principal } from "@/lib/auth/principal";
+import { requireTeamRole } from "@/lib/auth/team-access";
+import { PartitionReader, type ReadRecord } from "@/lib/kafka/partition-reader";
+import { kafka, kafkaAdmin } from "@/lib/kafka/shared";
+import { requireStreamAccess } from "./access";
+
+/** The window that records/s is measured over. */
+export const RATE_WINDOW_MS = 60_000;
+/** How many of the newest records per partition are read to find the last record time and the average record size. */
+export const SIZE_SAMPLE_PER_PARTITION = 20;
+
+export interface PartitionStats {
+  partition: number;
+  /** Log start offset (ListOffsets earliest). */
+  low: string;
+  /** High watermark (ListOffsets latest): the offset the next record gets. */
+  high: string;
+  /** Records in the partition now (high − low). */
+  records: number;
+  /** Records appended in the last RATE_WINDOW_MS. */
+  recordsLastMinute: number;
+  /** Timestamp of the newest readable record, epoch ms; null when the partition is empty. */
+  lastRecordAt: number | null;
+}
+
+export interface StreamStats {
+  stream: string;
+  /** When the numbers were measured, epoch ms. */
+  measuredAt: number;
+  /** Records in the stream now (sum of high − low over partitions). */
+  records: number;
+  /** Records ever written (sum of high watermarks): retention does not lower it. */
+  totalWritten: number;
+  recordsLastMinute: number;
+  /** recordsLastMinute / 60. */
+  recordsPerSecond: number;
+  lastRecordAt: number | null;
+  /**
+   * Kafka has a size API (DescribeLogDirs) but not every broker implements it
+   * (ours does not), so the size is an estimate: the average size (key + value
+   * + headers) of the newest records × the records in the stream. Batch and
+   * record framing overhead and compression are not counted.
+   */
+  bytes: { estimate: number; averageRecordBytes: number; sampledRecords: number; method: "sampled-average" };
+  partitions: PartitionStats[];
+}
+
+function recordBytes(r: ReadRecord): number {
+  let n = (r.key?.length ?? 0) + (r.value?.length ?? 0);
+  for (const [k, v] of Object.entries(r.headers)) n += Buffer.byteLength(k) + Buffer.byteLength(v);
+  return n;
+}
+
+/** The newest up-to-`sample` committed records of one partition, read from high − sample to high. */
+async function newestRecords(reader: PartitionReader, topic: string, partition: number, low: bigint, high: bigint, sample: number): Promise<ReadRecord[]> {
+  const out: ReadRecord[] = [];
+  let offset = high - BigInt(sample) > low ? high - BigInt(sample) : low;
+  while (offset < high) {
+    const res = await reader.fetch(topic, partition, offset.toString(), { maxBytes: 1024 * 1024 });
+    out.push(...res.records.filter((r) => BigInt(r.offset) < high));
+    const next = BigInt(res.nextOffset);
+    if (next <= offset) break;
+    offset = next;
+  }
+  return out;
+}
+
+/**
+ * Live numbers for a topic, measured only through the Kafka protocol, so they
+ * hold for the embedded broker and any real cluster alike:
+ * - ListOffsets earliest/latest per partition → records now and ever written;
+ * - ListOffsets by timestamp (now − 60 s) → the first offset of the last
+ *   minute, so high − that offset = records in the last minute;
+ * - Fetch of the newest records of each partition → last record time and
+ *   the average record size for the size estimate.
+ * Offsets count transaction markers too, so streams written with exactly-once
+ * read slightly high (one offset per committed transaction and partition).
+ */
+export async function topicStats(admin: Admin, reader: PartitionReader, topic: string, now = Date.now()): Promise<Omit<StreamStats, "stream">> {
+  const [watermarks, sinceWindow] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchTopicOffsetsByTimestamp(topic, now - RATE_WINDOW_MS)]);
+  const partitions: PartitionStats[] = [];
+  let sampledBytes = 0;
+  let sampled = 0;
+  for (const w of [...watermarks].sort((a, b) => a.partition - b.partition)) {
+    const low = BigInt(w.low);
+    const high = BigInt(w.high);
+    // kafkajs answers "no record that new" with the high watermark: zero in the window.
+    const windowStart = BigInt(sinceWindow.find((o) => o.partition === w.partition)?.offset ?? w.high);
+    const newest = high > low ? await newestRecords(reader, topic, w.partition, low, high, SIZE_SAMPLE_PER_PARTITION) : [];
+    for (const r of newest) {
+      sampledBytes += recordBytes(r);
+      sampled++;
+    }
+    partitions.push({
+      partition: w.partition,
+      low: w.low,
+      high: w.high,
+      records: Number(high - low),
+      recordsLastMinute: Number(high - (windowStart > low ? windowStart : low)),
+      lastRecordAt: newest.length ? Math.max(...newest.map((r) => r.timestamp)) : null,
+    });
+  }
+  const records = partitions.reduce((n, p) => n + p.records, 0);
+  const recordsLastMinute = partitions.reduce((n, p) => n + p.recordsLastMinute, 0);
+  const lastTimes = partitions.flatMap((p) => (p.lastRecordAt === null ? [] : [p.lastRecordAt]));
+  const averageRecordBytes = sampled ? sampledBytes / sampled : 0;
+  return {
+    measuredAt: now,
+    records,
+    totalWritten: watermarks.reduce((n, w) => n + Number(w.high), 0),
+    recordsLastMinute,
+    recordsPerSecond: recordsLastMinute / (RATE_WINDOW_MS / 1000),
+    lastRecordAt: lastTimes.length ? Math.max(...lastTimes) : null,
+    bytes: { estimate: Math.round(averageRecordBytes * records), averageRecordBytes: Math.round(averageRecordBytes), sampledRecords: sampled, method: "sampled-average" },
+    partitions,
+  };
+}
+
+/** Live stats of a stream, for teams that may read it (others get 403/404 like every read). */
+export async function streamStats(principal: Principal, teamSlug: string, name: string): Promise<StreamStats> {
+  const { team } = await requireTeamRole(principal, teamSlug, "viewer");
+  const { stream } = await requireStreamAccess(team.id, name, "read");
+  const reader = await PartitionReader.open(kafka());
+  try {
+    return { stream: stream.name, ...(await topicStats(await kafkaAdmin(), reader, stream.topic)) };
+  } finally {
+    await reader.close();
+  }
+}
