@@ -26,7 +26,7 @@ export interface PipelineSummary {
   description: string;
   team: string;
   latestVersion: number | null;
-  deployment: { version: number; desiredState: string; actualState: string; parallelism: number; deliveryGuarantee: string } | null;
+  deployment: { id: string; version: number; desiredState: string; actualState: string; parallelism: number; deliveryGuarantee: string; generation: number } | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -41,7 +41,7 @@ function summary(p: PipelineRow): PipelineSummary {
     team: p.team.slug,
     latestVersion: p.versions[0]?.version ?? null,
     deployment: p.deployment
-      ? { version: p.deployment.version.version, desiredState: p.deployment.desiredState, actualState: p.deployment.actualState, parallelism: p.deployment.parallelism, deliveryGuarantee: p.deployment.deliveryGuarantee }
+      ? { id: p.deployment.id, version: p.deployment.version.version, desiredState: p.deployment.desiredState, actualState: p.deployment.actualState, parallelism: p.deployment.parallelism, deliveryGuarantee: p.deployment.deliveryGuarantee, generation: p.deployment.generation }
       : null,
     createdAt: p.createdAt,
     updatedAt: p.updatedAt,

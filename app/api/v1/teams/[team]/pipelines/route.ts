@@ -1,9 +1,14 @@
 import { api, json, parseBody } from "@/lib/api/handler";
 import { authenticate } from "@/lib/auth/principal";
+import { listPipelineOverview } from "@/lib/pipelines/overview";
 import { createPipeline, createPipelineInput, listPipelines } from "@/lib/pipelines/pipelines";
 
-// GET /api/v1/teams/:team/pipelines — the team's pipelines with their deployment at a glance
-export const GET = api<{ team: string }>(async (req, { params }) => ({ pipelines: await listPipelines(await authenticate(req.headers), params.team) }));
+// GET /api/v1/teams/:team/pipelines[?live=1] — the team's pipelines with their deployment at a glance (live: plus throughput and lag)
+export const GET = api<{ team: string }>(async (req, { params }) => {
+  const principal = await authenticate(req.headers);
+  const live = new URL(req.url).searchParams.get("live") === "1";
+  return { pipelines: live ? await listPipelineOverview(principal, params.team) : await listPipelines(principal, params.team) };
+});
 
 // POST /api/v1/teams/:team/pipelines — create an (empty) pipeline
 export const POST = api<{ team: string }>(async (req, { params }) => {
