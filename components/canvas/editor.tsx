@@ -1,26 +1,22 @@
 "use client";
 
 import "@xyflow/react/dist/style.css";
-import { addEdge, Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, useEdgesState, useNodesState, useReactFlow, type Connection, type Edge } from "@xyflow/react";
+import { Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { apiFetch } from "@/components/ui/api";
 import type { NodeType } from "@/lib/pipeline/nodes";
 import type { PreviewEvent } from "@/lib/runtime/preview/events";
 import { Inspector, type StreamOption } from "./inspector";
 import { NODE_ORDER, palette } from "./palette";
-import { nodeTypes, type SluiceNode, type SluiceNodeData } from "./pipeline-node";
+import { nodeTypes } from "./pipeline-node";
 import { readSse } from "./sse";
+import { createGraphStore, GraphStoreProvider, selectedNodeIds, toDoc, useGraph, useGraphApi, type NodeProblem, type PipelineDoc } from "./store";
 
 interface Diagnostic {
   severity: "error" | "warning" | "info";
   message: string;
   nodeId?: string;
   path: string;
-}
-interface PipelineDoc {
-  version: 1;
-  nodes: { id: string; type: NodeType; config: Record<string, unknown>; position: { x: number; y: number } }[];
-  edges: { source: string; sourcePort?: string; target: string; targetPort?: string }[];
 }
 type Field = { name: string; type: unknown };
 
@@ -33,60 +29,102 @@ export interface EditorProps {
   canEdit: boolean;
 }
 
-const toFlow = (doc: PipelineDoc | null): { nodes: SluiceNode[]; edges: Edge[] } => ({
-  nodes: (doc?.nodes ?? []).map((n) => ({ id: n.id, type: "sluice", position: n.position, data: { type: n.type, config: n.config } })),
-  edges: (doc?.edges ?? []).map((e, i) => ({ id: `e${i}-${e.source}-${e.target}`, source: e.source, sourceHandle: e.sourcePort ?? "out", target: e.target, targetHandle: "in", data: { targetPort: e.targetPort ?? "in" } })),
-});
+const sameProblems = (a: NodeProblem[] | undefined, b: NodeProblem[] | undefined) =>
+  (a?.length ?? 0) === (b?.length ?? 0) && (a ?? []).every((p, i) => p.severity === b![i].severity && p.message === b![i].message);
 
-function toDoc(nodes: SluiceNode[], edges: Edge[]): PipelineDoc {
-  const types = new Map(nodes.map((n) => [n.id, n.data.type]));
-  return {
-    version: 1,
-    nodes: nodes.map((n) => ({ id: n.id, type: n.data.type, config: n.data.config, position: { x: Math.round(n.position.x), y: Math.round(n.position.y) } })),
-    edges: edges.map((e) => ({
-      source: e.source,
-      sourcePort: e.sourceHandle ?? "out",
-      target: e.target,
-      // A Union names each input after where it comes from (its optional source field shows it).
-      targetPort: types.get(e.target) === "union" ? (e.sourceHandle && e.sourceHandle !== "out" ? `${e.source}-${e.sourceHandle}` : e.source) : "in",
-    })),
-  };
+/**
+ * The React Flow surface. It alone subscribes to the whole node and edge
+ * arrays, so a drag frame re-renders this and the moved node, not the
+ * toolbar, inspector or preview.
+ */
+function Canvas({ canEdit }: { canEdit: boolean }) {
+  const nodes = useGraph((s) => s.nodes);
+  const edges = useGraph((s) => s.edges);
+  const onNodesChange = useGraph((s) => s.onNodesChange);
+  const onEdgesChange = useGraph((s) => s.onEdgesChange);
+  const onConnect = useGraph((s) => s.onConnect);
+  const addNode = useGraph((s) => s.addNode);
+  const { screenToFlowPosition } = useReactFlow();
+  return (
+    <div className="relative min-w-0 flex-1" onDragOver={(e) => e.preventDefault()} onDrop={(e) => {
+      const t = e.dataTransfer.getData("application/sluice-node") as NodeType;
+      if (t && canEdit) addNode(t, screenToFlowPosition({ x: e.clientX, y: e.clientY }));
+    }}>
+      <ReactFlow
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onConnect={onConnect}
+        isValidConnection={(c) => c.source !== c.target}
+        deleteKeyCode={["Backspace", "Delete"]}
+        fitView
+        fitViewOptions={{ maxZoom: 1 }}
+        defaultViewport={{ x: 0, y: 0, zoom: 1 }}
+      >
+        <Background />
+        <MiniMap pannable zoomable />
+        <Controls />
+      </ReactFlow>
+      {!nodes.length ? <div className="pointer-events-none absolute inset-0 flex items-center justify-center text-slate-500">Drag a Source here to start</div> : null}
+    </div>
+  );
 }
 
-function EditorInner({ team, pipeline, initial, streams, latestVersion, canEdit }: EditorProps) {
-  const start = useMemo(() => toFlow(initial), [initial]);
-  const [nodes, setNodes, onNodesChange] = useNodesState<SluiceNode>(start.nodes);
-  const [edges, setEdges, onEdgesChange] = useEdgesState(start.edges);
-  const [selected, setSelected] = useState<string | null>(null);
+function EditorInner({ team, pipeline, streams, latestVersion, canEdit }: EditorProps) {
+  const api = useGraphApi();
+  const selectedKey = useGraph(selectedNodeIds);
+  // The inspector and the preview table follow a single selected node.
+  const selected = selectedKey && !selectedKey.includes("\n") ? selectedKey : null;
+  const selectedData = useGraph((s) => (selected ? s.nodes.find((n) => n.id === selected)?.data : undefined));
+  const selectedProblems = useGraph((s) => (selected ? s.decorations[selected]?.problems : undefined));
+  const edges = useGraph((s) => s.edges);
+  const nodeCount = useGraph((s) => s.nodes.length);
+  const logicVersion = useGraph((s) => s.logicVersion);
+  const graphVersion = useGraph((s) => s.graphVersion);
+  const [savedGraphVersion, setSavedGraphVersion] = useState(graphVersion);
   const [diagnostics, setDiagnostics] = useState<Diagnostic[]>([]);
   const [schemas, setSchemas] = useState<Record<string, Field[]>>({});
   const [toast, setToast] = useState<{ text: string; tone: "ok" | "error" } | null>(null);
   const [version, setVersion] = useState(latestVersion);
-  const [dirty, setDirty] = useState(false);
   const [preview, setPreview] = useState<{ running: boolean; rows: Record<string, Record<string, unknown>[]>; errors: { nodeId: string; reason: string }[]; status?: { sampled: number; produced: number; errored: number } }>({ running: false, rows: {}, errors: [] });
   const previewAbort = useRef<AbortController | null>(null);
-  const { screenToFlowPosition, fitView } = useReactFlow();
-  const doc = useMemo(() => toDoc(nodes, edges), [nodes, edges]);
-  const docKey = JSON.stringify({ n: doc.nodes.map((n) => [n.id, n.type, n.config]), e: doc.edges });
+  const { fitView } = useReactFlow();
+  // Undo back to the saved graph is not an unsaved change.
+  const dirty = graphVersion !== savedGraphVersion;
+  const currentDoc = useCallback(() => toDoc(api.getState().nodes, api.getState().edges), [api]);
 
-  // Validate as the graph changes (debounced); diagnostics land on their nodes.
+  // Validate when what the pipeline does changes (debounced); moving nodes does not re-validate.
   useEffect(() => {
+    let stale = false;
     const t = setTimeout(async () => {
       try {
-        const r = await apiFetch<{ diagnostics: Diagnostic[]; schemas: Record<string, Field[]> }>(`/api/v1/teams/${team}/pipelines/validate`, { body: { pipeline: doc } });
+        const r = await apiFetch<{ diagnostics: Diagnostic[]; schemas: Record<string, Field[]> }>(`/api/v1/teams/${team}/pipelines/validate`, { body: { pipeline: currentDoc() } });
+        if (stale) return;
         setDiagnostics(r.diagnostics);
         setSchemas(r.schemas);
       } catch (e) {
-        setDiagnostics([{ severity: "error", message: e instanceof Error ? e.message : String(e), path: "" }]);
+        if (!stale) setDiagnostics([{ severity: "error", message: e instanceof Error ? e.message : String(e), path: "" }]);
       }
     }, 300);
-    return () => clearTimeout(t);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [docKey, team]);
+    return () => {
+      stale = true;
+      clearTimeout(t);
+    };
+  }, [logicVersion, team, currentDoc]);
 
+  // Diagnostics land on their nodes; only nodes whose problems changed re-render.
   useEffect(() => {
-    setNodes((ns) => ns.map((n) => ({ ...n, data: { ...n.data, problems: diagnostics.filter((d) => d.nodeId === n.id) } })));
-  }, [diagnostics, setNodes]);
+    const s = api.getState();
+    const byNode = new Map<string, NodeProblem[]>();
+    for (const d of diagnostics) if (d.nodeId) byNode.set(d.nodeId, [...(byNode.get(d.nodeId) ?? []), { severity: d.severity, message: d.message }]);
+    const patch: Record<string, { problems: NodeProblem[] | undefined }> = {};
+    for (const id of new Set([...s.nodes.map((n) => n.id), ...Object.keys(s.decorations)])) {
+      if (!sameProblems(byNode.get(id), s.decorations[id]?.problems)) patch[id] = { problems: byNode.get(id) };
+    }
+    if (Object.keys(patch).length) s.setNodeDecorations(patch);
+  }, [diagnostics, api]);
 
   useEffect(() => {
     const warn = (e: BeforeUnloadEvent) => {
@@ -97,30 +135,7 @@ function EditorInner({ team, pipeline, initial, streams, latestVersion, canEdit 
   }, [dirty]);
 
   const errors = diagnostics.filter((d) => d.severity === "error");
-  const changed = useCallback(() => setDirty(true), []);
 
-  const addNode = useCallback(
-    (type: NodeType, position?: { x: number; y: number }) => {
-      const n = nodes.filter((x) => x.data.type === type).length + 1;
-      let id = `${type}-${n}`;
-      for (let k = n; nodes.some((x) => x.id === id); k++) id = `${type}-${k + 1}`;
-      // The new node becomes the selection, so its form opens at once.
-      setNodes((ns) => [
-        ...ns.map((n) => ({ ...n, selected: false })),
-        { id, type: "sluice", selected: true, position: position ?? { x: 40 + ns.length * 220, y: 120 + (ns.length % 2) * 60 }, data: { type, config: structuredClone(palette[type].defaultConfig) } },
-      ]);
-      setSelected(id);
-      changed();
-    },
-    [nodes, setNodes, changed],
-  );
-
-  const onConnect = useCallback((c: Connection) => {
-    setEdges((es) => addEdge({ ...c, targetHandle: "in" }, es));
-    changed();
-  }, [setEdges, changed]);
-
-  const selectedNode = nodes.find((n) => n.id === selected);
   const inputFields = useMemo(() => {
     if (!selected) return [];
     const ups = edges.filter((e) => e.target === selected).map((e) => e.source);
@@ -130,10 +145,11 @@ function EditorInner({ team, pipeline, initial, streams, latestVersion, canEdit 
   async function save() {
     const message = prompt("Describe this version (shown in the version list):", "") ?? undefined;
     if (message === undefined) return;
+    const saving = api.getState().graphVersion;
     try {
-      const r = await apiFetch<{ version: number }>(`/api/v1/teams/${team}/pipelines/${pipeline}/versions`, { body: { pipeline: doc, message } });
+      const r = await apiFetch<{ version: number }>(`/api/v1/teams/${team}/pipelines/${pipeline}/versions`, { body: { pipeline: currentDoc(), message } });
       setVersion(r.version);
-      setDirty(false);
+      setSavedGraphVersion(saving);
       setToast({ text: `Saved version ${r.version}`, tone: "ok" });
     } catch (e) {
       setToast({ text: e instanceof Error ? e.message : String(e), tone: "error" });
@@ -156,9 +172,9 @@ function EditorInner({ team, pipeline, initial, streams, latestVersion, canEdit 
     const ac = new AbortController();
     previewAbort.current = ac;
     setPreview({ running: true, rows: {}, errors: [] });
-    setNodes((ns) => ns.map((n) => ({ ...n, data: { ...n.data, count: undefined } })));
+    api.getState().clearNodeDecorations("count");
     try {
-      const res = await fetch(`/api/v1/teams/${team}/pipelines/preview`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ pipeline: doc, limit: 100 }), signal: ac.signal });
+      const res = await fetch(`/api/v1/teams/${team}/pipelines/preview`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ pipeline: currentDoc(), limit: 100 }), signal: ac.signal });
       if (!res.ok) throw new Error(((await res.json()) as { error: { message: string } }).error.message);
       for await (const { event, data } of readSse(res)) {
         if (event !== "preview") continue;
@@ -166,7 +182,7 @@ function EditorInner({ team, pipeline, initial, streams, latestVersion, canEdit 
         if (e.type === "rows") setPreview((p) => ({ ...p, rows: { ...p.rows, [`${e.nodeId}:${e.port}`]: [...(p.rows[`${e.nodeId}:${e.port}`] ?? []), ...e.rows] } }));
         else if (e.type === "errors") setPreview((p) => ({ ...p, errors: [...p.errors, ...e.errors] }));
         else if (e.type === "status") setPreview((p) => ({ ...p, status: e }));
-        else if (e.type === "counts") setNodes((ns) => ns.map((n) => (e.perNode[n.id] ? { ...n, data: { ...n.data, count: e.perNode[n.id] } } : n)));
+        else if (e.type === "counts") api.getState().setNodeDecorations(Object.fromEntries(Object.entries(e.perNode).map(([id, count]) => [id, { count }])));
         else if (e.type === "error") setToast({ text: e.message, tone: "error" });
         if (e.type === "done" || e.type === "error") break;
       }
@@ -189,7 +205,7 @@ function EditorInner({ team, pipeline, initial, streams, latestVersion, canEdit 
           {preview.running ? (
             <button onClick={() => previewAbort.current?.abort()} className="rounded-md border border-slate-300 px-3 py-1.5 text-sm">Stop preview</button>
           ) : (
-            <button onClick={runPreview} disabled={!nodes.length} className="rounded-md border border-brand-600 px-3 py-1.5 text-sm font-medium text-brand-700 disabled:opacity-40">Preview</button>
+            <button onClick={runPreview} disabled={!nodeCount} className="rounded-md border border-brand-600 px-3 py-1.5 text-sm font-medium text-brand-700 disabled:opacity-40">Preview</button>
           )}
           {canEdit ? <button onClick={save} disabled={errors.length > 0} title={errors.length ? "Fix the errors first" : undefined} className="rounded-md border border-slate-300 px-3 py-1.5 text-sm disabled:opacity-40">Save version</button> : null}
           {canEdit ? (
@@ -209,7 +225,7 @@ function EditorInner({ team, pipeline, initial, streams, latestVersion, canEdit 
               key={t}
               draggable
               onDragStart={(e) => e.dataTransfer.setData("application/sluice-node", t)}
-              onClick={() => addNode(t)}
+              onClick={() => api.getState().addNode(t)}
               className="w-full rounded-md border border-slate-200 px-2 py-1.5 text-left hover:border-brand-500"
               title={`Drag onto the canvas, or click to add: ${palette[t].description}`}
             >
@@ -218,39 +234,16 @@ function EditorInner({ team, pipeline, initial, streams, latestVersion, canEdit 
             </button>
           ))}
         </aside>
-        <div className="relative min-w-0 flex-1" onDragOver={(e) => e.preventDefault()} onDrop={(e) => {
-          const t = e.dataTransfer.getData("application/sluice-node") as NodeType;
-          if (t) addNode(t, screenToFlowPosition({ x: e.clientX, y: e.clientY }));
-        }}>
-          <ReactFlow
-            nodes={nodes}
-            edges={edges}
-            nodeTypes={nodeTypes}
-            onNodesChange={(c) => { onNodesChange(c); if (c.some((x) => x.type !== "select" && x.type !== "dimensions")) changed(); }}
-            onEdgesChange={(c) => { onEdgesChange(c); if (c.some((x) => x.type === "remove")) changed(); }}
-            onConnect={onConnect}
-            isValidConnection={(c) => c.source !== c.target}
-            onSelectionChange={({ nodes: sel }) => setSelected(sel[0]?.id ?? null)}
-            deleteKeyCode={["Backspace", "Delete"]}
-            fitView
-            fitViewOptions={{ maxZoom: 1 }}
-            defaultViewport={{ x: 0, y: 0, zoom: 1 }}
-          >
-            <Background />
-            <MiniMap pannable zoomable />
-            <Controls />
-          </ReactFlow>
-          {!nodes.length ? <div className="pointer-events-none absolute inset-0 flex items-center justify-center text-slate-500">Drag a Source here to start</div> : null}
-        </div>
+        <Canvas canEdit={canEdit} />
         <aside className="w-80 shrink-0 overflow-y-auto border-l border-slate-200 bg-white">
-          {selectedNode ? (
+          {selected && selectedData ? (
             <Inspector
-              nodeId={selectedNode.id}
-              data={selectedNode.data}
+              nodeId={selected}
+              data={selectedProblems ? { ...selectedData, problems: selectedProblems } : selectedData}
               streams={streams}
               inputFields={inputFields}
-              onChange={(config) => { setNodes((ns) => ns.map((n) => (n.id === selectedNode.id ? { ...n, data: { ...n.data, config } } : n))); changed(); }}
-              onDelete={() => { setNodes((ns) => ns.filter((n) => n.id !== selectedNode.id)); setEdges((es) => es.filter((e) => e.source !== selectedNode.id && e.target !== selectedNode.id)); setSelected(null); changed(); }}
+              onChange={(config) => api.getState().updateConfig(selected, config)}
+              onDelete={() => { api.getState().selectNodes([selected]); api.getState().deleteSelection(); }}
             />
           ) : (
             <div className="p-4 text-sm text-slate-600">
@@ -258,7 +251,7 @@ function EditorInner({ team, pipeline, initial, streams, latestVersion, canEdit 
               <ul className="space-y-1" aria-label="Problems">
                 {diagnostics.map((d, i) => (
                   <li key={i}>
-                    <button onClick={() => { if (d.nodeId) { setSelected(d.nodeId); setNodes((ns) => ns.map((n) => ({ ...n, selected: n.id === d.nodeId }))); void fitView({ nodes: [{ id: d.nodeId }], duration: 300, maxZoom: 1.2 }); } }} className={`w-full rounded px-2 py-1 text-left text-xs ${d.severity === "error" ? "bg-red-50 text-red-700" : d.severity === "warning" ? "bg-amber-50 text-amber-800" : "bg-sky-50 text-sky-800"}`}>
+                    <button onClick={() => { if (d.nodeId) { api.getState().selectNodes([d.nodeId]); void fitView({ nodes: [{ id: d.nodeId }], duration: 300, maxZoom: 1.2 }); } }} className={`w-full rounded px-2 py-1 text-left text-xs ${d.severity === "error" ? "bg-red-50 text-red-700" : d.severity === "warning" ? "bg-amber-50 text-amber-800" : "bg-sky-50 text-sky-800"}`}>
                       {d.nodeId ? <span className="font-mono">{d.nodeId}: </span> : null}{d.message}
                     </button>
                   </li>
@@ -288,10 +281,18 @@ function EditorInner({ team, pipeline, initial, streams, latestVersion, canEdit 
   );
 }
 
-export function PipelineEditor(props: EditorProps) {
+function EditorRoot(props: EditorProps) {
+  const [store] = useState(() => createGraphStore(props.initial));
   return (
     <ReactFlowProvider>
-      <EditorInner {...props} />
+      <GraphStoreProvider store={store}>
+        <EditorInner {...props} />
+      </GraphStoreProvider>
     </ReactFlowProvider>
   );
+}
+
+export function PipelineEditor(props: EditorProps) {
+  // A different pipeline is a fresh graph and a fresh undo history.
+  return <EditorRoot key={`${props.team}/${props.pipeline}`} {...props} />;
 }

@@ -1,16 +1,21 @@
 "use client";
 
 import { Handle, Position, type Node, type NodeProps } from "@xyflow/react";
+import { memo } from "react";
 import type { NodeType } from "@/lib/pipeline/nodes";
 import { palette } from "./palette";
+import { useGraph, type NodeDecoration } from "./store";
 
+/**
+ * What a node is in the pipeline. Display-only extras (problems, preview
+ * counts, diff, live status) are store decorations, so changing them neither
+ * touches the graph nor enters undo history.
+ */
 export interface SluiceNodeData extends Record<string, unknown> {
   type: NodeType;
   config: Record<string, unknown>;
-  /** Validation messages for this node (errors first). */
+  /** Never stored in the graph: the editor adds the node's problems only to the copy it hands the inspector. */
   problems?: { severity: string; message: string }[];
-  /** Preview: records out of this node so far. */
-  count?: { in: number; out: number; errored: number };
 }
 export type SluiceNode = Node<SluiceNodeData, "sluice">;
 
@@ -44,12 +49,30 @@ function summary(data: SluiceNodeData): string {
   }
 }
 
-export function PipelineNode({ data, selected }: NodeProps<SluiceNode>) {
+const NO_DECORATION: NodeDecoration = {};
+
+const DIFF_STYLE: Record<NonNullable<NodeDecoration["diff"]>, string> = {
+  added: "outline outline-2 outline-offset-2 outline-emerald-500",
+  removed: "opacity-60 outline outline-2 outline-offset-2 outline-dashed outline-red-500",
+  changed: "outline outline-2 outline-offset-2 outline-amber-500",
+};
+
+/*
+ * Memoised: React Flow re-renders a node only when its own props change, and
+ * this component subscribes to its own decoration only, so a drag or a preview
+ * count on one node does not re-render the other 199.
+ */
+export const PipelineNode = memo(function PipelineNode({ id, data, selected }: NodeProps<SluiceNode>) {
   const ui = palette[data.type];
   const outputs = outputsOf(data);
-  const errors = data.problems?.filter((p) => p.severity === "error") ?? [];
+  const deco = useGraph((s) => s.decorations[id]) ?? NO_DECORATION;
+  const errors = deco.problems?.filter((p) => p.severity === "error") ?? [];
+  const count = deco.count;
   return (
-    <div className={`min-w-44 max-w-60 rounded-lg border bg-white text-left shadow-sm ${selected ? "border-brand-500 ring-2 ring-brand-100" : errors.length ? "border-red-400" : "border-slate-300"}`}>
+    <div
+      data-diff={deco.diff}
+      className={`min-w-44 max-w-60 rounded-lg border bg-white text-left shadow-sm ${selected ? "border-brand-500 ring-2 ring-brand-100" : errors.length ? "border-red-400" : "border-slate-300"} ${deco.diff ? DIFF_STYLE[deco.diff] : ""}`}
+    >
       {data.type !== "source" ? <Handle type="target" position={Position.Left} id="in" className="!h-3 !w-3 !bg-slate-500" /> : null}
       <div className="flex items-center gap-2 border-b border-slate-100 px-3 py-1.5">
         <span className={`h-2.5 w-2.5 rounded-full ${ui.accent}`} aria-hidden="true" />
@@ -61,7 +84,12 @@ export function PipelineNode({ data, selected }: NodeProps<SluiceNode>) {
         ) : null}
       </div>
       <div className="truncate px-3 py-1.5 font-mono text-xs text-slate-800">{summary(data) || "\u00a0"}</div>
-      {data.count ? <div className="border-t border-slate-100 px-3 py-1 text-[11px] text-slate-500">in {data.count.in} · out {data.count.out}{data.count.errored ? ` · ${data.count.errored} errors` : ""}</div> : null}
+      {count ? <div className="border-t border-slate-100 px-3 py-1 text-[11px] text-slate-500">in {count.in} · out {count.out}{count.errored ? ` · ${count.errored} errors` : ""}</div> : null}
+      {deco.live ? (
+        <div className="border-t border-slate-100 px-3 py-1 text-[11px] text-slate-500" data-testid="node-live">
+          {deco.live.state} · {deco.live.recordsPerSec.toFixed(deco.live.recordsPerSec < 10 ? 1 : 0)} rec/s
+        </div>
+      ) : null}
       {outputs.map((port, i) => (
         <Handle key={port} type="source" position={Position.Right} id={port} style={{ top: `${((i + 1) / (outputs.length + 1)) * 100}%` }} className="!h-3 !w-3 !bg-brand-600" title={port} />
       ))}
@@ -72,7 +100,7 @@ export function PipelineNode({ data, selected }: NodeProps<SluiceNode>) {
       ) : null}
     </div>
   );
-}
+});
 
 /** Module-scope registry (React Flow wants a stable object). */
 export const nodeTypes = { sluice: PipelineNode };
