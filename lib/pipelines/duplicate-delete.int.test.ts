@@ -10,6 +10,7 @@ import * as versionsRoute from "@/app/api/v1/teams/[team]/pipelines/[pipeline]/v
 import * as versionRoute from "@/app/api/v1/teams/[team]/pipelines/[pipeline]/versions/[version]/route";
 import * as deployRoute from "@/app/api/v1/teams/[team]/pipelines/[pipeline]/deploy/route";
 import * as stopRoute from "@/app/api/v1/teams/[team]/pipelines/[pipeline]/stop/route";
+import * as statusRoute from "@/app/api/v1/teams/[team]/pipelines/[pipeline]/status/route";
 import { prisma } from "@/lib/db/prisma";
 import { closeKafka } from "@/lib/kafka/shared";
 import { createRedis } from "@/lib/redis/client";
@@ -114,6 +115,26 @@ describe.skipIf(!hasKafka)("duplicate and delete pipelines", () => {
     );
     expect(listed.find((p) => p.name === "orig")!.live).toMatchObject({ tasks: 1, tasksRunning: 1, failed: 0 });
     expect(listed.find((p) => p.name === "orig-copy")!.live).toBeNull();
+    // The canvas colours each node of the deployed version from the status' per-node view.
+    // Keep records flowing (a quarter pass the Filter "n > 5") until the rates show.
+    let flowing = true;
+    const producer = (async () => {
+      for (let i = 0; flowing; i++) {
+        await call(recordsRoute.POST, { caller: owner, params: { team, stream: src }, body: { records: Array.from({ length: 40 }, (_, k) => ({ value: { id: `b${i}-${k}`, n: k % 4 === 0 ? 9 : 1 } })) } });
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    const status = await waitFor(
+      "per-node rates",
+      async () => (await call(statusRoute.GET, { caller: viewer, params: { team, pipeline: "orig" } })).body,
+      (s) => s.nodes?.f?.state === "running" && s.nodes.s.recordsPerSec > 0 && s.nodes.o.recordsPerSec > 0,
+    ).finally(async () => {
+      flowing = false;
+      await producer;
+    });
+    expect(Object.keys(status.nodes).sort()).toEqual(["f", "o", "s"]);
+    expect(status.nodes.f.recordsPerSec).toBeLessThan(status.nodes.s.recordsPerSec);
+    expect(status.nodes.o.recordsPerSec).toBe(status.nodes.f.recordsPerSec);
     // Without ?live=1 the list stays the cheap Postgres-only one.
     const plain = await call(pipelinesRoute.GET, { caller: viewer, params: { team } });
     expect(plain.body.pipelines.find((p: { name: string }) => p.name === "orig")).not.toHaveProperty("live");

@@ -24,6 +24,13 @@ export async function pipelineStatus(principal: Principal, teamSlug: string, nam
       ? { index: i, state: s.phase, worker: s.workerId, partitions: s.partitions, recordsIn: s.recordsIn, recordsOut: s.recordsOut, recordsErrored: s.recordsErrored, recordsPerSec: Math.round(s.recordsPerSec), consumerLag: s.consumerLag, lastError: s.lastError ?? null, heartbeatAgoMs: Date.now() - s.heartbeatAt }
       : { index: i, state: "pending" as const, worker: null, partitions: {}, recordsIn: 0, recordsOut: 0, recordsErrored: 0, recordsPerSec: 0, consumerLag: 0, lastError: null, heartbeatAgoMs: null };
   });
+  // Every task runs the whole plan, so a node is as healthy as its tasks; its rate is the sum over tasks.
+  const taskPhases = tasks.map((t) => t.state);
+  const nodeState = taskPhases.includes("failed") ? "failed" : taskPhases.length && taskPhases.every((p) => p === "running") ? "running" : d.actualState;
+  const graphNodes = ((d.version.graph as { nodes?: { id: string }[] } | null)?.nodes ?? []).map((n) => n.id);
+  const nodes = Object.fromEntries(
+    graphNodes.map((id) => [id, { state: nodeState, recordsPerSec: Math.round(current.reduce((a, s) => a + (s.nodeRecordsPerSec?.[id] ?? 0), 0) * 10) / 10 }]),
+  );
   return {
     pipeline: pipeline.name,
     deployed: true as const,
@@ -37,6 +44,8 @@ export async function pipelineStatus(principal: Principal, teamSlug: string, nam
     recordsPerSec: tasks.reduce((a, t) => a + t.recordsPerSec, 0),
     consumerLag: tasks.reduce((a, t) => a + t.consumerLag, 0),
     tasks,
+    /** node id → state and records/s out of it, for the canvas. */
+    nodes,
     lastError: d.lastError ?? lastError?.message ?? null,
     workers: workers.map((w) => ({ id: w.id, slots: w.slots, running: w.running })),
   };

@@ -38,6 +38,8 @@ export class TaskMetrics {
   totalIn = 0;
   totalOut = 0;
   totalErrored = 0;
+  /** Records out of each node since the task started (the canvas shows each node's rate while deployed). */
+  readonly nodeOut = new Map<string, number>();
 
   constructor(private readonly ids: { deploymentId: string; pipelineId: string; taskIndex: number; workerId: string }) {
     // Metrics are optional infrastructure: without ClickHouse a pipeline still runs.
@@ -61,6 +63,7 @@ export class TaskMetrics {
       r.records_out += c.out;
       r.records_filtered += c.filtered;
       r.records_errored += c.errored;
+      this.nodeOut.set(nodeId, (this.nodeOut.get(nodeId) ?? 0) + c.out);
       if (bytes.sourceNodes.has(nodeId)) {
         r.bytes_in += bytes.in;
         this.recordsIn += c.in;

@@ -138,6 +138,7 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
   let crashed: Error | undefined;
   let lastRateAt = Date.now();
   let lastRateIn = 0;
+  let lastNodeOut = new Map<string, number>();
 
   const dlqMessage = (reason: string, nodeId: string, meta: SourceMeta | undefined, record: unknown, values: (Buffer | null)[]): Message => ({
     key: meta?.key ?? null,
@@ -300,6 +301,8 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
       metrics.consumerLag = state.consumerLag;
       if (now - lastRateAt >= 1_000) {
         state.recordsPerSec = ((metrics.totalIn - lastRateIn) * 1000) / (now - lastRateAt);
+        state.nodeRecordsPerSec = Object.fromEntries([...metrics.nodeOut].map(([id, n]) => [id, ((n - (lastNodeOut.get(id) ?? 0)) * 1000) / (now - lastRateAt)]));
+        lastNodeOut = new Map(metrics.nodeOut);
         lastRateAt = now;
         lastRateIn = metrics.totalIn;
       }

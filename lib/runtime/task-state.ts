@@ -24,6 +24,8 @@ export interface TaskState {
   /** Sum over assigned partitions of high watermark − next offset. */
   consumerLag: number;
   recordsPerSec: number;
+  /** Records/s out of each node (optional: tasks started by an older worker do not write it). */
+  nodeRecordsPerSec?: Record<string, number>;
   lastError?: string;
 }
 
