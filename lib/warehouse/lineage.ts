@@ -10,6 +10,8 @@ export interface LineageNode {
   kind: "stream" | "pipeline";
   name: string;
   team: string;
+  /** Streams only: ODS, DWD, DWS or ADS. */
+  layer?: string;
   state?: string;
 }
 export interface LineageEdge {
@@ -89,7 +91,7 @@ export async function lineage(principal: Principal, teamSlug: string, root: { st
   const nodes: LineageNode[] = [...keep].map((id) => {
     if (id.startsWith("stream:")) {
       const s = visible.get(id.slice(7))!;
-      return { id, kind: "stream", name: s.name, team: s.ownerTeam.slug };
+      return { id, kind: "stream", name: s.name, team: s.ownerTeam.slug, layer: s.layer };
     }
     const p = io.find((x) => pipelineId(x) === id)!;
     return { id, kind: "pipeline", name: p.name, team: p.team, state: p.state };

@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { CreateStreamForm } from "@/components/streams/create-stream-form";
+import { StreamStatsCell } from "@/components/streams/stream-stats";
 import { Badge } from "@/components/ui/badge";
 import { EmptyState } from "@/components/ui/empty-state";
 import { PageHeader } from "@/components/ui/page-header";
@@ -26,7 +27,7 @@ export default async function StreamsPage({ params }: { params: Promise<{ team: 
         <div className="overflow-hidden rounded-xl border border-slate-200 bg-white">
           <table className="min-w-full divide-y divide-slate-200 text-sm">
             <thead className="bg-slate-50 text-left text-xs font-semibold uppercase tracking-wide text-slate-500">
-              <tr><th className="px-4 py-3">Name</th><th className="px-4 py-3">Layer</th><th className="px-4 py-3">Owner</th><th className="px-4 py-3">Partitions</th><th className="px-4 py-3">Schema</th><th className="px-4 py-3">Access</th></tr>
+              <tr><th className="px-4 py-3">Name</th><th className="px-4 py-3">Layer</th><th className="px-4 py-3">Owner</th><th className="px-4 py-3">Partitions</th><th className="px-4 py-3">Schema</th><th className="px-4 py-3">Activity</th><th className="px-4 py-3">Access</th></tr>
             </thead>
             <tbody className="divide-y divide-slate-100">
               {streams.map((s) => (
@@ -36,6 +37,7 @@ export default async function StreamsPage({ params }: { params: Promise<{ team: 
                   <td className="px-4 py-3">{s.ownerTeam.name}</td>
                   <td className="px-4 py-3">{s.partitions}</td>
                   <td className="px-4 py-3">{s.schema ? `${s.schema.length} field(s), v${s.schemaVersion}` : <span className="text-slate-400">request access to see</span>}</td>
+                  <td className="px-4 py-3">{s.access === "see" ? <span className="text-slate-400">—</span> : <StreamStatsCell team={team} stream={s.name} />}</td>
                   <td className="px-4 py-3"><Badge tone={s.access === "owner" ? "green" : s.access === "read" ? "blue" : "gray"}>{s.access === "see" ? "listed" : s.access}</Badge></td>
                 </tr>
               ))}

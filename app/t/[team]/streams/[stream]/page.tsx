@@ -1,9 +1,14 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
+import { LineageGraph } from "@/components/lineage/lineage-graph";
 import { AccessRequests, RequestAccess } from "@/components/streams/access-panel";
+import { DeleteStream } from "@/components/streams/delete-stream";
+import { StreamDescription } from "@/components/streams/description-editor";
 import { LiveRecords } from "@/components/streams/live-records";
+import { StreamStatsPanel } from "@/components/streams/stream-stats";
 import { Badge } from "@/components/ui/badge";
+import { roleAtLeast } from "@/lib/auth/roles";
 import { requirePageUser } from "@/lib/auth/server-session";
 import { AppError } from "@/lib/errors";
 import { formatFieldType } from "@/lib/pipeline/schema";
@@ -29,6 +34,7 @@ export default async function StreamPage({ params }: { params: Promise<{ team: s
     throw e;
   });
   const readable = stream.access !== "see";
+  const canEdit = stream.access === "owner" && roleAtLeast(team.role, "editor");
   const [records, impact, incoming, outgoing] = await Promise.all([
     readable ? readRecords(user, slug, name, { limit: 20 }).then((r) => r.records).catch(() => []) : Promise.resolve([]),
     streamImpact(name),
@@ -44,12 +50,18 @@ export default async function StreamPage({ params }: { params: Promise<{ team: s
           <Badge tone="blue">{stream.layer}</Badge>
           <Badge>{stream.visibility}</Badge>
           {stream.tags.map((t) => <Badge key={t}>{t}</Badge>)}
+          <div className="ml-auto flex items-center gap-2">
+            <Link href={`/t/${slug}/lineage?stream=${encodeURIComponent(name)}`} className="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50">Full lineage</Link>
+            {canEdit ? <DeleteStream team={slug} stream={name} /> : null}
+          </div>
         </div>
         <p className="mt-1 text-sm text-slate-600">
           Owned by <span className="font-medium">{stream.ownerTeam.name}</span> · {stream.partitions} partition(s) · retention {stream.retentionMs === null ? "forever" : `${Math.round(stream.retentionMs / 3_600_000)} h`} · schema v{stream.schemaVersion} ({stream.compatibility}) · {impact.summary}
         </p>
-        {stream.description ? <p className="mt-3 max-w-3xl whitespace-pre-wrap text-sm text-slate-700">{stream.description}</p> : null}
+        <StreamDescription team={slug} stream={name} description={stream.description} canEdit={canEdit} />
       </div>
+
+      {readable ? <StreamStatsPanel team={slug} stream={name} /> : null}
 
       <div className="grid gap-6 lg:grid-cols-3">
         <section className="rounded-xl border border-slate-200 bg-white p-4 lg:col-span-1">
@@ -80,6 +92,8 @@ export default async function StreamPage({ params }: { params: Promise<{ team: s
           )}
         </div>
       </div>
+
+      <LineageGraph team={slug} root={{ stream: name }} initialDepth={1} height="22rem" />
 
       {stream.access === "owner" ? (
         <section className="rounded-xl border border-slate-200 bg-white p-4">

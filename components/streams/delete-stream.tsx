@@ -1,0 +1,97 @@
+"use client";
+
+import { useRouter } from "next/navigation";
+import { useState } from "react";
+import { apiFetch } from "@/components/ui/api";
+
+interface Impact {
+  consumers: { pipeline: string; team: string; state: string }[];
+  summary: string;
+}
+
+/**
+ * Delete a stream (owner team editors). The confirm dialog loads the impact
+ * first — which pipelines, in which teams, read it — because deleting takes
+ * their input away for good; with readers the server needs force, so the
+ * button says "Delete anyway".
+ */
+export function DeleteStream({ team, stream }: { team: string; stream: string }) {
+  const router = useRouter();
+  const [open, setOpen] = useState(false);
+  const [impact, setImpact] = useState<Impact | null>(null);
+  const [typed, setTyped] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [pending, setPending] = useState(false);
+  const base = `/api/v1/teams/${team}/streams/${encodeURIComponent(stream)}`;
+
+  const openDialog = async () => {
+    setOpen(true);
+    setImpact(null);
+    setTyped("");
+    setError(null);
+    try {
+      setImpact(await apiFetch<Impact>(`${base}/impact`));
+    } catch (e) {
+      setError(`Could not load who reads this stream: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+
+  const remove = async () => {
+    setPending(true);
+    setError(null);
+    try {
+      await apiFetch(`${base}${impact?.consumers.length ? "?force=true" : ""}`, { method: "DELETE" });
+      router.push(`/t/${team}/streams`);
+      router.refresh();
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+      setPending(false);
+    }
+  };
+
+  if (!open) {
+    return (
+      <button type="button" onClick={openDialog} className="rounded-md border border-red-300 px-3 py-1.5 text-sm font-medium text-red-700 hover:bg-red-50">
+        Delete stream
+      </button>
+    );
+  }
+  const readers = impact?.consumers ?? [];
+  return (
+    <div role="dialog" aria-modal="true" aria-label={`Delete ${stream}`} className="fixed inset-0 z-20 flex items-start justify-center overflow-y-auto bg-slate-900/30 p-8">
+      <div className="w-full max-w-lg space-y-4 rounded-xl bg-white p-6 shadow-xl">
+        <h2 className="text-lg font-semibold">Delete <span className="font-mono">{stream}</span>?</h2>
+        <p className="text-sm text-slate-700">Its records and schema versions are deleted for good; access grants to other teams end.</p>
+        {impact === null && !error ? <p className="text-sm text-slate-500">Checking who reads this stream…</p> : null}
+        {impact ? (
+          <div className={`rounded-md p-3 text-sm ${readers.length ? "bg-amber-50 text-amber-900" : "bg-slate-50 text-slate-700"}`} data-testid="delete-impact">
+            <p className="font-medium">{impact.summary}</p>
+            {readers.length ? (
+              <>
+                <ul className="mt-2 list-disc pl-5">
+                  {readers.map((c) => (
+                    <li key={`${c.team}/${c.pipeline}`}>
+                      <span className="font-mono">{c.pipeline}</span> in team <span className="font-medium">{c.team}</span> ({c.state})
+                    </li>
+                  ))}
+                </ul>
+                <p className="mt-2">Running ones fail when their source disappears. Better: stop or change them first.</p>
+              </>
+            ) : null}
+          </div>
+        ) : null}
+        <label className="block text-sm font-medium text-slate-700">
+          Type the stream name to confirm
+          <input value={typed} onChange={(e) => setTyped(e.target.value)} className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 font-mono text-sm" autoComplete="off" />
+        </label>
+        {error ? <p role="alert" className="text-sm text-red-700">{error}</p> : null}
+        <div className="flex justify-end gap-2">
+          <button type="button" onClick={() => setOpen(false)} className="rounded-md border border-slate-300 px-4 py-2 text-sm">Cancel</button>
+          <button type="button" disabled={pending || impact === null || typed !== stream} onClick={remove} className="rounded-md bg-red-600 px-4 py-2 text-sm font-semibold text-white hover:bg-red-700 disabled:opacity-50">
+            {pending ? "Deleting…" : readers.length ? "Delete anyway" : "Delete stream"}
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,104 @@
+"use client";
+
+import { useEffect, useState } from "react";
+import { apiFetch } from "@/components/ui/api";
+import { formatAgo, formatBytes, formatCount, formatRate } from "./format";
+
+/** The JSON of GET …/streams/:stream/stats (lib/warehouse/stats.ts). */
+export interface StreamStatsView {
+  measuredAt: number;
+  records: number;
+  totalWritten: number;
+  recordsLastMinute: number;
+  recordsPerSecond: number;
+  lastRecordAt: number | null;
+  bytes: { estimate: number; averageRecordBytes: number; sampledRecords: number };
+  partitions: { partition: number; records: number; recordsLastMinute: number; lastRecordAt: number | null }[];
+}
+
+/** Polls the stats route; keeps the last good numbers while a refresh fails, and says why. */
+export function useStreamStats(team: string, stream: string, everyMs: number) {
+  const [stats, setStats] = useState<StreamStatsView | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const load = async () => {
+      try {
+        const s = await apiFetch<StreamStatsView>(`/api/v1/teams/${team}/streams/${encodeURIComponent(stream)}/stats`);
+        if (stopped) return;
+        setStats(s);
+        setError(null);
+      } catch (e) {
+        if (!stopped) setError(e instanceof Error ? e.message : String(e));
+      }
+      if (stopped) return;
+      setNow(Date.now());
+      // Hidden tabs do not need live numbers: poll them four times less often.
+      timer = setTimeout(load, document.visibilityState === "hidden" ? everyMs * 4 : everyMs);
+    };
+    void load();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [team, stream, everyMs]);
+  return { stats, error, now };
+}
+
+function Stat({ label, value, hint, testId }: { label: string; value: string; hint?: string; testId: string }) {
+  return (
+    <div className="min-w-0">
+      <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</dt>
+      <dd className="mt-0.5 truncate text-lg font-semibold text-slate-900" data-testid={testId} title={hint}>{value}</dd>
+    </div>
+  );
+}
+
+/** The stream page's live numbers, refreshed every few seconds. */
+export function StreamStatsPanel({ team, stream, everyMs = 3000 }: { team: string; stream: string; everyMs?: number }) {
+  const { stats, error, now } = useStreamStats(team, stream, everyMs);
+  return (
+    <section className="rounded-xl border border-slate-200 bg-white p-4" aria-label="Live stats">
+      <div className="mb-3 flex items-center justify-between">
+        <h2 className="text-sm font-semibold">Live stats</h2>
+        <span className="text-xs text-slate-500">{stats ? `measured ${new Date(stats.measuredAt).toLocaleTimeString()} · refreshes every ${Math.round(everyMs / 1000)} s` : "measuring…"}</span>
+      </div>
+      {error ? <p role="alert" className="mb-2 text-sm text-red-700">Could not refresh the stats: {error}</p> : null}
+      {stats ? (
+        <dl className="grid grid-cols-2 gap-4 sm:grid-cols-4">
+          <Stat testId="stat-rate" label="Records/s" value={formatRate(stats.recordsPerSecond)} hint={`${formatCount(stats.recordsLastMinute)} record(s) in the last minute`} />
+          <Stat testId="stat-records" label="Records" value={formatCount(stats.records)} hint={`${formatCount(stats.totalWritten)} written since the stream was created; older ones may have left with retention`} />
+          <Stat testId="stat-bytes" label="Size (estimate)" value={`≈ ${formatBytes(stats.bytes.estimate)}`} hint={`Average size of the newest ${stats.bytes.sampledRecords} record(s) (${formatBytes(stats.bytes.averageRecordBytes)}, key + value + headers) × records; framing and compression not counted`} />
+          <Stat testId="stat-last" label="Last record" value={stats.lastRecordAt === null ? "never" : formatAgo(stats.lastRecordAt, now)} hint={stats.lastRecordAt === null ? undefined : new Date(stats.lastRecordAt).toISOString()} />
+        </dl>
+      ) : null}
+      {stats && stats.partitions.length > 1 ? (
+        <details className="mt-3 text-sm">
+          <summary className="cursor-pointer text-slate-600">Per partition</summary>
+          <table className="mt-2 w-full text-left text-xs">
+            <thead className="text-slate-500"><tr><th className="py-1">Partition</th><th>Records</th><th>Last minute</th><th>Last record</th></tr></thead>
+            <tbody className="font-mono">
+              {stats.partitions.map((p) => (
+                <tr key={p.partition}><td className="py-0.5">{p.partition}</td><td>{formatCount(p.records)}</td><td>{formatCount(p.recordsLastMinute)}</td><td>{p.lastRecordAt === null ? "—" : formatAgo(p.lastRecordAt, now)}</td></tr>
+              ))}
+            </tbody>
+          </table>
+        </details>
+      ) : null}
+    </section>
+  );
+}
+
+/** At a glance in the catalog: records/s and when the last record arrived. */
+export function StreamStatsCell({ team, stream, everyMs = 10_000 }: { team: string; stream: string; everyMs?: number }) {
+  const { stats, error, now } = useStreamStats(team, stream, everyMs);
+  if (!stats) return <span className="text-slate-400" title={error ?? undefined}>{error ? "unavailable" : "…"}</span>;
+  return (
+    <span className="whitespace-nowrap" data-testid="stream-stats-cell" title={`${formatCount(stats.records)} records, ≈ ${formatBytes(stats.bytes.estimate)} (estimate)`}>
+      <span className="font-medium text-slate-900">{formatRate(stats.recordsPerSecond)}</span>
+      <span className="text-slate-500"> · {stats.lastRecordAt === null ? "no records" : `last ${formatAgo(stats.lastRecordAt, now)}`}</span>
+    </span>
+  );
+}
