@@ -1,0 +1,76 @@
+"use client";
+
+import { useCallback, useEffect, useRef, useState } from "react";
+import { apiFetch } from "@/components/ui/api";
+
+export interface TaskStatus {
+  index: number;
+  state: string;
+  worker: string | null;
+  recordsPerSec: number;
+  consumerLag: number;
+  recordsIn: number;
+  recordsOut: number;
+  recordsErrored: number;
+  lastError: string | null;
+}
+
+/** GET …/pipelines/:pipeline/status (lib/pipelines/status.ts). */
+export type DeploymentStatus =
+  | { deployed: false }
+  | {
+      deployed: true;
+      version: number;
+      desiredState: string;
+      actualState: string;
+      parallelism: number;
+      deliveryGuarantee: string;
+      generation: number;
+      recordsPerSec: number;
+      consumerLag: number;
+      tasks: TaskStatus[];
+      /** Absent from servers older than per-node status. */
+      nodes?: Record<string, { state: string; recordsPerSec: number }>;
+      lastError: string | null;
+    };
+
+/** While a deployment exists its task states change every second; 2 s is live enough without loading the API. */
+export const STATUS_POLL_MS = 2_000;
+
+/**
+ * The pipeline's deployment status, polled every 2 s while a deployment
+ * exists (fetched once otherwise; `refresh()` after deploy/stop/scale so the
+ * change shows at once and polling starts).
+ */
+export function useDeploymentStatus(team: string, pipeline: string) {
+  const [status, setStatus] = useState<DeploymentStatus | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const seq = useRef(0);
+
+  const refresh = useCallback(async () => {
+    const mine = ++seq.current;
+    try {
+      const s = await apiFetch<DeploymentStatus>(`/api/v1/teams/${team}/pipelines/${pipeline}/status`);
+      // A slow answer must not overwrite a newer one (e.g. the refresh right after a stop).
+      if (mine === seq.current) {
+        setStatus(s);
+        setError(null);
+      }
+    } catch (e) {
+      if (mine === seq.current) setError(e instanceof Error ? e.message : String(e));
+    }
+  }, [team, pipeline]);
+
+  useEffect(() => {
+    void refresh();
+  }, [refresh]);
+
+  const deployed = status?.deployed === true;
+  useEffect(() => {
+    if (!deployed) return;
+    const t = setInterval(() => void refresh(), STATUS_POLL_MS);
+    return () => clearInterval(t);
+  }, [deployed, refresh]);
+
+  return { status, error, refresh };
+}
