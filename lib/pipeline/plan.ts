@@ -16,6 +16,7 @@ import { DEFAULT_OUTPUT_PORT } from "./nodes";
 import { LATE_PORT, outputPorts } from "./ports";
 import type { UdfRuntime, WindowRuntime } from "./stateful";
 import type { Row, StreamSchema } from "./schema";
+import { recordCheckSource } from "@/lib/udf/record-check-source";
 
 /** Thrown by compilePipeline for a pipeline with errors; validatePipeline reports the same list without throwing. */
 export class PipelineCompileError extends Error {
@@ -104,6 +105,8 @@ export interface Plan {
   readonly diagnostics: readonly Diagnostic[];
   /** Executable steps in order, with the node ids each covers (fusion is visible here). */
   readonly steps: readonly { kind: string; nodes: string[] }[];
+  /** Source → UDF → Sink routes that processEncoded runs on bytes (see encodedRoutes). */
+  readonly encodedRoutes: readonly { source: string; udf: string; sinks: string[] }[];
   /**
    * Runs decoded records from one Source node (by id) or from every Source
    * reading a stream (by stream name) through the graph.
@@ -416,6 +419,116 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
 
   const metasFor = (n: number, given?: unknown[]) => given ?? new Array<unknown>(n).fill(undefined);
 
+  /**
+   * Encoded routes: a Source whose only consumer is a UDF whose only consumers
+   * are Sinks (fed by nothing else). There the host never needs the records as
+   * objects — the isolate parses the Kafka values and hands back the output
+   * values (UdfSandbox.runEncoded), which is most of a UDF pipeline's cost
+   * saved (docs/benchmarks.md). Any other shape, capture (preview) and
+   * processBatch take the object path; `fuse: false` turns this off too, so
+   * the unfused plan stays the reference the property tests compare against.
+   */
+  const encodedRoutes = new Map<string, { udf: Extract<Step, { kind: "udf" }>; sinks: string[] }>();
+  if (fuse) {
+    for (const sourceId of sources.keys()) {
+      const outs = outgoing.get(sourceId)!;
+      if (outs.length !== 1 || outs[0].sourcePort !== DEFAULT_OUTPUT_PORT) continue;
+      const udf = udfSteps.find((u) => u.nodeId === outs[0].target);
+      if (!udf || incoming.get(udf.nodeId)!.length !== 1) continue;
+      const next = outgoing.get(udf.nodeId)!;
+      const toSinks = next.length > 0 && next.every((e) => e.sourcePort === DEFAULT_OUTPUT_PORT && sinks.has(e.target) && incoming.get(e.target)!.length === 1);
+      if (toSinks) encodedRoutes.set(sourceId, { udf, sinks: [...new Set(next.map((e) => e.target))] });
+    }
+  }
+  const sourceCheckTexts = new Map([...encodedRoutes.keys()].map((id) => [id, options.checkSourceSchema ? recordCheckSource(analysis.schemas[id] ?? []) : null]));
+
+  /** The encoded route's run; undefined when the function cannot run now (the object path then reports it per record). */
+  const runEncodedRoute = async (sourceId: string, values: (Uint8Array | null)[], metas: unknown[], now: number): Promise<(PlanResult & { encoded: Map<string, Uint8Array[]> }) | undefined> => {
+    const route = encodedRoutes.get(sourceId)!;
+    const udfId = route.udf.nodeId;
+    const res = await route.udf.op.runEncoded(values, sourceCheckTexts.get(sourceId)!);
+    if (!res) return undefined;
+    const state = newState(false, now);
+    const sourceErrors: RecordError[] = [];
+    const udfErrors: { index: number; error: RecordError }[] = [];
+    const check = options.checkSourceSchema ? sourceChecks.get(sourceId) : undefined;
+    // The isolate only says which values it could not read; the reasons come from the host's own decode and check, as on the object path.
+    for (const i of res.unread) {
+      const d = decodeRecord(values[i]);
+      if (!d.ok) {
+        sourceErrors.push({ nodeId: sourceId, reason: d.reason, record: d.text, meta: metas[i] });
+        continue;
+      }
+      const problems = check?.(d.row);
+      if (problems?.length) {
+        sourceErrors.push({ nodeId: sourceId, reason: `record does not match the schema of stream "${sources.get(sourceId)}": ${problems.join("; ")}`, record: d.row, meta: metas[i] });
+        continue;
+      }
+      // Readable here but not in the isolate: only a function that broke the runner's built-ins gets here.
+      udfErrors.push({ index: i, error: { nodeId: udfId, reason: "function could not read this record (did it modify built-in objects?)", record: d.row, meta: metas[i] } });
+    }
+    for (const e of res.errors) {
+      const d = decodeRecord(values[e.index]);
+      udfErrors.push({ index: e.index, error: { nodeId: udfId, reason: e.reason, record: d.ok ? d.row : d.text, meta: metas[e.index] } });
+    }
+    if (res.unread.length > sourceErrors.length) udfErrors.sort((a, b) => a.index - b.index);
+    const src = countsOf(state, sourceId);
+    src.in = values.length;
+    src.errored = sourceErrors.length;
+    src.out = values.length - sourceErrors.length;
+    const u = countsOf(state, udfId);
+    u.in = src.out;
+    u.out = res.values.length;
+    u.errored = udfErrors.length;
+    u.filtered = route.udf.op.form === "filter" ? u.in - u.out - u.errored : 0;
+    const outMetas = res.outIndex.map((i) => metas[i]);
+    const encoded = new Map<string, Uint8Array[]>();
+    const sinkRows = new Map<string, Row[]>();
+    const sinkMetas = new Map<string, unknown[]>();
+    route.sinks.forEach((k, n) => {
+      const c = countsOf(state, k);
+      c.in = c.out = res.values.length;
+      const own = n === 0 ? res.values : res.values.slice();
+      encoded.set(k, own);
+      sinkRows.set(k, decodeOnRead(own));
+      sinkMetas.set(k, n === 0 ? outMetas : outMetas.slice());
+    });
+    for (const k of sinks.keys()) {
+      if (!sinkRows.has(k)) {
+        sinkRows.set(k, []);
+        sinkMetas.set(k, []);
+        encoded.set(k, []);
+      }
+    }
+    const errors = sourceErrors;
+    for (const e of udfErrors) errors.push(e.error);
+    return { sinks: sinkRows, sinkMetas, perNode: state.counts, errors, encoded };
+  };
+
+  const decodeAndRun = async (ids: string[], values: (Uint8Array | null)[], metas: unknown[], opts: ProcessOptions): Promise<PlanResult & { encoded: Map<string, Uint8Array[]> }> => {
+    const batch: Batch = { rows: [], metas: [] };
+    const bad: RecordError[] = [];
+    const check = options.checkSourceSchema ? sourceChecks.get(ids[0]) : undefined;
+    for (let i = 0; i < values.length; i++) {
+      const d = decodeRecord(values[i]);
+      if (!d.ok) {
+        bad.push({ nodeId: ids[0], reason: d.reason, record: d.text, meta: metas[i] });
+        continue;
+      }
+      const problems = check?.(d.row);
+      if (problems?.length) {
+        bad.push({ nodeId: ids[0], reason: `record does not match the schema of stream "${sources.get(ids[0])}": ${problems.join("; ")}`, record: d.row, meta: metas[i] });
+        continue;
+      }
+      batch.rows.push(d.row);
+      batch.metas.push(metas[i]);
+    }
+    const result = await run(ids, batch, bad, newState(opts.capture === true, opts.now ?? Date.now()));
+    const encoded = new Map<string, Uint8Array[]>();
+    for (const [id, rows] of result.sinks) encoded.set(id, rows.map(encodeRecord));
+    return { ...result, encoded };
+  };
+
   // Only UDF steps await, so only then could two calls interleave; queue them so
   // Window state sees batches whole and in call order.
   let tail: Promise<unknown> = Promise.resolve();
@@ -432,6 +545,7 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
     schemas: analysis.schemas,
     diagnostics: analysis.diagnostics,
     steps: steps.map((s) => ({ kind: s.kind, nodes: s.kind === "chain" ? s.stages.map((x) => x.nodeId) : [s.nodeId] })),
+    encodedRoutes: [...encodedRoutes].map(([source, r]) => ({ source, udf: r.udf.nodeId, sinks: r.sinks })),
     stateful: windowSteps.length > 0,
     async processBatch(source, rows, opts = {}) {
       const ids = resolveSources(source);
@@ -472,27 +586,28 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
     async processEncoded(source, values, opts = {}) {
       const ids = resolveSources(source);
       const metas = metasFor(values.length, opts.metas);
-      const batch: Batch = { rows: [], metas: [] };
-      const bad: RecordError[] = [];
-      const check = options.checkSourceSchema ? sourceChecks.get(ids[0]) : undefined;
-      for (let i = 0; i < values.length; i++) {
-        const d = decodeRecord(values[i]);
-        if (!d.ok) {
-          bad.push({ nodeId: ids[0], reason: d.reason, record: d.text, meta: metas[i] });
-          continue;
-        }
-        const problems = check?.(d.row);
-        if (problems?.length) {
-          bad.push({ nodeId: ids[0], reason: `record does not match the schema of stream "${sources.get(ids[0])}": ${problems.join("; ")}`, record: d.row, meta: metas[i] });
-          continue;
-        }
-        batch.rows.push(d.row);
-        batch.metas.push(metas[i]);
-      }
-      const result = await serial(() => run(ids, batch, bad, newState(opts.capture === true, opts.now ?? Date.now())));
-      const encoded = new Map<string, Uint8Array[]>();
-      for (const [id, rows] of result.sinks) encoded.set(id, rows.map(encodeRecord));
-      return { ...result, encoded };
+      const fused = !opts.capture && ids.length === 1 && encodedRoutes.has(ids[0]);
+      return serial(async () => (fused && (await runEncodedRoute(ids[0], values, metas, opts.now ?? Date.now()))) || decodeAndRun(ids, values, metas, opts));
     },
   };
+}
+
+const textDecoder = new TextDecoder();
+
+/**
+ * Sink rows of an encoded route: the runtime writes the encoded values and
+ * never reads these, so each row is decoded only when something does (a test,
+ * a fallback encoder), then kept.
+ */
+function decodeOnRead(values: readonly Uint8Array[]): Row[] {
+  const rows = new Array<Row | undefined>(values.length).fill(undefined);
+  return new Proxy(rows, {
+    get(target, key, receiver) {
+      if (typeof key === "string") {
+        const i = Number(key);
+        if (Number.isInteger(i) && i >= 0 && i < target.length && String(i) === key) return (target[i] ??= JSON.parse(textDecoder.decode(values[i])) as Row);
+      }
+      return Reflect.get(target, key, receiver);
+    },
+  }) as Row[];
 }

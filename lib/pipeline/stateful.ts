@@ -1,6 +1,7 @@
 import { buildWindow } from "@/lib/operators/window";
 import type { Batch, Built, OpDiagnostic, RecordError } from "@/lib/operators/types";
-import { buildUdf, UdfSandbox } from "@/lib/udf";
+import { buildUdf, UdfSandbox, type UdfEncodedResult } from "@/lib/udf";
+import type { UdfForm } from "./nodes/udf";
 import type { ValidationContext } from "./analyze";
 import type { NodeOfType } from "./nodes";
 import type { Row, StreamSchema } from "./schema";
@@ -21,7 +22,14 @@ export interface WindowRuntime {
 }
 
 export interface UdfRuntime {
+  readonly form: UdfForm;
   runBatch(batch: Batch): Promise<{ out: Batch; errors: RecordError[]; filtered: number }>;
+  /**
+   * Kafka values in, output values out (UdfSandbox.runEncoded), for a UDF the
+   * plan fuses with the Source's decode and the Sink's encode. Undefined when
+   * the function cannot run now: the object path then reports it per record.
+   */
+  runEncoded(values: readonly (Uint8Array | null)[], check: string | null): Promise<UdfEncodedResult | undefined>;
   dispose(): void;
 }
 
@@ -86,6 +94,17 @@ function buildUdfNode(node: NodeOfType<"udf">, input: StreamSchema, ctx: Validat
         return s;
       }));
     return {
+      form: fn.form,
+      async runEncoded(values, check) {
+        let s: UdfSandbox;
+        try {
+          s = await get();
+        } catch {
+          sandbox = undefined;
+          return undefined;
+        }
+        return s.runEncoded(values, { check });
+      },
       async runBatch(batch) {
         let s: UdfSandbox;
         try {

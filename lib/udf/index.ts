@@ -1,5 +1,6 @@
 export { UdfSandbox, UdfCompileError, liveIsolates, MAX_TIMEOUTS_PER_BATCH, CHUNK_ROWS } from "./sandbox";
-export type { UdfBatchResult, UdfLimits, UdfRecordError } from "./sandbox";
+export type { UdfBatchResult, UdfEncodedResult, UdfLimits, UdfRecordError } from "./sandbox";
+export { recordCheckSource } from "./record-check-source";
 export { validateUdfSource } from "./validate";
 export { buildUdf } from "./node";
 export type { BuiltUdf, ResolvedUdf, UdfDefinition, UdfLookup } from "./node";

@@ -21,8 +21,11 @@ export const RUNNER_SOURCE = `
 (function (global) {
   "use strict";
   const parse = JSON.parse, stringify = JSON.stringify, isArray = Array.isArray, Str = String;
+  const apply = Reflect.apply, split = String.prototype.split, indexOf = String.prototype.indexOf, Fn = Function;
   const MAX_RECORD_CHARS = ${MAX_RECORD_CHARS}, MAX_BATCH_CHARS = ${MAX_BATCH_CHARS}, MAX_FLAT = ${MAX_FLATMAP_OUTPUTS}, MAX_REASON = ${MAX_REASON_CHARS};
   let fn = null, form = "map", batch = null, at = 0, phase = "idle", outs = null, idx = null, errs = null;
+  // Encoded batches (see ENCODED below): inputs the runner could not read, the source check, filter's re-encoded inputs.
+  let encoded = false, unread = null, check = null, keptBody = "", keptBad = false;
 
   function describe(v) {
     if (v === null) return "null";
@@ -77,6 +80,7 @@ export const RUNNER_SOURCE = `
     return "[" + parts.join(",") + "]";
   }
   function encode() {
+    if (encoded) return encodeTexts();
     phase = "encode";
     const body = outs.length === 0 ? "[]" : encodeOutputs();
     const text = '{"o":' + body + ',"i":' + stringify(idx) + ',"e":' + stringify(errs) + "}";
@@ -88,10 +92,25 @@ export const RUNNER_SOURCE = `
     const n = batch.length;
     for (; at < n; at++) {
       const i = at;
+      let kept = null;
       try {
-        const r = fn(batch[i]);
+        let rec = batch[i];
+        if (encoded) {
+          // Parsed here, one record at a time, so a record that is not JSON only costs itself.
+          try { rec = parse(rec); } catch (_) { unread[unread.length] = i; continue; }
+          if (rec === null || typeof rec !== "object" || isArray(rec) || (check !== null && !check(rec))) { unread[unread.length] = i; continue; }
+          // filter writes the input record itself, as decoded before the function could change it.
+          if (form === "filter") { try { kept = stringify(rec); } catch (_) { kept = null; } }
+        }
+        const r = fn(rec);
         if (form === "filter") {
-          if (r === true) idx[idx.length] = i;
+          if (r === true) {
+            idx[idx.length] = i;
+            if (encoded) {
+              if (typeof kept === "string" && kept[0] === "{") keptBody += "\\n" + kept;
+              else keptBad = true;
+            }
+          }
           else if (r !== false) fail(i, "filter must return true or false, got " + describe(r));
         } else if (form === "map") {
           const bad = emit(i, r);
@@ -112,6 +131,74 @@ export const RUNNER_SOURCE = `
     }
     return encode();
   }
+  // ENCODED: one line of JSON header {"i": input index per output or null when
+  // it is 0..n-1, "e": [[index, reason]], "u": [unread index]}, then one line per
+  // output record. Lines are split on a newline, which JSON.stringify never emits
+  // raw, and each record is the native stringify of an object (it starts with
+  // "{"), so the host can write the lines as they are without parsing them.
+  // The fast path and the fallbacks mirror encodeOutputs, so both paths give
+  // the same records and errors.
+  function dropProto(k, v) { return k === "__proto__" ? undefined : v; }
+  /** A record's text: a string starting with "{", an Error-like thrown value in a box, or null for a non-object text (toJSON). */
+  function textOf(rec) {
+    let t;
+    try { t = stringify(rec); } catch (e) { return { threw: e }; }
+    if (typeof t !== "string" || t[0] !== "{") return null;
+    // The host's decode drops "__proto__" keys (sandbox.ts decode); so does this.
+    return apply(indexOf, t, ['"__proto__"']) === -1 ? t : stringify(rec, dropProto);
+  }
+  // Texts go straight into one string, never through an array: an array's
+  // elements could be intercepted by setters the function put on
+  // Array.prototype, and the host writes these lines without parsing them.
+  function encodeTexts() {
+    phase = "encode";
+    let body = "", keepIdx = idx, malformed = false;
+    if (form === "filter") {
+      body = keptBody;
+      malformed = keptBad;
+    } else {
+      let total = 0, threw = false;
+      for (let j = 0; j < idx.length; j++) {
+        const t = textOf(outs[j]);
+        if (t === null) { malformed = true; break; }
+        if (typeof t !== "string") { threw = true; break; }
+        total += t.length;
+        body += "\\n" + t;
+      }
+      // As encodeOutputs: only when the batch as a whole cannot be encoded are records singled out.
+      if (!malformed && (threw || total > MAX_BATCH_CHARS)) {
+        const prefix = form === "map" ? "map " : "flatMap ";
+        const bad = new Set();
+        for (let j = 0; j < idx.length; j++) {
+          const i = idx[j];
+          if (bad.has(i)) continue;
+          const t = textOf(outs[j]);
+          let why = null;
+          if (t === null) { malformed = true; break; }
+          if (typeof t !== "string") why = "returned a record that cannot be encoded as JSON: " + reason(t.threw).replace("function threw ", "");
+          else if (t.length > MAX_RECORD_CHARS) why = "returned a record larger than " + MAX_RECORD_CHARS + " characters";
+          if (why !== null) { bad.add(i); fail(i, prefix + why); }
+        }
+        body = "";
+        keepIdx = [];
+        for (let j = 0; j < idx.length && !malformed; j++) {
+          if (bad.has(idx[j])) continue;
+          const t = textOf(outs[j]);
+          if (typeof t !== "string") { malformed = true; break; }
+          body += "\\n" + t;
+          keepIdx[keepIdx.length] = idx[j];
+        }
+      }
+    }
+    let out;
+    if (malformed) out = '{"m":1}';
+    else {
+      const identity = form === "map" && keepIdx.length === batch.length;
+      out = '{"i":' + (identity ? "null" : stringify(keepIdx)) + ',"e":' + stringify(errs) + ',"u":' + stringify(unread) + "}" + body;
+    }
+    batch = null; outs = null; idx = null; errs = null; unread = null; keptBody = ""; keptBad = false; encoded = false; phase = "idle";
+    return out;
+  }
   global.__udf_set = function (f, theForm) {
     if (typeof f !== "function") throw new TypeError("the source must be a function expression, like (r) => ({ ...r }), but it is " + describe(f));
     fn = f; form = theForm;
@@ -121,6 +208,16 @@ export const RUNNER_SOURCE = `
     batch = parse(json);
     return run();
   };
+  // Records as their JSON texts, separated by U+0001 (never in valid JSON text): see ENCODED.
+  global.__udf_begin_encoded = function (text, n) {
+    phase = "parse"; at = 0; outs = []; idx = []; errs = []; unread = []; keptBody = ""; keptBad = false;
+    batch = apply(split, text, ["\\u0001"]);
+    if (batch.length !== n) { batch = null; phase = "idle"; return '{"m":1}'; }
+    encoded = true;
+    return run();
+  };
+  // The source record check (record-check-source.ts); null removes it.
+  global.__udf_check = function (body) { check = body === null ? null : Fn("isArray", body)(isArray); };
   global.__udf_where = function () { return phase === "run" ? at : -1; };
   global.__udf_resume = function (why) { fail(at, why); at++; return run(); };
   global.__udf_abort = function (whyCurrent, whyRest) {

@@ -1,6 +1,7 @@
 import ivm from "isolated-vm";
 import type { UdfForm } from "@/lib/pipeline/nodes/udf";
 import type { Row } from "@/lib/pipeline/schema";
+import { joinValues, readableValues, splitEncodedOutput } from "./encoded";
 import { RUNNER_SOURCE } from "./runner";
 
 /**
@@ -39,6 +40,27 @@ export interface UdfBatchResult {
   errors: UdfRecordError[];
 }
 
+export interface UdfEncodedResult {
+  /** UTF-8 JSON object values: map's and flatMap's records as the function returned them; filter's kept inputs, re-encoded as the object path encodes them. */
+  values: Uint8Array[];
+  /** For each value, the index of the input value it came from. */
+  outIndex: number[];
+  errors: UdfRecordError[];
+  /** Inputs that never reached the function (see runEncoded), ascending. */
+  unread: number[];
+}
+
+/** One batch through the isolate in chunks: how a chunk's input is built and sent, and how its output is applied. */
+interface Job {
+  n: number;
+  input(lo: number, hi: number): string | Error;
+  call(inst: Instance, input: string, lo: number, hi: number): Promise<string | null>;
+  /** Applies the runner's output for [lo, hi); false when it is malformed (then nothing was applied). */
+  apply(text: string, lo: number, hi: number): boolean;
+  /** Where failures of whole ranges (time, memory, malformed output) are recorded. */
+  errors: UdfRecordError[];
+}
+
 export class UdfCompileError extends Error {
   constructor(
     message: string,
@@ -61,6 +83,10 @@ interface Instance {
   isolate: ivm.Isolate;
   context: ivm.Context;
   begin: ivm.Reference<(json: string) => string>;
+  beginEncoded: ivm.Reference<(text: string, n: number) => string>;
+  setCheck: ivm.Reference<(body: string | null) => void>;
+  /** The source check installed in this isolate (record-check-source.ts), null for none. */
+  check: string | null;
   where: ivm.Reference<() => number>;
   resume: ivm.Reference<(why: string) => string>;
   abort: ivm.Reference<(whyCurrent: string, whyRest: string) => string | null>;
@@ -116,6 +142,9 @@ async function instantiate(source: string, form: UdfForm, limits: UdfLimits): Pr
     (await isolate.compileScript(RUNNER_SOURCE, { filename: "runner.js" })).runSync(context, { timeout: 1_000 });
     const g = context.global;
     inst.begin = g.getSync("__udf_begin", { reference: true });
+    inst.beginEncoded = g.getSync("__udf_begin_encoded", { reference: true });
+    inst.setCheck = g.getSync("__udf_check", { reference: true });
+    inst.check = null;
     inst.where = g.getSync("__udf_where", { reference: true });
     inst.resume = g.getSync("__udf_resume", { reference: true });
     inst.abort = g.getSync("__udf_abort", { reference: true });
@@ -177,8 +206,29 @@ export class UdfSandbox {
    * always sees the isolate state of the chunk that failed.
    */
   runBatch(rows: readonly Row[]): Promise<UdfBatchResult> {
+    return this.enqueue(() => this.runRows(rows));
+  }
+
+  /**
+   * The encoded path: runs the function over Kafka record values (UTF-8 JSON
+   * objects) and returns its outputs as UTF-8 JSON values, without the host
+   * ever parsing an input or stringifying an output. The batch crosses as one
+   * string of the values' texts and comes back as one string of output lines
+   * (runner.ts, ENCODED), split here into views of one buffer per chunk.
+   *
+   * Inputs the function cannot read — a tombstone, invalid UTF-8, text that
+   * is not a JSON object, or with `check` (recordCheckSource) a record that
+   * does not match the source schema — are listed in `unread`; the caller
+   * decodes those few to say why. Outputs, errors and limits are otherwise
+   * exactly runBatch's over the decoded records.
+   */
+  runEncoded(values: readonly (Uint8Array | null)[], options: { check?: string | null } = {}): Promise<UdfEncodedResult> {
+    return this.enqueue(() => this.runValues(values, options.check ?? null));
+  }
+
+  private enqueue<T>(work: () => Promise<T>): Promise<T> {
     // Batches run one after another: failure recovery reads the isolate's state of the batch that failed.
-    const run = this.queue.then(() => this.runOne(rows));
+    const run = this.queue.then(work);
     this.queue = run.then(
       () => undefined,
       () => undefined,
@@ -186,30 +236,67 @@ export class UdfSandbox {
     return run;
   }
 
-  private async runOne(rows: readonly Row[]): Promise<UdfBatchResult> {
+  private async runRows(rows: readonly Row[]): Promise<UdfBatchResult> {
     if (this.disposed) throw new Error("UDF sandbox is disposed");
     const result: UdfBatchResult = { out: [], outIndex: [], errors: [] };
-    const n = rows.length;
-    if (n === 0) return result;
+    await this.runJob({
+      n: rows.length,
+      input: (lo, hi) => encodeInput(rows, lo, hi),
+      call: (inst, input) => inst.begin.apply(undefined, [input], { timeout: this.limits.timeoutMs }),
+      apply: (text, lo, hi) => this.decode(text, rows, lo, hi, result),
+      errors: result.errors,
+    });
+    return result;
+  }
+
+  private async runValues(values: readonly (Uint8Array | null)[], check: string | null): Promise<UdfEncodedResult> {
+    if (this.disposed) throw new Error("UDF sandbox is disposed");
+    const { readable, unreadable } = readableValues(values);
+    const result: UdfEncodedResult = { values: [], outIndex: [], errors: [], unread: [] };
+    const { timeoutMs } = this.limits;
+    await this.runJob({
+      n: readable.length,
+      input: (lo, hi) => joinValues(values, readable, lo, hi),
+      call: (inst, input, lo, hi) => {
+        const begin = () => inst.beginEncoded.apply(undefined, [input, hi - lo], { timeout: timeoutMs });
+        if (inst.check === check) return begin();
+        return inst.setCheck.apply(undefined, [check], { timeout: timeoutMs }).then(() => {
+          inst.check = check;
+          return begin();
+        });
+      },
+      apply: (text, lo, hi) => this.decodeEncoded(text, lo, hi, result),
+      errors: result.errors,
+    });
+    // Positions among the readable values → indices into `values`.
+    result.outIndex = result.outIndex.map((p) => readable[p]);
+    for (const e of result.errors) e.index = readable[e.index];
+    result.unread = unreadable.length === 0 ? result.unread.map((p) => readable[p]) : [...unreadable, ...result.unread.map((p) => readable[p])].sort((x, y) => x - y);
+    return result;
+  }
+
+  /** Runs a batch in chunks, pipelined: the host prepares chunk k+1 and applies chunk k-1 while the isolate (on its own thread) runs chunk k. */
+  private async runJob(job: Job): Promise<void> {
+    const n = job.n;
+    if (n === 0) return;
     let lo = 0;
     let hi = Math.min(n, CHUNK_ROWS);
-    let input = encodeInput(rows, lo, hi);
-    let pending = await this.start(input);
+    let input = job.input(lo, hi);
+    let pending = await this.start(job, input, lo, hi);
     for (;;) {
       const nextLo = hi;
       const nextHi = Math.min(n, hi + CHUNK_ROWS);
-      const nextInput = nextLo < n ? encodeInput(rows, nextLo, nextHi) : undefined;
-      const text = await this.complete(pending, input, rows, lo, hi, result);
+      const nextInput = nextLo < n ? job.input(nextLo, nextHi) : undefined;
+      const text = await this.complete(job, pending, input, lo, hi);
       if (nextInput === undefined) {
-        if (text !== null) this.decodeOrFail(text, rows, lo, hi, result);
+        if (text !== null) this.applyOrFail(job, text, lo, hi);
         break;
       }
-      pending = await this.start(nextInput);
-      if (text !== null) this.decodeOrFail(text, rows, lo, hi, result);
+      pending = await this.start(job, nextInput, nextLo, nextHi);
+      if (text !== null) this.applyOrFail(job, text, lo, hi);
       [lo, hi, input] = [nextLo, nextHi, nextInput];
     }
-    if (result.errors.length > 1) result.errors.sort((a, b) => a.index - b.index);
-    return result;
+    if (job.errors.length > 1) job.errors.sort((a, b) => a.index - b.index);
   }
 
   dispose(): void {
@@ -239,30 +326,30 @@ export class UdfSandbox {
     return inst;
   }
 
-  private failAll(result: UdfBatchResult, lo: number, hi: number, reason: string) {
-    for (let i = lo; i < hi; i++) result.errors.push({ index: i, reason });
+  private failAll(job: Job, lo: number, hi: number, reason: string) {
+    for (let i = lo; i < hi; i++) job.errors.push({ index: i, reason });
   }
 
-  private async start(input: string | Error): Promise<Attempt> {
+  private async start(job: Job, input: string | Error, lo: number, hi: number): Promise<Attempt> {
     if (input instanceof Error) return { inst: null, call: Promise.resolve(null) };
     const inst = await this.instance();
-    const call = inst.begin.apply(undefined, [input], { timeout: this.limits.timeoutMs });
+    const call = job.call(inst, input, lo, hi);
     // Settled later by complete(); keep an early rejection from being reported as unhandled.
     call.catch(() => undefined);
     return { inst, call };
   }
 
   /** Runs one range from scratch (memory-limit bisection). */
-  private async runRange(rows: readonly Row[], lo: number, hi: number, result: UdfBatchResult): Promise<void> {
-    const input = encodeInput(rows, lo, hi);
-    const text = await this.complete(await this.start(input), input, rows, lo, hi, result);
-    if (text !== null) this.decodeOrFail(text, rows, lo, hi, result);
+  private async runRange(job: Job, lo: number, hi: number): Promise<void> {
+    const input = job.input(lo, hi);
+    const text = await this.complete(job, await this.start(job, input, lo, hi), input, lo, hi);
+    if (text !== null) this.applyOrFail(job, text, lo, hi);
   }
 
-  private decodeOrFail(text: string, rows: readonly Row[], lo: number, hi: number, result: UdfBatchResult) {
-    if (!this.decode(text, rows, lo, hi, result)) {
+  private applyOrFail(job: Job, text: string, lo: number, hi: number) {
+    if (!job.apply(text, lo, hi)) {
       this.drop();
-      this.failAll(result, lo, hi, "function produced malformed output (did it modify built-in objects?)");
+      this.failAll(job, lo, hi, "function produced malformed output (did it modify built-in objects?)");
     }
   }
 
@@ -271,9 +358,9 @@ export class UdfSandbox {
    * runner's output text, or null when the records' outcome is already in
    * `result` (errors, or the bisected halves' outputs).
    */
-  private async complete(attempt: Attempt, input: string | Error, rows: readonly Row[], lo: number, hi: number, result: UdfBatchResult): Promise<string | null> {
+  private async complete(job: Job, attempt: Attempt, input: string | Error, lo: number, hi: number): Promise<string | null> {
     if (input instanceof Error) {
-      this.failAll(result, lo, hi, `record cannot be passed to the function: ${input.message}`);
+      this.failAll(job, lo, hi, `record cannot be passed to the function: ${input.message}`);
       return null;
     }
     const inst = attempt.inst!;
@@ -287,18 +374,18 @@ export class UdfSandbox {
         if (inst.isolate.isDisposed) {
           this.drop();
           if (hi - lo === 1) {
-            this.failAll(result, lo, hi, `function exceeded its memory limit of ${memoryMb} MB`);
+            this.failAll(job, lo, hi, `function exceeded its memory limit of ${memoryMb} MB`);
             return null;
           }
           const mid = lo + ((hi - lo) >> 1);
-          await this.runRange(rows, lo, mid, result);
-          await this.runRange(rows, mid, hi, result);
+          await this.runRange(job, lo, mid);
+          await this.runRange(job, mid, hi);
           return null;
         }
         if (!TIMED_OUT.test(String(e))) {
           // The runner itself failed (the function broke built-ins it relies on): nothing in this isolate can be trusted.
           this.drop();
-          this.failAll(result, lo, hi, `function failed: ${String((e as Error)?.message ?? e).slice(0, 300)}`);
+          this.failAll(job, lo, hi, `function failed: ${String((e as Error)?.message ?? e).slice(0, 300)}`);
           return null;
         }
         timeouts++;
@@ -313,7 +400,7 @@ export class UdfSandbox {
         }
         if (at < 0) {
           this.drop();
-          this.failAll(result, lo, hi, `batch exceeded the time limit of ${timeoutMs} ms`);
+          this.failAll(job, lo, hi, `batch exceeded the time limit of ${timeoutMs} ms`);
           return null;
         }
         const why = `function exceeded the time limit of ${timeoutMs} ms`;
@@ -323,6 +410,16 @@ export class UdfSandbox {
             : inst.resume.apply(undefined, [why], { timeout: timeoutMs });
       }
     }
+  }
+
+  private decodeEncoded(text: string, lo: number, hi: number, result: UdfEncodedResult): boolean {
+    const chunk = splitEncodedOutput(text, this.form, hi - lo);
+    if (!chunk) return false;
+    for (const v of chunk.values) result.values.push(v);
+    for (const k of chunk.outIndex) result.outIndex.push(lo + k);
+    for (const e of chunk.errors) result.errors.push({ index: lo + e.index, reason: e.reason });
+    for (const k of chunk.unread) result.unread.push(lo + k);
+    return true;
   }
 
   /** Validates and applies the runner's output; false when it is malformed (then nothing was applied). */
