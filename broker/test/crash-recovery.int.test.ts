@@ -141,4 +141,32 @@ describe("crash recovery", () => {
       await relaxed.destroy();
     }
   });
+
+  it("keeps an acknowledged transaction committed (records, markers, offsets) when killed -9 right after EndTxn", async () => {
+    // EndTxn is answered once the markers and offsets are durable; the Complete*
+    // state record follows with the next fsync. A crash in between must change nothing.
+    const topic = "txn-crash";
+    const admin = kafka(broker, "txn-crash-admin").admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
+    await admin.disconnect();
+    for (let round = 0; round < 3; round++) {
+      const producer = kafka(broker, `txn-crash-${round}`).producer({ transactionalId: "txn-crash", idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      const txn = await producer.transaction();
+      await txn.send({ topic, messages: [{ value: `committed-${round}` }] });
+      await txn.sendOffsets({ consumerGroupId: "txn-crash-group", topics: [{ topic, partitions: [{ partition: 0, offset: String(round + 1) }] }] });
+      await txn.commit();
+      await broker.kill9();
+      await producer.disconnect().catch(() => undefined);
+      await broker.restart();
+    }
+    const out = await kcat(["-b", broker.brokers, "-C", "-t", topic, "-e", "-q", "-X", "isolation.level=read_committed", "-f", "%s\\n"]);
+    expect(out.split("\n").filter(Boolean)).toEqual(["committed-0", "committed-1", "committed-2"]);
+    const after = kafka(broker, "txn-crash-check").admin();
+    await after.connect();
+    const [committed] = await after.fetchOffsets({ groupId: "txn-crash-group", topics: [topic] });
+    await after.disconnect();
+    expect(committed.partitions[0].offset).toBe("3");
+  });
 });

@@ -1,4 +1,5 @@
 import { Kafka, logLevel, type KafkaConfig } from "kafkajs";
+import { cacheCoordinators } from "./coordinator-cache";
 
 /**
  * The only place Sluice builds a Kafka client. It knows nothing about the
@@ -13,10 +14,12 @@ export function kafkaBrokers(): string[] | undefined {
 export function createKafka(overrides: Partial<KafkaConfig> = {}): Kafka {
   const brokers = kafkaBrokers();
   if (!brokers) throw new Error("KAFKA_BROKERS is not set: start Sluice with `npm start` (which runs the embedded broker) or point it at your Kafka cluster.");
-  return new Kafka({
-    clientId: process.env.KAFKA_CLIENT_ID ?? "sluice",
-    brokers,
-    logLevel: logLevel.ERROR,
-    ...overrides,
-  });
+  return cacheCoordinators(
+    new Kafka({
+      clientId: process.env.KAFKA_CLIENT_ID ?? "sluice",
+      brokers,
+      logLevel: logLevel.ERROR,
+      ...overrides,
+    }),
+  );
 }

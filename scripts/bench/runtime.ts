@@ -12,46 +12,24 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import getPort from "get-port";
 import { Kafka, logLevel, type Producer } from "kafkajs";
 import { startStack, type Stack } from "../services/local-stack";
+import { handTransform, pipelineDef, record, schema, sinkSchema } from "./runtime-shared";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const arg = (name: string, fallback: number) => Number(process.argv.find((x) => x.startsWith(`--${name}=`))?.split("=")[1] ?? fallback);
 const RECORDS = arg("records", 200_000);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function record(i: number, sentAt = 0) {
-  return JSON.stringify({
-    event_id: `evt-${(1_000_000 + i).toString(36)}`, user_id: `user-${i % 10_007}`, country: ["US", "FR", "DE", "JP"][i % 4],
-    device: ["ios", "android", "web"][i % 3], amount: Math.round(((i * 7919) % 10_000) / 3) / 100, status: i % 11 === 0 ? 500 : 200,
-    sent_at: sentAt, page: `/products/item-${i % 1000}`, referrer: "https://shop.example.com/search?q=shoes",
-  });
-}
-const schema = [
-  { name: "event_id", type: "string" }, { name: "user_id", type: "string" }, { name: "country", type: "string" }, { name: "device", type: "string" },
-  { name: "amount", type: "float" }, { name: "status", type: "int" }, { name: "sent_at", type: "timestamp" }, { name: "page", type: "string" }, { name: "referrer", type: "string" },
-];
-const sinkSchema = [{ name: "event_id", type: "string" }, { name: "user", type: "string" }, { name: "cents", type: "int" }, { name: "country", type: "string" }, { name: "sent_at", type: "timestamp" }];
-const pipelineDef = (src: string, sink: string) => ({
-  version: 1,
-  nodes: [
-    { id: "src", type: "source", config: { stream: src }, position: { x: 0, y: 0 } },
-    { id: "ok", type: "filter", config: { predicate: "status == 200 && amount > 1.0" }, position: { x: 1, y: 0 } },
-    { id: "shape", type: "projection", config: { fields: [{ name: "event_id", from: "event_id" }, { name: "user", from: "user_id" }, { name: "cents", expr: "int(amount * 100.0)" }, { name: "country", from: "country" }, { name: "sent_at", from: "sent_at" }] }, position: { x: 2, y: 0 } },
-    { id: "out", type: "sink", config: { stream: sink }, position: { x: 3, y: 0 } },
-  ],
-  edges: [{ source: "src", target: "ok" }, { source: "ok", target: "shape" }, { source: "shape", target: "out" }],
-});
-/** The same work written by hand. */
-function handTransform(v: Buffer): Buffer | null {
-  const r = JSON.parse(v.toString()) as { status: number; amount: number; event_id: string; user_id: string; country: string; sent_at: number };
-  if (!(r.status === 200 && r.amount > 1.0)) return null;
-  return Buffer.from(JSON.stringify({ event_id: r.event_id, user: r.user_id, cents: Math.trunc(r.amount * 100), country: r.country, sent_at: r.sent_at }));
+/** user + system CPU seconds a process has used so far (Linux /proc; clock ticks are 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function main() {
@@ -100,17 +78,23 @@ async function main() {
         await producer.send({ topic, acks: -1, messages: Array.from({ length: Math.min(5_000, RECORDS - i) }, (_, j) => ({ key: `user-${(i + j) % 10_007}`, value: record(i + j) })) });
       }
     };
-    /** Time from the first output record to the last: sustained rate, without start-up. */
-    const timeOutput = async (sink: string, expected: number) => {
+    /**
+     * Time from the first output record to the last: sustained rate, without
+     * start-up. With a pid, also that process's CPU time over the same window,
+     * per input record — a figure that other load on the machine barely moves.
+     */
+    const timeOutput = async (sink: string, expected: number, pid?: number) => {
       while ((await sinkCount(sink)) === 0) await sleep(5);
       const t0 = performance.now();
+      const cpu0 = pid ? cpuSeconds(pid) : 0;
       const c0 = await sinkCount(sink);
       let c = c0;
       while (c < expected) {
         await sleep(20);
         c = await sinkCount(sink);
       }
-      return ((expected - c0) / (performance.now() - t0)) * 1000 * (RECORDS / expectedOut);
+      const inputRecords = (expected - c0) * (RECORDS / expectedOut);
+      return { rate: (inputRecords / (performance.now() - t0)) * 1000, cpuUsPerRecord: pid ? ((cpuSeconds(pid) - cpu0) * 1e6) / inputRecords : NaN };
     };
 
     // 1. Throughput -------------------------------------------------------
@@ -120,57 +104,54 @@ async function main() {
     // vary by ±20%.
     const ROUNDS = arg("rounds", 3);
     const runs: Record<"hand" | "at_least_once" | "exactly_once", number[]> = { hand: [], at_least_once: [], exactly_once: [] };
+    const cpu: Record<"hand" | "at_least_once" | "exactly_once", number[]> = { hand: [], at_least_once: [], exactly_once: [] };
     const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
     const results: Record<string, number> = {};
+    const cpuResults: Record<string, number> = {};
     {
       const src = await stream("ODS");
       await preload(src);
-      spawnWorker("bench-1");
+      const worker = spawnWorker("bench-1");
       for (let round = 0; round < ROUNDS; round++) {
         {
           const sink = await stream("DWD", sinkSchema, 1);
-          const consumer = kafka.consumer({ groupId: `bench-hand-${round}`, maxBytesPerPartition: 1024 * 1024, maxBytes: 4 * 1024 * 1024 });
-          const out = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-          await Promise.all([consumer.connect(), out.connect()]);
-          await consumer.subscribe({ topics: [src], fromBeginning: true });
-          const timing = timeOutput(sink, expectedOut);
-          await consumer.run({
-            autoCommit: false,
-            eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
-              const messages = [];
-              for (const m of batch.messages) {
-                const v = handTransform(m.value!);
-                if (v) messages.push({ key: m.key, value: v });
-              }
-              if (messages.length) await out.send({ topic: sink, acks: -1, messages });
-              const last = batch.messages[batch.messages.length - 1].offset;
-              await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
-              resolveOffset(last);
-              await heartbeat();
-            },
+          const hand = spawn(process.execPath, ["--import", "tsx", join(root, "scripts/bench/hand-loop.ts")], {
+            cwd: root,
+            env: { ...process.env, BENCH_BROKERS: stack.env.KAFKA_BROKERS, BENCH_SOURCE: src, BENCH_SINK: sink, BENCH_GROUP: `bench-hand-${round}` },
+            stdio: ["ignore", "ignore", "inherit"],
           });
-          runs.hand.push(await timing);
-          await consumer.disconnect();
-          await out.disconnect();
+          const r = await timeOutput(sink, expectedOut, hand.pid);
+          runs.hand.push(r.rate);
+          cpu.hand.push(r.cpuUsPerRecord);
+          await new Promise<void>((res) => { hand.once("exit", () => res()); hand.kill("SIGTERM"); });
         }
         for (const mode of ["at_least_once", "exactly_once"] as const) {
           const s = await stream("DWD", sinkSchema, 1);
           const name = `tp-${mode.replace(/_/g, "-")}-${round}`;
           await createPipeline(principal, "bench", { name });
           await saveVersion(principal, "bench", name, { pipeline: pipelineDef(src, s) });
-          const t = timeOutput(s, expectedOut);
+          const t = timeOutput(s, expectedOut, worker.pid);
           await deploy(principal, "bench", name, { deliveryGuarantee: mode });
-          runs[mode].push(await t);
+          const r = await t;
+          runs[mode].push(r.rate);
+          cpu[mode].push(r.cpuUsPerRecord);
           await stop(principal, "bench", name);
         }
       }
-      for (const k of Object.keys(runs) as (keyof typeof runs)[]) results[k] = median(runs[k]);
+      for (const k of Object.keys(runs) as (keyof typeof runs)[]) {
+        results[k] = median(runs[k]);
+        cpuResults[k] = median(cpu[k]);
+      }
     }
-    console.log(`| Throughput (${RECORDS.toLocaleString()} records of ~230 B, 1 worker process, median of ${ROUNDS} rounds) | records/s | vs hand-written |`);
-    console.log("|---|---|---|");
-    console.log(`| hand-written kafkajs loop (at-least-once) | ${Math.round(results.hand).toLocaleString()} | 1.00× |`);
-    console.log(`| Sluice at_least_once | ${Math.round(results.at_least_once).toLocaleString()} | ${(results.at_least_once / results.hand).toFixed(2)}× |`);
-    console.log(`| Sluice exactly_once | ${Math.round(results.exactly_once).toLocaleString()} | ${(results.exactly_once / results.hand).toFixed(2)}× (${((1 - results.exactly_once / results.at_least_once) * 100).toFixed(0)}% below at_least_once) |`);
+    const row = (label: string, k: keyof typeof runs, extra = "") =>
+      console.log(`| ${label} | ${Math.round(results[k]).toLocaleString()} | ${(results[k] / results.hand).toFixed(2)}×${extra} | ${cpuResults[k].toFixed(1)} | ${(cpuResults.hand / cpuResults[k]).toFixed(2)}× |`);
+    console.log(`| Throughput (${RECORDS.toLocaleString()} records of ~230 B, 1 process, median of ${ROUNDS} rounds) | records/s | vs hand-written | CPU µs per record (that process) | efficiency vs hand-written |`);
+    console.log("|---|---|---|---|---|");
+    row("hand-written kafkajs loop (at-least-once)", "hand");
+    row("Sluice at_least_once", "at_least_once");
+    row("Sluice exactly_once", "exactly_once", ` (${((1 - results.exactly_once / results.at_least_once) * 100).toFixed(0)}% below at_least_once)`);
+    console.log(`\nrounds (records/s): hand ${runs.hand.map(Math.round).join(", ")}; at_least_once ${runs.at_least_once.map(Math.round).join(", ")}; exactly_once ${runs.exactly_once.map(Math.round).join(", ")}`);
+    console.log(`rounds (CPU µs/record): hand ${cpu.hand.map((x) => x.toFixed(1)).join(", ")}; at_least_once ${cpu.at_least_once.map((x) => x.toFixed(1)).join(", ")}; exactly_once ${cpu.exactly_once.map((x) => x.toFixed(1)).join(", ")}`);
 
     // 2. Latency at 10k records/s ------------------------------------------
     if (process.env.BENCH_ONLY_THROUGHPUT) return;
@@ -208,7 +189,6 @@ async function main() {
 
     // 3. Takeover after kill -9 -------------------------------------------
     {
-      console.log(`\nrounds (records/s): hand ${runs.hand.map(Math.round).join(", ")}; at_least_once ${runs.at_least_once.map(Math.round).join(", ")}; exactly_once ${runs.exactly_once.map(Math.round).join(", ")}`);
       const second = spawnWorker("bench-2");
       const src = await stream("ODS");
       const sink = await stream("DWD", sinkSchema, 1);
