@@ -11,6 +11,11 @@ import { NODE_ORDER, palette } from "./palette";
 import { nodeTypes } from "./pipeline-node";
 import { readSse } from "./sse";
 import { createGraphStore, GraphStoreProvider, selectedNodeIds, toDoc, useGraph, useGraphApi, type NodeProblem, type PipelineDoc } from "./store";
+import { DeployPanel } from "./deploy-panel";
+import { DiffCanvas } from "./diff-canvas";
+import { UnsavedChangesGuard } from "./unsaved-changes-guard";
+import { useDeploymentStatus } from "./use-deployment-status";
+import { SaveVersionDialog, VersionsPanel, type DiffSelection } from "./versions-panel";
 
 interface Diagnostic {
   severity: "error" | "warning" | "info";
@@ -94,6 +99,22 @@ function EditorInner({ team, pipeline, streams, latestVersion, canEdit }: Editor
   // Undo back to the saved graph is not an unsaved change.
   const dirty = graphVersion !== savedGraphVersion;
   const currentDoc = useCallback(() => toDoc(api.getState().nodes, api.getState().edges), [api]);
+  const [diffing, setDiffing] = useState<DiffSelection | null>(null);
+  const [saveDialog, setSaveDialog] = useState<{ saving: boolean; error: string | null } | null>(null);
+  const [sidePanel, setSidePanel] = useState<"problems" | "versions">("problems");
+  const deployment = useDeploymentStatus(team, pipeline);
+
+  // While deployed, each node shows its live state and rate (matched by node id to the deployed version).
+  useEffect(() => {
+    const s = api.getState();
+    const st = deployment.status;
+    const live = st?.deployed && st.desiredState === "running" ? st.nodes : undefined;
+    if (!live) {
+      if (Object.values(s.decorations).some((d) => d.live)) s.clearNodeDecorations("live");
+      return;
+    }
+    s.setNodeDecorations(Object.fromEntries(s.nodes.map((n) => [n.id, { live: live[n.id] }])));
+  }, [deployment.status, api]);
 
   // Validate when what the pipeline does changes (debounced); moving nodes does not re-validate.
   useEffect(() => {
@@ -126,14 +147,6 @@ function EditorInner({ team, pipeline, streams, latestVersion, canEdit }: Editor
     if (Object.keys(patch).length) s.setNodeDecorations(patch);
   }, [diagnostics, api]);
 
-  useEffect(() => {
-    const warn = (e: BeforeUnloadEvent) => {
-      if (dirty) e.preventDefault();
-    };
-    window.addEventListener("beforeunload", warn);
-    return () => window.removeEventListener("beforeunload", warn);
-  }, [dirty]);
-
   const errors = diagnostics.filter((d) => d.severity === "error");
 
   const inputFields = useMemo(() => {
@@ -142,29 +155,25 @@ function EditorInner({ team, pipeline, streams, latestVersion, canEdit }: Editor
     return [...new Set(ups.flatMap((u) => (schemas[u] ?? []).map((f) => f.name)))];
   }, [selected, edges, schemas]);
 
-  async function save() {
-    const message = prompt("Describe this version (shown in the version list):", "") ?? undefined;
-    if (message === undefined) return;
+  async function save(message: string) {
     const saving = api.getState().graphVersion;
+    setSaveDialog({ saving: true, error: null });
     try {
       const r = await apiFetch<{ version: number }>(`/api/v1/teams/${team}/pipelines/${pipeline}/versions`, { body: { pipeline: currentDoc(), message } });
       setVersion(r.version);
       setSavedGraphVersion(saving);
+      setSaveDialog(null);
       setToast({ text: `Saved version ${r.version}`, tone: "ok" });
     } catch (e) {
-      setToast({ text: e instanceof Error ? e.message : String(e), tone: "error" });
+      setSaveDialog({ saving: false, error: e instanceof Error ? e.message : String(e) });
     }
   }
 
-  async function deploy(form: FormData) {
-    try {
-      const r = await apiFetch<{ version: number; parallelism: number; deliveryGuarantee: string }>(`/api/v1/teams/${team}/pipelines/${pipeline}/deploy`, {
-        body: { version: version ?? undefined, parallelism: Number(form.get("parallelism")), deliveryGuarantee: form.get("guarantee") },
-      });
-      setToast({ text: `Deploying version ${r.version}: ${r.parallelism} task(s), ${r.deliveryGuarantee.replace(/_/g, "-")}`, tone: "ok" });
-    } catch (e) {
-      setToast({ text: e instanceof Error ? e.message : String(e), tone: "error" });
-    }
+  function restore(doc: PipelineDoc, from: number) {
+    // Undoable, and dirty until saved: a restore is an edit like any other.
+    api.getState().replaceGraph(doc);
+    setDiffing(null);
+    setToast({ text: `Restored v${from} on the canvas as unsaved changes: save a version to keep it.`, tone: "ok" });
   }
 
   async function runPreview() {
@@ -207,13 +216,18 @@ function EditorInner({ team, pipeline, streams, latestVersion, canEdit }: Editor
           ) : (
             <button onClick={runPreview} disabled={!nodeCount} className="rounded-md border border-brand-600 px-3 py-1.5 text-sm font-medium text-brand-700 disabled:opacity-40">Preview</button>
           )}
-          {canEdit ? <button onClick={save} disabled={errors.length > 0} title={errors.length ? "Fix the errors first" : undefined} className="rounded-md border border-slate-300 px-3 py-1.5 text-sm disabled:opacity-40">Save version</button> : null}
+          <button onClick={() => { setSidePanel("versions"); api.getState().selectNodes([]); }} aria-pressed={sidePanel === "versions"} className="rounded-md border border-slate-300 px-3 py-1.5 text-sm">Versions</button>
+          {canEdit ? <button onClick={() => setSaveDialog({ saving: false, error: null })} disabled={errors.length > 0 || !!diffing} title={errors.length ? "Fix the errors first" : undefined} className="rounded-md border border-slate-300 px-3 py-1.5 text-sm disabled:opacity-40">Save version</button> : null}
           {canEdit ? (
-            <form action={deploy} className="flex items-center gap-2">
-              <input name="parallelism" aria-label="Parallelism" type="number" min={1} max={64} defaultValue={1} className="w-14 rounded-md border border-slate-300 px-2 py-1 text-sm" />
-              <select name="guarantee" aria-label="Delivery guarantee" className="rounded-md border border-slate-300 px-2 py-1 text-sm"><option value="at_least_once">at-least-once</option><option value="exactly_once">exactly-once</option></select>
-              <button disabled={errors.length > 0 || dirty || !version} title={dirty || !version ? "Save a version first" : undefined} className="rounded-md bg-brand-600 px-3 py-1.5 text-sm font-semibold text-white disabled:opacity-40">Deploy</button>
-            </form>
+            <DeployPanel
+              team={team}
+              pipeline={pipeline}
+              savedVersion={version}
+              blockedReason={errors.length ? "Fix the errors first" : dirty ? "Save a version first: the canvas has unsaved changes" : null}
+              status={deployment.status}
+              refresh={deployment.refresh}
+              onMessage={setToast}
+            />
           ) : null}
         </div>
       </div>
@@ -234,9 +248,14 @@ function EditorInner({ team, pipeline, streams, latestVersion, canEdit }: Editor
             </button>
           ))}
         </aside>
-        <Canvas canEdit={canEdit} />
+        {diffing ? <div className="relative min-w-0 flex-1"><DiffCanvas selection={diffing} /></div> : <Canvas canEdit={canEdit} />}
         <aside className="w-80 shrink-0 overflow-y-auto border-l border-slate-200 bg-white">
-          {selected && selectedData ? (
+          {diffing || (sidePanel === "versions" && !(selected && selectedData)) ? (
+            <>
+              {!diffing ? <button onClick={() => setSidePanel("problems")} className="mx-4 mt-3 text-xs font-medium text-brand-700 hover:underline">← Problems ({diagnostics.filter((d) => d.severity !== "info").length})</button> : null}
+              <VersionsPanel team={team} pipeline={pipeline} latestVersion={version} dirty={dirty} canEdit={canEdit} diffing={diffing} onShowDiff={setDiffing} onExitDiff={() => setDiffing(null)} onRestore={restore} />
+            </>
+          ) : selected && selectedData ? (
             <Inspector
               nodeId={selected}
               data={selectedProblems ? { ...selectedData, problems: selectedProblems } : selectedData}
@@ -277,6 +296,8 @@ function EditorInner({ team, pipeline, streams, latestVersion, canEdit }: Editor
         ) : null}
         {preview.errors.filter((e) => !selected || e.nodeId === selected).slice(0, 20).map((e, i) => <p key={i} className="px-4 py-1 text-xs text-red-700">{e.nodeId}: {e.reason}</p>)}
       </section>
+      <UnsavedChangesGuard dirty={dirty} />
+      {saveDialog ? <SaveVersionDialog onSave={(m) => void save(m)} onClose={() => setSaveDialog(null)} saving={saveDialog.saving} error={saveDialog.error} /> : null}
     </div>
   );
 }
