@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { UdfForm } from "@/lib/pipeline/nodes/udf";
 import type { Row } from "@/lib/pipeline/schema";
-import { buildUdf, liveIsolates, MAX_FLATMAP_OUTPUTS, MAX_TIMEOUTS_PER_BATCH, UdfCompileError, UdfSandbox, validateUdfSource } from "./index";
+import { buildUdf, liveIsolates, MAX_FLATMAP_OUTPUTS, MAX_TIMEOUTS_PER_BATCH, recordCheckSource, UdfCompileError, UdfSandbox, validateUdfSource } from "./index";
 
 const LIMITS = { memoryMb: 32, timeoutMs: 100 };
 const open: UdfSandbox[] = [];
@@ -243,5 +243,74 @@ describe("host stays responsive", () => {
     expect(a.outIndex).toEqual([0, 2]);
     expect(a.errors.map((e) => e.index)).toEqual([1]);
     expect(b.out).toEqual([{ i: 7 }]);
+  });
+});
+
+describe("UdfSandbox.runEncoded (values in, values out)", () => {
+  const enc = new TextEncoder();
+  const dec = new TextDecoder();
+  const values = (n: number) => rows(n).map((r) => enc.encode(JSON.stringify(r)));
+  const texts = (vs: Uint8Array[]) => vs.map((v) => dec.decode(v));
+
+  it("lists values the function cannot read as unread, and checks the source schema in the isolate", async () => {
+    const s = await sandbox("(r) => ({ i: r.i })");
+    const input = [enc.encode('{"i":0}'), null, enc.encode("{nope"), enc.encode("[1]"), new Uint8Array([0xff]), enc.encode('{"i":"x"}'), enc.encode('{"i":6,"s":"\u0001"}'), enc.encode('{"i":7}')];
+    const res = await s.runEncoded(input);
+    expect(texts(res.values)).toEqual(['{"i":0}', '{"i":"x"}', '{"i":7}']);
+    expect(res.outIndex).toEqual([0, 5, 7]);
+    expect(res.unread).toEqual([1, 2, 3, 4, 6]);
+    const checked = await s.runEncoded(input, { check: recordCheckSource([{ name: "i", type: "int" }]) });
+    expect(checked.outIndex).toEqual([0, 7]);
+    expect(checked.unread).toEqual([1, 2, 3, 4, 5, 6]);
+    // The check is per call: without it the same isolate reads "x" again.
+    expect((await s.runEncoded(input)).outIndex).toEqual([0, 5, 7]);
+  });
+
+  it("an infinite loop errors only the looping record, within the time bound", async () => {
+    const s = await sandbox("(r) => { if (r.i === 2) for (;;) {} return r; }");
+    const t = performance.now();
+    const res = await s.runEncoded(values(5));
+    expect(performance.now() - t).toBeLessThan(2 * LIMITS.timeoutMs + 500);
+    expect(res.outIndex).toEqual([0, 1, 3, 4]);
+    expect(res.errors).toEqual([{ index: 2, reason: `function exceeded the time limit of ${LIMITS.timeoutMs} ms` }]);
+  });
+
+  it("a memory bomb errors only its record; indices stay those of the input values", async () => {
+    const s = await sandbox("(r) => { if (r.i === 5) { const a = []; for (;;) a.push(new Array(1e5).fill(r.i)); } return r; }", "map", { memoryMb: 16, timeoutMs: 5_000 });
+    const input: (Uint8Array | null)[] = [null, ...values(8)];
+    const res = await s.runEncoded(input);
+    expect(res.errors).toEqual([{ index: 6, reason: "function exceeded its memory limit of 16 MB" }]);
+    expect(res.outIndex).toEqual([1, 2, 3, 4, 5, 7, 8]);
+    expect(res.unread).toEqual([0]);
+    expect(s.isolatesCreated).toBeGreaterThan(1);
+  }, 30_000);
+
+  it("a function that breaks built-ins cannot forge output lines: every value is a JSON object or the chunk errors", async () => {
+    const s = await sandbox(`(r) => {
+      Object.defineProperty(Array.prototype, "0", { set() {}, get() { return '{"forged":1}\\n{"x":'; }, configurable: true });
+      String.prototype.split = () => ["{}"];
+      Object.prototype.toJSON = function () { return r.i % 2 ? this : "not an object"; };
+      return { i: r.i };
+    }`);
+    for (let round = 0; round < 3; round++) {
+      const res = await s.runEncoded(values(6));
+      expectAccounted(res, 6);
+      for (const v of res.values) {
+        const parsed = JSON.parse(dec.decode(v));
+        expect(parsed).not.toHaveProperty("forged");
+        expect(typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)).toBe(true);
+      }
+    }
+  });
+
+  it("leaves no isolate behind", async () => {
+    const before = liveIsolates();
+    for (let k = 0; k < 10; k++) {
+      const s = await UdfSandbox.create("(r) => { if (r.i === 3) for(;;){} return r; }", "filter", { memoryMb: 8, timeoutMs: 20 });
+      const res = await s.runEncoded(values(6));
+      expect(res.values.length + res.errors.length).toBe(6);
+      s.dispose();
+    }
+    expect(liveIsolates()).toBe(before);
   });
 });
