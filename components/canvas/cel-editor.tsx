@@ -35,6 +35,8 @@ export interface CelEditorProps {
   /** Required result type: a Filter predicate or Split condition must produce bool. */
   expected?: CelResultType;
   placeholder?: string;
+  /** id for the editable element, so a <label htmlFor> focuses it. */
+  id?: string;
   /** id of an element describing the editor (hint or the field's diagnostics). */
   describedBy?: string;
   readOnly?: boolean;
@@ -192,7 +194,7 @@ export function celLintSource(getFields: () => Field[], getExpected: () => CelRe
 }
 
 /** A CodeMirror 6 editor for one CEL expression (Filter predicates, Split conditions, computed fields, Window keys). */
-export function CelEditor({ label, value, onChange, fields, expected, placeholder, describedBy, readOnly }: CelEditorProps) {
+export function CelEditor({ id, label, value, onChange, fields, expected, placeholder, describedBy, readOnly }: CelEditorProps) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   // The editor is created once; props it reads later go through refs.
@@ -216,7 +218,7 @@ export function CelEditor({ label, value, onChange, fields, expected, placeholde
           keymap.of([...closeBracketsKeymap, ...completionKeymap, ...historyKeymap, ...defaultKeymap]),
           placeholder ? placeholderExt(placeholder) : [],
           EditorState.readOnly.of(readOnly === true),
-          EditorView.contentAttributes.of({ "aria-label": label, ...(describedBy ? { "aria-describedby": describedBy } : {}), "data-cel-editor": "" }),
+          EditorView.contentAttributes.of({ "aria-label": label, ...(id ? { id } : {}), ...(describedBy ? { "aria-describedby": describedBy } : {}), "data-cel-editor": "" }),
           theme,
           EditorView.lineWrapping,
           EditorView.updateListener.of((u) => {
@@ -232,7 +234,7 @@ export function CelEditor({ label, value, onChange, fields, expected, placeholde
     };
     // The view lives as long as the component; value changes are applied below.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [label, readOnly]);
+  }, [label, readOnly, id, describedBy]);
 
   // A value changed from outside (undo in the canvas, another node selected) replaces the text.
   useEffect(() => {

@@ -1,152 +1,135 @@
 "use client";
 
-import { useEffect, useState } from "react";
-import type { SluiceNodeData } from "./pipeline-node";
+import { useContext } from "react";
+import type { NodeType } from "@/lib/pipeline/nodes";
+import type { Field, Row } from "@/lib/pipeline/schema";
+import { DiagnosticsContext, type Config, type NodeDiagnostic } from "./forms/common";
+import { FilterForm } from "./forms/filter";
+import { ProjectionForm } from "./forms/projection";
+import { SplitForm } from "./forms/split";
+import { StreamPicker, type StreamOption } from "./forms/stream-picker";
+import { UdfForm, type UdfSample } from "./forms/udf";
+import { UnionForm } from "./forms/union";
+import { WindowForm } from "./forms/window";
 import { palette } from "./palette";
 
-export interface StreamOption {
-  name: string;
-  access: string;
-  fields: string[];
+export type { StreamOption } from "./forms/stream-picker";
+
+/** The graph as the inspector needs it: node configs and edges (the pipeline document's shape). */
+export interface InspectorGraph {
+  nodes: { id: string; type: NodeType; config: Record<string, unknown> }[];
+  edges: { source: string; sourcePort?: string; target: string }[];
 }
 
-const input = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm";
-const mono = `${input} font-mono`;
-
-type Config = Record<string, unknown>;
-
-/** The selected node's form. Field pickers list the node's input schema as the validator propagates it. */
-export function Inspector({
-  nodeId,
-  data,
-  streams,
-  inputFields,
-  onChange,
-  onDelete,
-}: {
+export interface InspectorProps {
   nodeId: string;
-  data: SluiceNodeData;
+  data: { type: NodeType; config: Config };
+  /** Team slug: the stream picker creates sink streams and the UDF test run runs in it. */
+  team?: string;
   streams: StreamOption[];
-  inputFields: string[];
+  /** The current graph (called on render). */
+  graph?: () => InspectorGraph;
+  /** Output schema of every node, from the last validation. */
+  schemas?: Record<string, { name: string; type: unknown }[]>;
+  /** Validation diagnostics (any node's; the inspector keeps this node's). */
+  diagnostics?: (NodeDiagnostic & { nodeId?: string })[];
+  /** Older editors pass only the input field names (typed as json then). */
+  inputFields?: string[];
+  /** Preview rows by `nodeId:port`. */
+  previewRows?: Record<string, Row[]>;
   onChange: (config: Config) => void;
   onDelete: () => void;
-}) {
+}
+
+// When the graph has an error that stops schema propagation (a required field
+// left empty), the validator returns no schemas; pickers keep the last input
+// schema they saw instead of going blank while the user types.
+const lastInput = new Map<string, Field[]>();
+
+/** The input schema of a node: its upstream nodes' output schemas, merged by field name (as Union aligns them). */
+export function inputSchemaOf(nodeId: string, graph: InspectorGraph, schemas: NonNullable<InspectorProps["schemas"]>): Field[] | undefined {
+  const ups = graph.edges.filter((e) => e.target === nodeId).map((e) => e.source);
+  if (!ups.length) return [];
+  if (ups.some((u) => !schemas[u])) return undefined;
+  const byName = new Map<string, Field>();
+  for (const u of ups) for (const f of schemas[u] as Field[]) if (!byName.has(f.name)) byName.set(f.name, f);
+  return [...byName.values()];
+}
+
+/** Sample records for a UDF test run: the upstream node's preview rows, else the nearest upstream Source's stream. */
+export function udfSampleOf(nodeId: string, graph: InspectorGraph, previewRows: Record<string, Row[]>): UdfSample {
+  const inbound = graph.edges.filter((e) => e.target === nodeId);
+  const rows = inbound.flatMap((e) => previewRows[`${e.source}:${e.sourcePort ?? "out"}`] ?? []);
+  const seen = new Set<string>();
+  const queue = inbound.map((e) => e.source);
+  while (queue.length) {
+    const id = queue.shift()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const node = graph.nodes.find((n) => n.id === id);
+    if (node?.type === "source" && typeof node.config.stream === "string" && node.config.stream) return { rows, stream: node.config.stream };
+    queue.push(...graph.edges.filter((e) => e.target === id).map((e) => e.source));
+  }
+  return { rows };
+}
+
+const tone = (severity: string) => (severity === "error" ? "bg-red-50 text-red-700" : severity === "warning" ? "bg-amber-50 text-amber-800" : "bg-sky-50 text-sky-800");
+
+/**
+ * The selected node's form, generated per node type from its config schema
+ * (lib/pipeline/nodes). Field pickers and expression editors know the node's
+ * input schema as the validator propagates it; each validator diagnostic is
+ * shown under the control its path points at.
+ */
+export function Inspector({ nodeId, data, team = "", streams, graph, schemas, diagnostics = [], inputFields, previewRows, onChange, onDelete }: InspectorProps) {
   const c = data.config;
   const set = (patch: Config) => onChange({ ...c, ...patch });
-  return (
-    <div className="space-y-4 p-4 text-sm" aria-label="Inspector">
-      <div className="flex items-center justify-between">
-        <h2 className="font-semibold">{palette[data.type].label} <span className="font-mono text-xs font-normal text-slate-500">{nodeId}</span></h2>
-        <button onClick={onDelete} className="text-xs text-red-700 hover:underline">Delete node</button>
-      </div>
-      {data.problems?.length ? (
-        <ul className="space-y-1">
-          {data.problems.map((p, i) => (
-            <li key={i} className={`rounded px-2 py-1 text-xs ${p.severity === "error" ? "bg-red-50 text-red-700" : p.severity === "warning" ? "bg-amber-50 text-amber-800" : "bg-sky-50 text-sky-800"}`}>{p.message}</li>
-          ))}
-        </ul>
-      ) : null}
-      {data.type === "source" || data.type === "sink" ? (
-        <label className="block font-medium text-slate-700">
-          Stream
-          <select aria-label="Stream" value={(c.stream as string) ?? ""} onChange={(e) => set({ stream: e.target.value })} className={input}>
-            <option value="">Choose a stream…</option>
-            {streams
-              .filter((s) => (data.type === "sink" ? s.access === "owner" : s.access !== "see"))
-              .map((s) => <option key={s.name} value={s.name}>{s.name}</option>)}
-          </select>
-          <span className="mt-1 block text-xs font-normal text-slate-500">{data.type === "sink" ? "Streams your team owns." : "Streams your team can read."}</span>
-        </label>
-      ) : null}
-      {data.type === "filter" ? (
-        <label className="block font-medium text-slate-700">
-          Keep records where (CEL)
-          <textarea aria-label="Predicate" rows={3} value={(c.predicate as string) ?? ""} onChange={(e) => set({ predicate: e.target.value })} className={mono} spellCheck={false} />
-          <FieldHint fields={inputFields} />
-        </label>
-      ) : null}
-      {data.type === "projection" ? <ProjectionForm c={c} set={set} inputFields={inputFields} /> : null}
-      {data.type === "split" ? <SplitForm c={c} set={set} inputFields={inputFields} /> : null}
-      {data.type === "union" ? (
-        <label className="block font-medium text-slate-700">
-          Field naming the input (optional)
-          <input aria-label="Source field" value={(c.sourceField as string) ?? ""} onChange={(e) => set({ sourceField: e.target.value || undefined })} className={mono} />
-        </label>
-      ) : null}
-      {data.type === "window" || data.type === "udf" ? <JsonConfig c={c} onChange={onChange} hint={data.type === "window" ? 'e.g. {"window":{"kind":"tumbling","size":"1m"},"timeField":"ts","keys":[{"name":"user","expr":"user_id"}],"aggregates":[{"name":"n","fn":"count"}]}' : 'e.g. {"function":{"inline":{"form":"map","source":"(r) => ({ ...r, big: r.amount > 10 })"}}}'} /> : null}
-    </div>
-  );
-}
+  const g = graph?.() ?? { nodes: [], edges: [] };
+  const computed = schemas ? inputSchemaOf(nodeId, g, schemas) : inputFields?.map((name): Field => ({ name, type: "json" }));
+  if (computed !== undefined) lastInput.set(nodeId, computed);
+  const input = computed ?? lastInput.get(nodeId) ?? [];
+  const mine = diagnostics.filter((d) => d.nodeId === nodeId);
+  const nodeLevel = mine.filter((d) => !d.path.startsWith("config"));
+  const bag = { all: mine.filter((d) => d.path.startsWith("config")), claimed: new Set<string>() };
+  const props = { config: c, set, input };
+  const label = palette[data.type].label;
 
-function FieldHint({ fields }: { fields: string[] }) {
-  if (!fields.length) return null;
-  return <span className="mt-1 block text-xs font-normal text-slate-500">Fields: <span className="font-mono">{fields.join(", ")}</span></span>;
-}
-
-function ProjectionForm({ c, set, inputFields }: { c: Config; set: (p: Config) => void; inputFields: string[] }) {
-  const fields = (c.fields as { name: string; from?: string; expr?: string; cast?: string }[]) ?? [];
-  const update = (i: number, patch: Record<string, string | undefined>) => set({ fields: fields.map((f, j) => (j === i ? { ...f, ...patch } : f)) });
   return (
-    <div className="space-y-2">
-      <label className="flex items-center gap-2 text-slate-700">
-        <input type="checkbox" checked={c.keepOthers === true} onChange={(e) => set({ keepOthers: e.target.checked })} /> keep the other input fields
-      </label>
-      {fields.map((f, i) => (
-        <div key={i} className="space-y-1 rounded-md border border-slate-200 p-2">
-          <input aria-label={`Output field ${i + 1}`} placeholder="name" value={f.name} onChange={(e) => update(i, { name: e.target.value })} className={mono} />
-          <input aria-label={`Output field ${i + 1} value`} placeholder="from field, or = CEL expression" value={f.expr !== undefined ? `=${f.expr}` : (f.from ?? "")} onChange={(e) => (e.target.value.startsWith("=") ? update(i, { expr: e.target.value.slice(1), from: undefined }) : update(i, { from: e.target.value, expr: undefined }))} className={mono} />
-          <button type="button" onClick={() => set({ fields: fields.filter((_, j) => j !== i) })} className="text-xs text-slate-500 hover:text-red-700">remove</button>
+    <DiagnosticsContext.Provider value={bag}>
+      <form className="space-y-4 p-4 text-sm" aria-label={`${label} node settings`} onSubmit={(e) => e.preventDefault()}>
+        <div className="flex items-center justify-between">
+          <h2 className="font-semibold">
+            {label} <span className="font-mono text-xs font-normal text-slate-500">{nodeId}</span>
+          </h2>
+          <button type="button" onClick={onDelete} className="rounded px-1 text-xs text-red-700 hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-red-600">Delete node</button>
         </div>
-      ))}
-      <button type="button" onClick={() => set({ fields: [...fields, { name: "", from: "" }] })} className="text-xs font-medium text-brand-700">+ output field</button>
-      <FieldHint fields={inputFields} />
-    </div>
+        {nodeLevel.length ? (
+          <ul className="space-y-1" aria-label="Node problems">
+            {nodeLevel.map((p, i) => <li key={i} className={`rounded px-2 py-1 text-xs ${tone(p.severity)}`}>{p.message}</li>)}
+          </ul>
+        ) : null}
+        {data.type !== "source" && !g.edges.some((e) => e.target === nodeId) ? <p className="text-xs text-slate-500">Connect an input to this node to pick its fields.</p> : null}
+        {data.type === "source" || data.type === "sink" ? <StreamPicker kind={data.type} team={team} value={(c.stream as string) ?? ""} onChange={(stream) => set({ stream })} streams={streams} input={input} /> : null}
+        {data.type === "filter" ? <FilterForm {...props} /> : null}
+        {data.type === "projection" ? <ProjectionForm {...props} /> : null}
+        {data.type === "split" ? <SplitForm {...props} /> : null}
+        {data.type === "union" ? <UnionForm {...props} /> : null}
+        {data.type === "window" ? <WindowForm {...props} /> : null}
+        {data.type === "udf" ? <UdfForm {...props} team={team} sample={udfSampleOf(nodeId, g, previewRows ?? {})} /> : null}
+        <UnclaimedDiagnostics />
+      </form>
+    </DiagnosticsContext.Provider>
   );
 }
 
-function SplitForm({ c, set, inputFields }: { c: Config; set: (p: Config) => void; inputFields: string[] }) {
-  const outputs = (c.outputs as { name: string; condition: string }[]) ?? [];
-  const update = (i: number, patch: Record<string, string>) => set({ outputs: outputs.map((o, j) => (j === i ? { ...o, ...patch } : o)) });
+/** Config diagnostics no control claimed (rendered last, after every field has claimed its own). */
+function UnclaimedDiagnostics() {
+  const bag = useContext(DiagnosticsContext);
+  const rest = bag.all.filter((d) => !bag.claimed.has(d.path));
+  if (!rest.length) return null;
   return (
-    <div className="space-y-2">
-      {outputs.map((o, i) => (
-        <div key={i} className="space-y-1 rounded-md border border-slate-200 p-2">
-          <input aria-label={`Output ${i + 1} name`} value={o.name} onChange={(e) => update(i, { name: e.target.value })} className={mono} />
-          <input aria-label={`Output ${i + 1} condition`} value={o.condition} onChange={(e) => update(i, { condition: e.target.value })} className={mono} />
-        </div>
-      ))}
-      <button type="button" onClick={() => set({ outputs: [...outputs, { name: `out${outputs.length + 1}`, condition: "true" }] })} className="text-xs font-medium text-brand-700">+ output</button>
-      <label className="block text-slate-700">Route to <select value={(c.mode as string) ?? "first"} onChange={(e) => set({ mode: e.target.value })} className={input}><option value="first">the first matching output</option><option value="all">every matching output</option></select></label>
-      <label className="block text-slate-700">Unmatched records <select value={(c.unmatched as string) ?? "else"} onChange={(e) => set({ unmatched: e.target.value })} className={input}><option value="else">go to the else output</option><option value="drop">are dropped (and counted)</option></select></label>
-      <FieldHint fields={inputFields} />
-    </div>
-  );
-}
-
-function JsonConfig({ c, onChange, hint }: { c: Config; onChange: (c: Config) => void; hint: string }) {
-  const [text, setText] = useState(JSON.stringify(c, null, 2));
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => setText(JSON.stringify(c, null, 2)), [c]);
-  return (
-    <label className="block font-medium text-slate-700">
-      Configuration (JSON)
-      <textarea
-        aria-label="Configuration JSON"
-        rows={10}
-        value={text}
-        spellCheck={false}
-        onChange={(e) => {
-          setText(e.target.value);
-          try {
-            onChange(JSON.parse(e.target.value) as Config);
-            setError(null);
-          } catch {
-            setError("not valid JSON yet");
-          }
-        }}
-        className={mono}
-      />
-      {error ? <span className="text-xs text-red-700">{error}</span> : <span className="block text-xs font-normal text-slate-500">{hint}</span>}
-    </label>
+    <ul className="space-y-1" aria-label="Other problems">
+      {rest.map((d, i) => <li key={i} className={`rounded px-2 py-1 text-xs ${tone(d.severity)}`}>{d.path.replace(/^config\.?/, "") ? <span className="font-mono">{d.path.replace(/^config\.?/, "")}: </span> : null}{d.message}</li>)}
+    </ul>
   );
 }
