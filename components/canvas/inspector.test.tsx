@@ -175,7 +175,7 @@ describe("Inspector forms produce configs the node schemas accept", () => {
     cleanup();
 
     const sink = setup("sink");
-    expect(within(screen.getByLabelText("Stream")).getAllByRole("option").map((o) => o.value)).toEqual(["", "ods.clicks", "dws.totals"]);
+    expect(within(screen.getByLabelText("Stream")).getAllByRole("option").map((o) => (o as HTMLOptionElement).value)).toEqual(["", "ods.clicks", "dws.totals"]);
     await sink.user.selectOptions(screen.getByLabelText("Stream"), "dws.totals");
     expect(sink.parse().data).toEqual({ stream: "dws.totals" });
     await sink.user.click(screen.getByRole("button", { name: "+ Create a new stream for this sink" }));
