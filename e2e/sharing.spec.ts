@@ -2,6 +2,18 @@ import { expect, test, type Browser, type Page } from "@playwright/test";
 
 const shot = (name: string) => ({ path: `e2e/artifacts/${name}.png`, fullPage: true });
 
+/** Drags from a node's output handle to another node's input handle, as a user wires the canvas. */
+async function connect(page: Page, from: string, to: string) {
+  const src = page.locator(`.react-flow__node[data-id="${from}"] .react-flow__handle.source`).first();
+  const dst = page.locator(`.react-flow__node[data-id="${to}"] .react-flow__handle.target`).first();
+  const a = (await src.boundingBox())!;
+  const b = (await dst.boundingBox())!;
+  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 8 });
+  await page.mouse.up();
+}
+
 async function newUserWithTeam(browser: Browser, who: string, team: string): Promise<Page> {
   const page = await (await browser.newContext()).newPage();
   await page.goto("/sign-up");
@@ -16,7 +28,8 @@ async function newUserWithTeam(browser: Browser, who: string, team: string): Pro
   return page;
 }
 
-test("team A publishes a stream, team B finds it, requests access, A approves, B reads it", async ({ browser }) => {
+test("team A publishes a stream, team B finds it, requests access, A approves, B reads it and builds a pipeline on it", async ({ browser }) => {
+  test.setTimeout(120_000);
   const id = Math.random().toString(36).slice(2, 7);
   const teamA = `ads-${id}`;
   const teamB = `recs-${id}`;
@@ -44,7 +57,22 @@ test("team A publishes a stream, team B finds it, requests access, A approves, B
   });
   expect(produced.status()).toBe(200);
   await expect(a.getByTestId("records-table")).toContainText('"user_id":"u2"');
+  // Live stats come from the broker (offsets, newest records), refreshed every few seconds.
+  await expect(a.getByTestId("stat-records")).toHaveText("2");
+  await expect(a.getByTestId("stat-last")).not.toHaveText("never");
   await a.screenshot(shot("11-stream-live"));
+
+  // A documents the stream in markdown, checks the preview, saves.
+  await a.getByRole("button", { name: "Add description" }).click();
+  await a.getByLabel("Description (markdown)").fill("One record per **ad click**.\n\n| field | meaning |\n|---|---|\n| amount | price in EUR |\n\nQuestions: [ads wiki](https://example.com/ads) <script>alert(1)</script>");
+  await a.getByRole("tab", { name: "Preview" }).click();
+  await expect(a.getByTestId("description-preview").getByRole("table")).toContainText("price in EUR");
+  await a.screenshot(shot("11b-description-preview"));
+  await a.getByRole("button", { name: "Save description" }).click();
+  const wiki = a.getByTestId("markdown").getByRole("link", { name: "ads wiki" });
+  await expect(wiki).toHaveAttribute("rel", "noopener noreferrer nofollow");
+  // Raw HTML is dropped: the tags are gone (the text between them stays, as text).
+  await expect(a.getByTestId("markdown").locator("script")).toHaveCount(0);
 
   // B sees it listed (not readable yet) and asks for access.
   const b = await newUserWithTeam(browser, "Bob", teamB);
@@ -68,5 +96,38 @@ test("team A publishes a stream, team B finds it, requests access, A approves, B
   // B now reads the records.
   await b.reload();
   await expect(b.getByTestId("records-table")).toContainText('"user_id":"u1"');
+  await expect(b.getByTestId("markdown").getByRole("strong")).toHaveText("ad click");
+  await expect(b.getByTestId("stat-records")).toHaveText("2");
   await b.screenshot(shot("13-granted-read"));
+
+  // B builds a pipeline on the shared stream in the canvas editor and previews it.
+  await b.goto(`/t/${teamB}/pipelines`);
+  await b.getByLabel("New pipeline name").fill("big-clicks");
+  await b.getByRole("button", { name: "New pipeline" }).click();
+  await expect(b).toHaveURL(new RegExp(`/t/${teamB}/pipelines/big-clicks$`));
+  const palette = b.getByRole("complementary", { name: "Palette" });
+  await palette.getByRole("button", { name: /^Source/ }).click();
+  await b.getByLabel("Stream").selectOption(stream);
+  await b.screenshot(shot("14-canvas-source"));
+  await palette.getByRole("button", { name: /^Filter/ }).click();
+  await b.getByLabel("Predicate").fill("amount > 5.0");
+  await b.getByRole("button", { name: "Fit View" }).click();
+  await connect(b, "source-1", "filter-1");
+  const filterNode = b.locator('.react-flow__node[data-id="filter-1"]');
+  await expect(b.locator(".react-flow__edge")).toHaveCount(1);
+  await b.screenshot(shot("15-canvas-filter"));
+  await filterNode.click();
+  await b.getByRole("button", { name: "Preview", exact: true }).click();
+  await expect(b.getByTestId("preview-status")).toContainText("sampled 2");
+  // Only u1 (12.5) passes "amount > 5.0"; u2 (3) is filtered out.
+  await expect(b.getByTestId("preview-table")).toContainText("u1");
+  await expect(b.getByTestId("preview-table")).not.toContainText("u2");
+  await b.screenshot(shot("16-canvas-preview"));
+
+  // Lineage: B sees A's stream with its owner team and layer; B's team cannot open A's pipelines.
+  await b.goto(`/t/${teamB}/lineage?stream=${encodeURIComponent(stream)}`);
+  const root = b.getByTestId(`lineage-node-stream:${stream}`);
+  await expect(root).toContainText(`team ${teamA}`);
+  await expect(root).toContainText("DWD");
+  await b.screenshot(shot("17-lineage"));
 });

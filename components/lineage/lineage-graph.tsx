@@ -124,7 +124,8 @@ export function LineageGraph({ team, root, initialDepth = 2, initial, height = "
       {error ? <p role="alert" className="px-4 py-6 text-sm text-red-700">Could not load the lineage: {error}</p> : null}
       {!error && !view ? <p className="px-4 py-6 text-sm text-slate-500">Loading lineage…</p> : null}
       {view ? (
-        <div style={{ height }} data-testid="lineage-graph">
+        // A stream nobody produces or consumes yet does not need a tall empty canvas.
+        <div style={{ height: view.nodes.length > 1 ? height : "9rem" }} data-testid="lineage-graph">
           <ReactFlow
             key={`${url}`}
             nodes={nodes}

@@ -68,7 +68,7 @@ export function StreamStatsPanel({ team, stream, everyMs = 3000 }: { team: strin
       {error ? <p role="alert" className="mb-2 text-sm text-red-700">Could not refresh the stats: {error}</p> : null}
       {stats ? (
         <dl className="grid grid-cols-2 gap-4 sm:grid-cols-4">
-          <Stat testId="stat-rate" label="Records/s" value={formatRate(stats.recordsPerSecond)} hint={`${formatCount(stats.recordsLastMinute)} record(s) in the last minute`} />
+          <Stat testId="stat-rate" label="Rate (last minute)" value={formatRate(stats.recordsPerSecond)} hint={`${formatCount(stats.recordsLastMinute)} record(s) in the last minute`} />
           <Stat testId="stat-records" label="Records" value={formatCount(stats.records)} hint={`${formatCount(stats.totalWritten)} written since the stream was created; older ones may have left with retention`} />
           <Stat testId="stat-bytes" label="Size (estimate)" value={`≈ ${formatBytes(stats.bytes.estimate)}`} hint={`Average size of the newest ${stats.bytes.sampledRecords} record(s) (${formatBytes(stats.bytes.averageRecordBytes)}, key + value + headers) × records; framing and compression not counted`} />
           <Stat testId="stat-last" label="Last record" value={stats.lastRecordAt === null ? "never" : formatAgo(stats.lastRecordAt, now)} hint={stats.lastRecordAt === null ? undefined : new Date(stats.lastRecordAt).toISOString()} />
