@@ -259,8 +259,12 @@ function EditorInner({ team, pipeline, streams, latestVersion, canEdit }: Editor
             <Inspector
               nodeId={selected}
               data={selectedProblems ? { ...selectedData, problems: selectedProblems } : selectedData}
+              team={team}
               streams={streams}
-              inputFields={inputFields}
+              graph={currentDoc}
+              schemas={schemas}
+              diagnostics={diagnostics}
+              previewRows={preview.rows}
               onChange={(config) => api.getState().updateConfig(selected, config)}
               onDelete={() => { api.getState().selectNodes([selected]); api.getState().deleteSelection(); }}
             />
