@@ -23,7 +23,7 @@ export default async function PipelineEditorPage({ params }: { params: Promise<{
   });
   const membership = await prisma().membership.findUniqueOrThrow({ where: { userId_teamId: { userId: user.userId, teamId: found.team.id } } });
   const latest = found.pipeline.versions[0];
-  const streams = (await listStreams(user, team)).map((s) => ({ name: s.name, access: s.access, fields: (s.schema ?? []).map((f) => f.name) }));
+  const streams = (await listStreams(user, team)).map((s) => ({ name: s.name, access: s.access, fields: (s.schema ?? []).map((f) => f.name), layer: s.layer, owner: s.ownerTeam.slug, schema: s.schema }));
   return (
     <div className="-mx-8 -my-8">
       <PipelineEditor
