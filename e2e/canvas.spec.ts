@@ -62,8 +62,9 @@ test("build Source → Filter → Sink on the canvas, fix a validation error, pr
   await expect(page.getByTestId("preview-table")).not.toContainText("u0");
   await page.screenshot(shot("21-canvas-preview"));
 
-  page.once("dialog", (d) => void d.accept("first version"));
   await page.getByRole("button", { name: "Save version" }).click();
+  await page.getByLabel(/What changed/).fill("first version");
+  await page.getByRole("button", { name: "Save", exact: true }).click();
   await expect(page.getByRole("status")).toContainText("Saved version 1");
   await page.getByRole("button", { name: "Deploy" }).click();
   await expect(page.getByRole("status")).toContainText("Deploying version 1");
@@ -75,4 +76,86 @@ test("build Source → Filter → Sink on the canvas, fix a validation error, pr
   await page.goto(`/t/${team}/streams/dwd.big-${id}`);
   await expect(page.getByTestId("records-table")).toContainText('"amount":25');
   await page.screenshot(shot("22-sink-records"));
+});
+
+test("versions: live node status while deployed, guarded navigation, save v2 with a changed Filter, diff v1 → v2, restore v1", async ({ page }) => {
+  const id = Math.random().toString(36).slice(2, 7);
+  const team = `versions-${id}`;
+  await page.goto("/sign-up");
+  await page.getByLabel("Your name").fill("Vera");
+  await page.getByLabel("Email").fill(`vera-${id}@example.test`);
+  await page.getByLabel("Password").fill("correct horse battery");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByLabel("Team name").fill(team);
+  await page.getByRole("button", { name: "Create team" }).click();
+  await expect(page).toHaveURL(new RegExp(`/t/${team}/pipelines$`));
+
+  // v1 (Filter amount > 10.0) saved and deployed through the API, as automation would.
+  const [src, sink] = [`ods.orders-${id}`, `dwd.orders-${id}`];
+  const schema = [{ name: "user_id", type: "string" }, { name: "amount", type: "float" }];
+  for (const name of [src, sink]) expect((await page.request.post(`/api/v1/teams/${team}/streams`, { data: { name, layer: "ODS", partitions: 1, schema } })).status()).toBe(201);
+  expect((await page.request.post(`/api/v1/teams/${team}/pipelines`, { data: { name: "orders" } })).status()).toBe(201);
+  const v1 = {
+    version: 1,
+    nodes: [
+      { id: "source-1", type: "source", config: { stream: src }, position: { x: 0, y: 0 } },
+      { id: "filter-1", type: "filter", config: { predicate: "amount > 10.0" }, position: { x: 260, y: 0 } },
+      { id: "sink-1", type: "sink", config: { stream: sink }, position: { x: 520, y: 0 } },
+    ],
+    edges: [{ source: "source-1", target: "filter-1" }, { source: "filter-1", target: "sink-1" }],
+  };
+  expect((await page.request.post(`/api/v1/teams/${team}/pipelines/orders/versions`, { data: { pipeline: v1, message: "orders above 10" } })).status()).toBe(201);
+  expect((await page.request.post(`/api/v1/teams/${team}/pipelines/orders/deploy`, { data: {} })).status()).toBe(200);
+
+  await page.goto(`/t/${team}/pipelines/orders`);
+  // The status poll puts each node's live state on the canvas.
+  await expect(page.getByTestId("deployment-summary")).toContainText("running", { timeout: 30_000 });
+  await expect(page.locator('.react-flow__node[data-id="filter-1"]').getByTestId("node-live")).toContainText("running", { timeout: 15_000 });
+  await page.getByTestId("deployment-summary").click();
+  await expect(page.getByTestId("deployment-state")).toHaveText("running / running");
+  await expect(page.getByRole("table", { name: "Tasks" })).toContainText("#0");
+  await page.screenshot(shot("23-deployment-panel"));
+  await page.getByTestId("deployment-summary").click();
+
+  // Change the Filter: leaving through the sidebar now asks first.
+  const filterNode = page.locator('.react-flow__node[data-id="filter-1"]');
+  await filterNode.click();
+  await page.getByLabel("Predicate").fill("amount > 20.0");
+  await expect(page.getByText(/^v\d+ · unsaved changes$/)).toBeVisible();
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Streams" }).click();
+  const leave = page.getByRole("dialog", { name: "Leave without saving?" });
+  await expect(leave).toBeVisible();
+  await leave.getByRole("button", { name: "Stay on the canvas" }).click();
+  await expect(page).toHaveURL(new RegExp(`/t/${team}/pipelines/orders$`));
+
+  // Save v2 with a message from the in-page dialog.
+  await page.getByRole("button", { name: "Save version" }).click();
+  await page.getByLabel(/What changed/).fill("orders above 20");
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(page.getByRole("status")).toContainText("Saved version 2");
+
+  // Compare v1 → v2: the Filter is highlighted as changed, its predicate listed before → after.
+  await page.getByRole("button", { name: "Versions" }).click();
+  const versions = page.getByRole("region", { name: "Versions" });
+  await expect(versions.getByTestId("version-2")).toContainText("orders above 20");
+  await expect(versions.getByTestId("version-1")).toContainText("orders above 10");
+  await expect(versions.getByTestId("version-1")).toContainText("Vera");
+  await versions.getByLabel("Compare v1").check();
+  await versions.getByLabel("Compare v2").check();
+  await versions.getByRole("button", { name: "Compare v1 → v2" }).click();
+  const diffCanvas = page.getByTestId("diff-canvas");
+  await expect(diffCanvas.locator('.react-flow__node[data-id="filter-1"] [data-diff="changed"]')).toBeVisible();
+  await expect(diffCanvas.locator("[data-diff]")).toHaveCount(1);
+  const diffList = page.getByRole("region", { name: "Version diff" });
+  await expect(diffList.getByTestId("diff-summary")).toHaveText("1 node changed");
+  await expect(diffList.getByTestId("diff-changed-filter-1")).toContainText('"amount > 10.0"→"amount > 20.0"');
+  await page.screenshot(shot("24-version-diff"));
+  await diffList.getByRole("button", { name: "Exit diff" }).click();
+  await expect(diffCanvas).toHaveCount(0);
+
+  // Restore v1: the canvas has it as unsaved changes.
+  await versions.getByRole("button", { name: "Restore v1" }).click();
+  await expect(page.getByRole("status")).toContainText("Restored v1");
+  await expect(page.getByText(/^v\d+ · unsaved changes$/)).toBeVisible();
+  await expect(filterNode).toContainText("amount > 10.0");
 });
