@@ -55,7 +55,48 @@ test("build Source → Filter → Sink on the canvas, fix a validation error, pr
   await page.getByLabel("Predicate").fill("amount > 10.0");
   await expect(filterNode.getByTestId("node-error-badge")).toHaveCount(0);
 
-  // Preview: only matching rows come out of the Filter.
+  // Refused connections say why: the Sink already has its one input.
+  const nodes = page.locator(".react-flow__node");
+  const edges = page.locator(".react-flow__edge");
+  await connect(page, "source-1", "sink-1");
+  await expect(page.getByRole("status")).toContainText("Sink sink-1 already has an input (from filter-1)");
+  await expect(edges).toHaveCount(2);
+
+  // Undo/redo from the keyboard and the toolbar.
+  await palette.getByRole("button", { name: /^Projection/ }).click();
+  await expect(nodes).toHaveCount(4);
+  await page.locator(".react-flow__pane").click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press("ControlOrMeta+z");
+  await expect(nodes).toHaveCount(3);
+  await page.keyboard.press("ControlOrMeta+Shift+z");
+  await expect(nodes).toHaveCount(4);
+  await page.getByRole("button", { name: "Undo" }).click();
+  await expect(nodes).toHaveCount(3);
+  await expect(page.getByRole("button", { name: "Redo" })).toBeEnabled();
+
+  // Copy/paste Filter + Sink (shift-click multi-select): new ids, and the edge between them comes along.
+  await filterNode.click();
+  await page.locator('.react-flow__node[data-id="sink-1"]').click({ modifiers: ["Shift"] });
+  await expect(page.locator(".react-flow__node.selected")).toHaveCount(2);
+  await page.keyboard.press("ControlOrMeta+c");
+  await page.keyboard.press("ControlOrMeta+v");
+  await expect(nodes).toHaveCount(5);
+  await expect(page.locator('.react-flow__node[data-id="filter-2"]')).toBeVisible();
+  await expect(page.locator('.react-flow__node[data-id="sink-2"]')).toBeVisible();
+  await expect(edges).toHaveCount(3);
+  // The pasted copy is the selection: Delete removes it (nodes and edge) in one step, undo brings it back.
+  await page.keyboard.press("Delete");
+  await expect(nodes).toHaveCount(3);
+  await expect(edges).toHaveCount(2);
+  await page.keyboard.press("ControlOrMeta+z");
+  await expect(nodes).toHaveCount(5);
+  await page.keyboard.press("ControlOrMeta+z");
+  await expect(nodes).toHaveCount(3);
+  await expect(edges).toHaveCount(2);
+
+  // Preview: only matching rows come out of the Filter (undo restored the two-node selection; select the Filter alone).
+  await page.locator(".react-flow__pane").click({ position: { x: 5, y: 5 } });
+  await filterNode.click();
   await page.getByRole("button", { name: "Preview", exact: true }).click();
   await expect(page.getByTestId("preview-status")).toContainText("sampled 3");
   await expect(page.getByTestId("preview-table")).toContainText("25");

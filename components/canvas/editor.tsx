@@ -1,11 +1,13 @@
 "use client";
 
 import "@xyflow/react/dist/style.css";
-import { Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, useReactFlow } from "@xyflow/react";
+import { Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, useReactFlow, type Connection, type Edge, type FinalConnectionState } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { apiFetch } from "@/components/ui/api";
 import type { NodeType } from "@/lib/pipeline/nodes";
 import type { PreviewEvent } from "@/lib/runtime/preview/events";
+import { connectionRefusal } from "./connection-rules";
+import { GraphToolbar, useGraphShortcuts } from "./graph-commands";
 import { Inspector, type StreamOption } from "./inspector";
 import { NODE_ORDER, palette } from "./palette";
 import { nodeTypes } from "./pipeline-node";
@@ -37,19 +39,44 @@ export interface EditorProps {
 const sameProblems = (a: NodeProblem[] | undefined, b: NodeProblem[] | undefined) =>
   (a?.length ?? 0) === (b?.length ?? 0) && (a ?? []).every((p, i) => p.severity === b![i].severity && p.message === b![i].message);
 
+const FIT_VIEW_OPTIONS = { maxZoom: 1 };
+const DEFAULT_VIEWPORT = { x: 0, y: 0, zoom: 1 };
+// Shift-click adds to the selection (as do Cmd/Ctrl-click); Shift-drag on the pane draws a selection box.
+const MULTI_SELECT_KEYS = ["Shift", "Meta", "Control"];
+
 /**
  * The React Flow surface. It alone subscribes to the whole node and edge
  * arrays, so a drag frame re-renders this and the moved node, not the
  * toolbar, inspector or preview.
  */
-function Canvas({ canEdit }: { canEdit: boolean }) {
+function Canvas({ canEdit, onRefuse }: { canEdit: boolean; onRefuse: (reason: string) => void }) {
+  const api = useGraphApi();
   const nodes = useGraph((s) => s.nodes);
   const edges = useGraph((s) => s.edges);
   const onNodesChange = useGraph((s) => s.onNodesChange);
   const onEdgesChange = useGraph((s) => s.onEdgesChange);
-  const onConnect = useGraph((s) => s.onConnect);
   const addNode = useGraph((s) => s.addNode);
   const { screenToFlowPosition } = useReactFlow();
+  // Rules read the store when asked, rather than re-creating callbacks on every graph change.
+  const refusal = useCallback((c: { source: string; sourceHandle?: string | null; target: string }) => {
+    const s = api.getState();
+    return connectionRefusal(c, new Map(s.nodes.map((n) => [n.id, { id: n.id, type: n.data.type }])), s.edges);
+  }, [api]);
+  const isValidConnection = useCallback((c: Edge | Connection) => refusal(c) === null, [refusal]);
+  const onConnect = useCallback((c: Connection) => {
+    const reason = refusal(c);
+    if (reason) onRefuse(reason);
+    else api.getState().onConnect(c);
+  }, [api, refusal, onRefuse]);
+  // React Flow drops an invalid connection silently; say why it was refused.
+  const onConnectEnd = useCallback((_: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+    if (state.isValid !== false || !state.fromNode || !state.toNode || !state.fromHandle) return;
+    const out = state.fromHandle.type === "source";
+    const reason = refusal(out
+      ? { source: state.fromNode.id, sourceHandle: state.fromHandle.id, target: state.toNode.id }
+      : { source: state.toNode.id, sourceHandle: state.toHandle?.id, target: state.fromNode.id });
+    if (reason) onRefuse(reason);
+  }, [refusal, onRefuse]);
   return (
     <div className="relative min-w-0 flex-1" onDragOver={(e) => e.preventDefault()} onDrop={(e) => {
       const t = e.dataTransfer.getData("application/sluice-node") as NodeType;
@@ -62,11 +89,18 @@ function Canvas({ canEdit }: { canEdit: boolean }) {
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
         onConnect={onConnect}
-        isValidConnection={(c) => c.source !== c.target}
-        deleteKeyCode={["Backspace", "Delete"]}
+        onConnectEnd={onConnectEnd}
+        isValidConnection={isValidConnection}
+        nodesDraggable={canEdit}
+        nodesConnectable={canEdit}
+        // Delete/Backspace are the editor's own shortcut: one undo step for nodes and their edges.
+        deleteKeyCode={null}
+        multiSelectionKeyCode={MULTI_SELECT_KEYS}
+        selectionKeyCode="Shift"
+        minZoom={0.1}
         fitView
-        fitViewOptions={{ maxZoom: 1 }}
-        defaultViewport={{ x: 0, y: 0, zoom: 1 }}
+        fitViewOptions={FIT_VIEW_OPTIONS}
+        defaultViewport={DEFAULT_VIEWPORT}
       >
         <Background />
         <MiniMap pannable zoomable />
@@ -92,6 +126,8 @@ function EditorInner({ team, pipeline, streams, latestVersion, canEdit }: Editor
   const [diagnostics, setDiagnostics] = useState<Diagnostic[]>([]);
   const [schemas, setSchemas] = useState<Record<string, Field[]>>({});
   const [toast, setToast] = useState<{ text: string; tone: "ok" | "error" } | null>(null);
+  const refuseConnection = useCallback((reason: string) => setToast({ text: `Connection refused: ${reason}`, tone: "error" }), []);
+  useGraphShortcuts(canEdit);
   const [version, setVersion] = useState(latestVersion);
   const [preview, setPreview] = useState<{ running: boolean; rows: Record<string, Record<string, unknown>[]>; errors: { nodeId: string; reason: string }[]; status?: { sampled: number; produced: number; errored: number } }>({ running: false, rows: {}, errors: [] });
   const previewAbort = useRef<AbortController | null>(null);
@@ -209,6 +245,7 @@ function EditorInner({ team, pipeline, streams, latestVersion, canEdit }: Editor
     <div className="flex h-screen flex-col">
       <div className="flex items-center gap-3 border-b border-slate-200 bg-white px-4 py-2">
         <h1 className="font-semibold">{pipeline}</h1>
+        <GraphToolbar canEdit={canEdit} />
         <span className="text-xs text-slate-500">{version ? `v${version}` : "not saved yet"}{dirty ? " · unsaved changes" : ""}</span>
         <div className="ml-auto flex items-center gap-2">
           {preview.running ? (
@@ -233,22 +270,23 @@ function EditorInner({ team, pipeline, streams, latestVersion, canEdit }: Editor
       </div>
       {toast ? <div role="status" onClick={() => setToast(null)} className={`px-4 py-2 text-sm ${toast.tone === "ok" ? "bg-emerald-50 text-emerald-800" : "bg-red-50 text-red-700"}`}>{toast.text}</div> : null}
       <div className="flex min-h-0 flex-1">
-        <aside aria-label="Palette" className="w-44 shrink-0 space-y-1 overflow-y-auto border-r border-slate-200 bg-white p-2">
+        <aside aria-label="Palette" aria-description="Press a node type (or Tab to it and press Enter) to add it to the canvas" className="w-44 shrink-0 space-y-1 overflow-y-auto border-r border-slate-200 bg-white p-2">
           {NODE_ORDER.map((t) => (
             <button
               key={t}
               draggable
               onDragStart={(e) => e.dataTransfer.setData("application/sluice-node", t)}
               onClick={() => api.getState().addNode(t)}
-              className="w-full rounded-md border border-slate-200 px-2 py-1.5 text-left hover:border-brand-500"
-              title={`Drag onto the canvas, or click to add: ${palette[t].description}`}
+              disabled={!canEdit}
+              className="w-full rounded-md border border-slate-200 px-2 py-1.5 text-left hover:border-brand-500 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-brand-500 disabled:opacity-50"
+              title={`Drag onto the canvas, or press to add: ${palette[t].description}`}
             >
-              <span className="flex items-center gap-2 text-sm font-medium"><span className={`h-2 w-2 rounded-full ${palette[t].accent}`} />{palette[t].label}</span>
+              <span className="flex items-center gap-2 text-sm font-medium"><span aria-hidden="true" className={`h-2 w-2 rounded-full ${palette[t].accent}`} />{palette[t].label}</span>
               <span className="block text-[11px] text-slate-500">{palette[t].description}</span>
             </button>
           ))}
         </aside>
-        {diffing ? <div className="relative min-w-0 flex-1"><DiffCanvas selection={diffing} /></div> : <Canvas canEdit={canEdit} />}
+        {diffing ? <div className="relative min-w-0 flex-1"><DiffCanvas selection={diffing} /></div> : <Canvas canEdit={canEdit} onRefuse={refuseConnection} />}
         <aside className="w-80 shrink-0 overflow-y-auto border-l border-slate-200 bg-white">
           {diffing || (sidePanel === "versions" && !(selected && selectedData)) ? (
             <>
