@@ -45,6 +45,14 @@ export interface CompileOptions {
    * the Source (dead-lettered by the runtime) instead of flowing on.
    */
   checkSourceSchema?: boolean;
+  /**
+   * The source partition of a record, from the meta the caller passed with it
+   * (ProcessOptions.metas). Given, each Window keeps a watermark per source
+   * partition: a fast partition does not make a slower one's records late, and
+   * an idle partition stops holding windows back after the node's idleTimeout
+   * (10 s by default).
+   */
+  partitionOf?: (meta: unknown) => string | number | undefined;
 }
 
 /** Errors that only say the graph is unfinished (see CompileOptions.partial). */
@@ -198,7 +206,7 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
         steps.push({ kind: "union", nodeId: id, op, inputIndex: new Map(incoming.get(id)!.map((e, i) => [e, i])) });
         break;
       case "window":
-        steps.push({ kind: "window", nodeId: id, op: op.create() });
+        steps.push({ kind: "window", nodeId: id, op: op.create({ partitionOf: options.partitionOf }) });
         break;
       case "udf":
         steps.push({ kind: "udf", nodeId: id, op: op.create() });

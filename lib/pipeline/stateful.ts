@@ -33,7 +33,16 @@ export interface UdfRuntime {
   dispose(): void;
 }
 
-export type StatefulOp = { kind: "window"; nodeId: string; create: () => WindowRuntime } | { kind: "udf"; nodeId: string; create: () => UdfRuntime };
+export interface WindowRuntimeOptions {
+  /**
+   * The source partition of a row, from its meta. Given, windows keep a
+   * watermark per source partition (the runtime passes this); without it (a
+   * preview, tests) there is one watermark for the whole input.
+   */
+  partitionOf?: (meta: unknown) => string | number | undefined;
+}
+
+export type StatefulOp = { kind: "window"; nodeId: string; create: (options?: WindowRuntimeOptions) => WindowRuntime } | { kind: "udf"; nodeId: string; create: () => UdfRuntime };
 
 const noMetas = (rows: Row[]): Batch => ({ rows, metas: new Array<unknown>(rows.length).fill(undefined) });
 
@@ -54,12 +63,12 @@ function buildWindowNode(node: NodeOfType<"window">, input: StreamSchema): Built
     const metas = metasOf(batch, errs.map((e) => e.row));
     return errs.map((e, i) => ({ nodeId, reason: e.reason, record: e.row, meta: metas[i] }));
   };
-  const make = (): WindowRuntime => {
-    const op = create();
+  const make = ({ partitionOf }: WindowRuntimeOptions = {}): WindowRuntime => {
+    const op = create(partitionOf ? { watermarks: "partitioned" } : undefined);
     const empty: Batch = { rows: [], metas: [] };
     return {
       process(batch, now) {
-        const r = op.process(batch.rows, now);
+        const r = op.process(batch.rows, now, partitionOf ? { partitions: batch.metas.map(partitionOf) } : undefined);
         return { out: noMetas(r.out), late: { rows: r.late, metas: metasOf(batch, r.late) }, errors: errorsOf(batch, r.errors) };
       },
       advanceTime(now) {

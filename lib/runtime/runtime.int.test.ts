@@ -149,6 +149,44 @@ describe.skipIf(!hasKafka)("pipeline runtime", () => {
     90_000,
   );
 
+  it("keeps a Window watermark per source partition: a partition behind the others is not late, an idle one stops holding windows back", async () => {
+    const src = `ods.${uniqueName("events")}`;
+    const sink = `dws.${uniqueName("counts")}`;
+    await stream(src, 2, [{ name: "ts", type: "timestamp" }, { name: "user", type: "string" }]);
+    await stream(sink, 1, [{ name: "user", type: "string" }, { name: "window_start", type: "timestamp" }, { name: "window_end", type: "timestamp" }, { name: "n", type: "int" }]);
+    const name = uniqueName("w");
+    await call(pipelinesRoute.POST, { caller: user, params: { team }, body: { name } });
+    const def = {
+      version: 1,
+      nodes: [
+        { id: "src", type: "source", config: { stream: src }, position: { x: 0, y: 0 } },
+        { id: "win", type: "window", config: { window: { kind: "tumbling", size: "10s" }, timeField: "ts", keys: [{ name: "user", expr: "user" }], aggregates: [{ name: "n", fn: "count" }], idleTimeout: "2s" }, position: { x: 200, y: 0 } },
+        { id: "out", type: "sink", config: { stream: sink }, position: { x: 400, y: 0 } },
+      ],
+      edges: [{ source: "src", target: "win" }, { source: "win", target: "out" }],
+    };
+    const saved = await call(versionsRoute.POST, { caller: user, params: { team, pipeline: name }, body: { pipeline: def } });
+    expect(saved.status, JSON.stringify(saved.body)).toBe(201);
+    expect((await call(deployRoute.POST, { caller: user, params: { team, pipeline: name }, body: { parallelism: 1, deliveryGuarantee: "exactly_once" } })).status).toBe(200);
+    await waitFor("running", async () => (await call(statusRoute.GET, { caller: user, params: { team, pipeline: name } })).body, (s) => s.actualState === "running");
+    const at = (partition: number, ts: number) => produce(src, [{ value: { ts, user: "a" } }].map((r) => ({ ...r, partition })) as never);
+    // Partition 1 is behind: its records are 90 s older than partition 0's.
+    await at(1, 5_000);
+    await new Promise((r) => setTimeout(r, 700));
+    await at(0, 100_000);
+    await new Promise((r) => setTimeout(r, 700));
+    await at(1, 8_000);
+    // One watermark for both partitions would have closed [0, 10 s) at 100 s and
+    // made 8 s late (n = 1). Per partition, both count; partition 1 then goes
+    // idle, stops holding the watermark back, and the window closes.
+    const rows = await waitFor("window results", () => readAll(sink, 1), (r) => r.length >= 2, 30_000);
+    expect(rows.map((r) => r.value).sort((x, y) => x.window_start - y.window_start)).toEqual([
+      { user: "a", window_start: 0, window_end: 10_000, n: 2 },
+      { user: "a", window_start: 100_000, window_end: 110_000, n: 1 },
+    ]);
+    await call(stopRoute.POST, { caller: user, params: { team, pipeline: name } });
+  }, 90_000);
+
   it("sends undecodable records to the dead-letter stream with the reason and keeps running", async () => {
     const src = `ods.${uniqueName("raw")}`;
     const sink = `dwd.${uniqueName("clean")}`;

@@ -105,7 +105,11 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     throw new TaskFatal(`version ${deployment.version.version} cannot run: ${first ? `${first.nodeId ? `node "${first.nodeId}": ` : ""}${first.message}` : "invalid pipeline"}`);
   }
   const catalog = await loadTeamCatalog(team.id);
-  const plan: Plan = compilePipeline(checked.pipeline, catalog.ctx, { checkSourceSchema: true });
+  const plan: Plan = compilePipeline(checked.pipeline, catalog.ctx, {
+    checkSourceSchema: true,
+    // Windows keep a watermark per source partition this task reads.
+    partitionOf: (m) => (m ? `${(m as SourceMeta).topic}:${(m as SourceMeta).partition}` : undefined),
+  });
   const sourceTopics = [...new Set([...plan.sources.values()].map((s) => catalog.entries.get(s)!.topic))];
   const topicToStream = new Map([...plan.sources.values()].map((s) => [catalog.entries.get(s)!.topic, s]));
   const sinkTopic = new Map([...plan.sinks].map(([nodeId, s]) => [nodeId, catalog.entries.get(s)!.topic]));

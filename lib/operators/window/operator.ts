@@ -1,6 +1,7 @@
 import { durationMs, type WindowNodeConfig } from "@/lib/pipeline/nodes/window";
 import type { Row } from "@/lib/pipeline/schema";
 import { buildAggregator, type Aggregator } from "./aggregates";
+import { PartitionWatermarks } from "./watermarks";
 
 /**
  * The Window operator: keyed tumbling, hopping and session windows with
@@ -18,6 +19,12 @@ import { buildAggregator, type Aggregator } from "./aggregates";
  *   timestamps are never late). In `external` mode the runtime owns W (min over
  *   source partitions, see `PartitionWatermarks`) and passes it with
  *   `process(rows, now, {watermark})` or `onWatermark(ms)`; W never goes back.
+ *   In `partitioned` mode the operator does that itself from each row's source
+ *   partition (`process(rows, now, {partitions})`): W is the minimum over the
+ *   partitions' newest event times minus maxOutOfOrderness, so a fast partition
+ *   does not make a slower one's records late; a partition without records for
+ *   idleTimeout (default PARTITION_IDLE_DEFAULT_MS) stops holding W back, so an
+ *   idle partition never stalls windows forever.
  * - A window [start, end) closes when W >= end and emits one row per key.
  *   With allowedLateness L it is kept until W >= end + L; a record for it in
  *   that time updates it and immediately emits the updated row (same key and
@@ -39,11 +46,18 @@ export interface WindowDeps {
 }
 
 export interface WindowOptions {
-  /** "internal" (default): the operator derives the watermark from event times; "external": the runtime supplies it. */
-  watermarks?: "internal" | "external";
+  /**
+   * "internal" (default): the operator derives the watermark from event times;
+   * "partitioned": the same per source partition (rows' partitions given to process), minimum over partitions;
+   * "external": the runtime supplies it.
+   */
+  watermarks?: "internal" | "partitioned" | "external";
   /** Track changes for `drainChanges` (default true); previews that never drain can turn it off. */
   changeCapture?: boolean;
 }
+
+/** How long a source partition may go without records before it stops holding the watermark back, when the node sets no idleTimeout. */
+export const PARTITION_IDLE_DEFAULT_MS = 10_000;
 
 export interface WindowError {
   row: Row;
@@ -158,6 +172,8 @@ export class WindowOperator {
   private readonly earlyMs: number | undefined;
   private readonly eventTime: boolean;
   private readonly external: boolean;
+  /** Per source partition newest event times ("partitioned" mode). */
+  private readonly partitions: PartitionWatermarks | undefined;
   private readonly capture: boolean;
   private readonly startField: string;
   private readonly endField: string;
@@ -199,6 +215,7 @@ export class WindowOperator {
     this.idleMs = config.idleTimeout === undefined ? undefined : durationMs(config.idleTimeout);
     this.earlyMs = config.emit === "on_close" ? undefined : durationMs(config.emit.early);
     this.external = options.watermarks === "external";
+    this.partitions = options.watermarks === "partitioned" && this.eventTime ? new PartitionWatermarks(this.outOfOrderness, this.idleMs ?? PARTITION_IDLE_DEFAULT_MS) : undefined;
     this.capture = options.changeCapture ?? true;
     this.startField = config.windowStartField;
     this.endField = config.windowEndField;
@@ -215,7 +232,7 @@ export class WindowOperator {
     return { watermark: finiteOrNull(this.W), lateRecords: this.lateRecords, errorRecords: this.errorRecords, openWindows: open };
   }
 
-  process(rows: readonly Row[], nowMs: number, opts?: { watermark?: number }): WindowResult {
+  process(rows: readonly Row[], nowMs: number, opts?: { watermark?: number; partitions?: readonly (string | number | undefined)[] }): WindowResult {
     const res: WindowResult = { out: [], late: [], errors: [] };
     if (nowMs > this.lastNow) this.lastNow = nowMs;
     const now = this.lastNow;
@@ -268,7 +285,16 @@ export class WindowOperator {
         this.lateRecords++;
         continue;
       }
-      if (ts > this.maxTs) {
+      if (this.partitions) {
+        // Record by record, like the internal mode, so results do not depend on batching.
+        this.partitions.observe(opts?.partitions?.[r] ?? "", ts, now);
+        const w = this.partitions.current(now);
+        if (w > this.W) {
+          this.W = w;
+          if (w >= this.nextTimer) this.runTimers(res.out);
+        }
+        if (ts > this.maxTs) this.maxTs = ts;
+      } else if (ts > this.maxTs) {
         this.maxTs = ts;
         if (this.eventTime && !this.external) {
           const w = ts - this.outOfOrderness;
@@ -311,7 +337,11 @@ export class WindowOperator {
     if (nowMs > this.lastNow) this.lastNow = nowMs;
     const now = this.lastNow;
     if (!this.eventTime) this.advanceWatermark(now, res.out);
-    else if (!this.external && this.idleMs !== undefined && this.maxTs > -Infinity && now - this.lastArrival >= this.idleMs) {
+    else if (this.partitions && this.maxTs > -Infinity) {
+      // Partitions that went idle stop holding the watermark back.
+      this.advanceWatermark(this.partitions.current(now), res.out);
+    }
+    if (this.eventTime && !this.external && this.idleMs !== undefined && this.maxTs > -Infinity && now - this.lastArrival >= this.idleMs) {
       this.advanceWatermark(this.maxTs - this.outOfOrderness + (now - this.lastArrival), res.out);
     }
     this.maybeEmitEarly(now, res.out);
