@@ -199,4 +199,29 @@ test("versions: live node status while deployed, guarded navigation, save v2 wit
   await expect(page.getByRole("status")).toContainText("Restored v1");
   await expect(page.getByText(/^v\d+ · unsaved changes$/)).toBeVisible();
   await expect(filterNode).toContainText("amount > 10.0");
+
+  // The pipelines list: state and throughput at a glance, duplicate, search, delete (refused while running).
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Pipelines" }).click();
+  await page.getByRole("dialog", { name: "Leave without saving?" }).getByRole("button", { name: "Discard changes and leave" }).click();
+  await expect(page).toHaveURL(new RegExp(`/t/${team}/pipelines$`));
+  const row = page.getByTestId("pipeline-row-orders");
+  await expect(row).toContainText("running");
+  await expect(row).toContainText("v1 · 1 task(s) · at-least-once");
+  await expect(row).toContainText("/s");
+  await expect(row.getByRole("button", { name: "Delete orders" })).toBeDisabled();
+  await row.getByRole("button", { name: "Duplicate orders" }).click();
+  await page.getByLabel("Name of the copy").fill("orders-copy");
+  await page.getByRole("button", { name: "Duplicate", exact: true }).click();
+  await expect(page).toHaveURL(new RegExp(`/t/${team}/pipelines/orders-copy$`));
+  await expect(page.locator('.react-flow__node[data-id="filter-1"]')).toContainText("amount > 20.0");
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Pipelines" }).click();
+  await expect(page.getByTestId(/^pipeline-row-/)).toHaveCount(2);
+  await page.screenshot(shot("25-pipelines-list"));
+  await page.getByLabel("Search pipelines").fill("copy");
+  await expect(page.getByTestId(/^pipeline-row-/)).toHaveCount(1);
+  await page.getByRole("button", { name: "Delete orders-copy" }).click();
+  await page.getByRole("dialog", { name: "Delete orders-copy?" }).getByRole("button", { name: "Delete pipeline" }).click();
+  await expect(page.getByTestId("pipeline-row-orders-copy")).toHaveCount(0);
+  await page.getByLabel("Search pipelines").fill("");
+  await expect(page.getByTestId(/^pipeline-row-/)).toHaveCount(1);
 });
