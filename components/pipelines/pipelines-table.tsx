@@ -78,10 +78,10 @@ export function PipelinesTable({ team, initial, canEdit }: { team: string; initi
               return (
                 <tr key={p.id} data-testid={`pipeline-row-${p.name}`}>
                   <td className="px-4 py-3">
-                    <Link href={`/t/${team}/pipelines/${p.name}`} className="font-medium text-slate-900 hover:text-brand-700 hover:underline">{p.name}</Link>
+                    <Link href={`/t/${team}/pipelines/${p.name}`} className="whitespace-nowrap font-medium text-slate-900 hover:text-brand-700 hover:underline">{p.name}</Link>
                     {p.description ? <div className="text-xs text-slate-500">{p.description}</div> : null}
                   </td>
-                  <td className="px-4 py-3 text-slate-600">{p.team}</td>
+                  <td className="whitespace-nowrap px-4 py-3 text-slate-600">{p.team}</td>
                   <td className="px-4 py-3">{p.latestVersion ? `v${p.latestVersion}` : <span className="text-slate-400">none saved</span>}</td>
                   <td className="px-4 py-3">{p.deployment ? `v${p.deployment.version} · ${p.deployment.parallelism} task(s) · ${p.deployment.deliveryGuarantee.replace(/_/g, "-")}` : <span className="text-slate-400">not deployed</span>}</td>
                   <td className="px-4 py-3">
