@@ -9,52 +9,43 @@ import type { UdfForm } from "@/lib/pipeline/nodes/udf";
 
 /** Separates the values' texts in the input string: a control character, which valid JSON text never contains raw. */
 const SEPARATOR = 0x01;
+const SPACE = 0x20;
 const NEWLINE = 0x0a;
 
 /**
- * Values the isolate can be handed: not tombstones, valid UTF-8 (the fatal
- * decode of the object path), and free of the separator byte (such a value
- * is not valid JSON anyway). One check over all values at once, per value
- * only when that finds a bad one.
+ * The texts of values[lo..hi) joined by the separator, decoded once. A value
+ * the isolate must not be handed — a tombstone, invalid UTF-8 (the object
+ * path's fatal decode), or one holding the separator byte (not valid JSON
+ * anyway) — goes as an empty text, which the runner cannot parse and lists
+ * as unread; the caller then decodes that value itself to say why. One check
+ * over the whole chunk, per value only when it finds something.
  */
-export function readableValues(values: readonly (Uint8Array | null)[]): { readable: number[]; unreadable: number[] } {
-  const readable: number[] = [];
-  const unreadable: number[] = [];
-  const present: Uint8Array[] = [];
-  for (let i = 0; i < values.length; i++) {
+export function joinValues(values: readonly (Uint8Array | null)[], lo: number, hi: number): string {
+  let size = hi - lo - 1;
+  for (let i = lo; i < hi; i++) size += values[i]?.byteLength ?? 0;
+  const buf = Buffer.allocUnsafe(size);
+  // Spaces in the separator slots first, so one indexOf finds a separator byte inside a value.
+  let at = 0;
+  for (let i = lo; i < hi; i++) {
+    if (i > lo) buf[at++] = SPACE;
     const v = values[i];
-    if (v === null) unreadable.push(i);
-    else {
-      readable.push(i);
-      present.push(v);
+    if (v !== null) {
+      buf.set(v, at);
+      at += v.byteLength;
     }
   }
-  if (present.length === 0) return { readable, unreadable };
-  const all = Buffer.concat(present);
-  if (isUtf8(all) && all.indexOf(SEPARATOR) === -1) return { readable, unreadable };
-  const good: number[] = [];
-  for (const i of readable) {
-    const v = values[i]!;
-    if (isUtf8(v) && v.indexOf(SEPARATOR) === -1) good.push(i);
-    else unreadable.push(i);
+  const clean = buf.indexOf(SEPARATOR) === -1 && isUtf8(buf);
+  at = 0;
+  for (let i = lo; i < hi; i++) {
+    if (i > lo) buf[at++] = SEPARATOR;
+    const v = values[i];
+    if (v === null) continue;
+    if (clean || (isUtf8(v) && v.indexOf(SEPARATOR) === -1)) {
+      if (!clean) buf.set(v, at);
+      at += v.byteLength;
+    }
   }
-  unreadable.sort((a, b) => a - b);
-  return { readable: good, unreadable };
-}
-
-/** The texts of values[readable[lo..hi)] joined by the separator, decoded once. */
-export function joinValues(values: readonly (Uint8Array | null)[], readable: readonly number[], lo: number, hi: number): string {
-  let size = hi - lo - 1;
-  for (let p = lo; p < hi; p++) size += values[readable[p]]!.byteLength;
-  const buf = Buffer.allocUnsafe(size);
-  let at = 0;
-  for (let p = lo; p < hi; p++) {
-    if (p > lo) buf[at++] = SEPARATOR;
-    const v = values[readable[p]]!;
-    buf.set(v, at);
-    at += v.byteLength;
-  }
-  return buf.toString("utf8");
+  return buf.toString("utf8", 0, at);
 }
 
 export interface EncodedChunk {

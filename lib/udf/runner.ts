@@ -140,12 +140,10 @@ export const RUNNER_SOURCE = `
   // the same records and errors.
   function dropProto(k, v) { return k === "__proto__" ? undefined : v; }
   /** A record's text: a string starting with "{", an Error-like thrown value in a box, or null for a non-object text (toJSON). */
-  function textOf(rec) {
+  function textOf(rec, proto) {
     let t;
-    try { t = stringify(rec); } catch (e) { return { threw: e }; }
-    if (typeof t !== "string" || t[0] !== "{") return null;
-    // The host's decode drops "__proto__" keys (sandbox.ts decode); so does this.
-    return apply(indexOf, t, ['"__proto__"']) === -1 ? t : stringify(rec, dropProto);
+    try { t = proto ? stringify(rec, dropProto) : stringify(rec); } catch (e) { return { threw: e }; }
+    return typeof t === "string" && t[0] === "{" ? t : null;
   }
   // Texts go straight into one string, never through an array: an array's
   // elements could be intercepted by setters the function put on
@@ -157,22 +155,33 @@ export const RUNNER_SOURCE = `
       body = keptBody;
       malformed = keptBad;
     } else {
+      // The host's decode drops "__proto__" keys (sandbox.ts decode); so does this, when the batch has one.
       let total = 0, threw = false;
       for (let j = 0; j < idx.length; j++) {
-        const t = textOf(outs[j]);
+        const t = textOf(outs[j], false);
         if (t === null) { malformed = true; break; }
         if (typeof t !== "string") { threw = true; break; }
         total += t.length;
         body += "\\n" + t;
       }
-      // As encodeOutputs: only when the batch as a whole cannot be encoded are records singled out.
-      if (!malformed && (threw || total > MAX_BATCH_CHARS)) {
+      if (!malformed && !threw && apply(indexOf, body, ['"__proto__"']) !== -1) {
+        body = "";
+        for (let j = 0; j < idx.length; j++) {
+          const t = textOf(outs[j], true);
+          if (t === null) { malformed = true; break; }
+          if (typeof t !== "string") { threw = true; break; }
+          body += "\\n" + t;
+        }
+      }
+      // As encodeOutputs (whose "[a,b]" is total + commas + brackets long): only when the
+      // batch as a whole cannot be encoded are records singled out.
+      if (!malformed && (threw || total + idx.length + 1 > MAX_BATCH_CHARS)) {
         const prefix = form === "map" ? "map " : "flatMap ";
         const bad = new Set();
         for (let j = 0; j < idx.length; j++) {
           const i = idx[j];
           if (bad.has(i)) continue;
-          const t = textOf(outs[j]);
+          const t = textOf(outs[j], true);
           let why = null;
           if (t === null) { malformed = true; break; }
           if (typeof t !== "string") why = "returned a record that cannot be encoded as JSON: " + reason(t.threw).replace("function threw ", "");
@@ -183,7 +192,7 @@ export const RUNNER_SOURCE = `
         keepIdx = [];
         for (let j = 0; j < idx.length && !malformed; j++) {
           if (bad.has(idx[j])) continue;
-          const t = textOf(outs[j]);
+          const t = textOf(outs[j], true);
           if (typeof t !== "string") { malformed = true; break; }
           body += "\\n" + t;
           keepIdx[keepIdx.length] = idx[j];

@@ -1,7 +1,7 @@
 import ivm from "isolated-vm";
 import type { UdfForm } from "@/lib/pipeline/nodes/udf";
 import type { Row } from "@/lib/pipeline/schema";
-import { joinValues, readableValues, splitEncodedOutput } from "./encoded";
+import { joinValues, splitEncodedOutput } from "./encoded";
 import { RUNNER_SOURCE } from "./runner";
 
 /**
@@ -251,12 +251,11 @@ export class UdfSandbox {
 
   private async runValues(values: readonly (Uint8Array | null)[], check: string | null): Promise<UdfEncodedResult> {
     if (this.disposed) throw new Error("UDF sandbox is disposed");
-    const { readable, unreadable } = readableValues(values);
     const result: UdfEncodedResult = { values: [], outIndex: [], errors: [], unread: [] };
     const { timeoutMs } = this.limits;
     await this.runJob({
-      n: readable.length,
-      input: (lo, hi) => joinValues(values, readable, lo, hi),
+      n: values.length,
+      input: (lo, hi) => joinValues(values, lo, hi),
       call: (inst, input, lo, hi) => {
         const begin = () => inst.beginEncoded.apply(undefined, [input, hi - lo], { timeout: timeoutMs });
         if (inst.check === check) return begin();
@@ -268,10 +267,6 @@ export class UdfSandbox {
       apply: (text, lo, hi) => this.decodeEncoded(text, lo, hi, result),
       errors: result.errors,
     });
-    // Positions among the readable values → indices into `values`.
-    result.outIndex = result.outIndex.map((p) => readable[p]);
-    for (const e of result.errors) e.index = readable[e.index];
-    result.unread = unreadable.length === 0 ? result.unread.map((p) => readable[p]) : [...unreadable, ...result.unread.map((p) => readable[p])].sort((x, y) => x - y);
     return result;
   }
 
