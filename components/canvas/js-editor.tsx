@@ -40,6 +40,8 @@ export function JsEditor({ id, label, value, onChange, describedBy }: { id?: str
           keymap.of([...closeBracketsKeymap, ...completionKeymap, ...historyKeymap, ...defaultKeymap]),
           EditorView.contentAttributes.of({ "aria-label": label, ...(id ? { id } : {}), ...(describedBy ? { "aria-describedby": describedBy } : {}) }),
           theme,
+          // The inspector is narrow: wrap long lines rather than scroll sideways.
+          EditorView.lineWrapping,
           EditorView.updateListener.of((u) => {
             if (u.docChanged) onChangeRef.current(u.state.doc.toString());
           }),
