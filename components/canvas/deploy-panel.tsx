@@ -22,6 +22,8 @@ export interface DeployPanelProps {
 }
 
 const guaranteeLabel = (g: string) => g.replace(/_/g, "-");
+/** A typed task count as the API takes it (1–64); the server still checks it against the source partitions. */
+const taskCount = (text: string) => Math.min(64, Math.max(1, Math.floor(Number(text)) || 1));
 
 /**
  * The editor's deployment controls: deploy the saved version (parallelism,
@@ -36,9 +38,12 @@ export function DeployPanel({ team, pipeline, savedVersion, blockedReason, statu
   const [refused, setRefused] = useState<{ message: string; retry: Action } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const deployed = status?.deployed ? status : null;
-  const [parallelism, setParallelism] = useState(1);
+  // Number inputs keep what is typed (an empty field while retyping); the number is read on submit.
+  const [parallelismText, setParallelism] = useState("1");
   const [guarantee, setGuarantee] = useState<Guarantee>("at_least_once");
-  const [scaleTo, setScaleTo] = useState(1);
+  const [scaleText, setScaleTo] = useState("1");
+  const parallelism = taskCount(parallelismText);
+  const scaleTo = taskCount(scaleText);
   const synced = useRef<number | null>(null);
   const panel = useRef<HTMLDivElement>(null);
 
@@ -46,8 +51,8 @@ export function DeployPanel({ team, pipeline, savedVersion, blockedReason, statu
   useEffect(() => {
     if (!deployed || synced.current === deployed.generation) return;
     synced.current = deployed.generation;
-    setParallelism(deployed.parallelism);
-    setScaleTo(deployed.parallelism);
+    setParallelism(String(deployed.parallelism));
+    setScaleTo(String(deployed.parallelism));
     setGuarantee(deployed.deliveryGuarantee as Guarantee);
   }, [deployed]);
 
@@ -102,7 +107,7 @@ export function DeployPanel({ team, pipeline, savedVersion, blockedReason, statu
   const deploySaved = () => savedVersion && run({ kind: "deploy", version: savedVersion, parallelism, deliveryGuarantee: guarantee });
   const options = (
     <>
-      <input aria-label="Parallelism" type="number" min={1} max={64} value={parallelism} onChange={(e) => setParallelism(Math.max(1, Number(e.target.value) || 1))} className="w-14 rounded-md border border-slate-300 px-2 py-1 text-sm" />
+      <input aria-label="Parallelism" type="number" min={1} max={64} value={parallelismText} onChange={(e) => setParallelism(e.target.value)} className="w-14 rounded-md border border-slate-300 px-2 py-1 text-sm" />
       <select aria-label="Delivery guarantee" value={guarantee} onChange={(e) => setGuarantee(e.target.value as Guarantee)} className="rounded-md border border-slate-300 px-2 py-1 text-sm">
         <option value="at_least_once">at-least-once</option>
         <option value="exactly_once">exactly-once</option>
@@ -184,12 +189,13 @@ export function DeployPanel({ team, pipeline, savedVersion, blockedReason, statu
             </div>
             {running ? (
               <form onSubmit={(e) => { e.preventDefault(); void run({ kind: "scale", parallelism: scaleTo }); }} className="flex items-center gap-2">
-                <label className="text-xs text-slate-600" htmlFor="scale-to">Tasks</label>
-                <input id="scale-to" type="number" min={1} max={64} value={scaleTo} onChange={(e) => setScaleTo(Math.max(1, Number(e.target.value) || 1))} className="w-16 rounded-md border border-slate-300 px-2 py-1 text-sm" />
+                <label className="text-xs text-slate-600" htmlFor="scale-to">Scale to (tasks)</label>
+                <input id="scale-to" type="number" min={1} max={64} value={scaleText} onChange={(e) => setScaleTo(e.target.value)} className="w-16 rounded-md border border-slate-300 px-2 py-1 text-sm" />
                 <button disabled={busy || scaleTo === deployed.parallelism} className={buttonStyles.secondary}>Scale</button>
               </form>
             ) : null}
             <form onSubmit={(e) => { e.preventDefault(); void deploySaved(); }} className="flex items-center gap-2">
+              <span className="text-xs text-slate-600">Tasks, guarantee</span>
               {options}
               <button disabled={busy || !!blocked} title={blocked ?? undefined} className={buttonStyles.primary}>Redeploy{savedVersion ? ` v${savedVersion}` : ""}</button>
             </form>
