@@ -1,7 +1,8 @@
 // @vitest-environment jsdom
-import { cleanup, fireEvent, render, screen } from "@testing-library/react";
+import { act, cleanup, fireEvent, render, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { requestNavigation } from "@/components/ui/navigation-guard";
 import { UnsavedChangesGuard } from "./unsaved-changes-guard";
 
 // The App Router is not mounted in jsdom; the guard only needs push().
@@ -58,6 +59,19 @@ describe("UnsavedChangesGuard", () => {
     fireEvent.click(screen.getByText("Streams"), { ctrlKey: true });
     expect(onLinkClick).toHaveBeenCalledTimes(3);
     expect(screen.queryByRole("dialog")).toBeNull();
+  });
+
+  it("holds router.push navigations that ask first (the team switcher) while dirty", async () => {
+    const { rerender } = render(<UnsavedChangesGuard dirty={false} />);
+    expect(requestNavigation("/t/other/pipelines")).toBe(true);
+    rerender(<UnsavedChangesGuard dirty />);
+    let allowed = true;
+    act(() => {
+      allowed = requestNavigation("/t/other/pipelines");
+    });
+    expect(allowed).toBe(false);
+    await userEvent.click(screen.getByRole("button", { name: "Discard changes and leave" }));
+    expect(push).toHaveBeenCalledWith("/t/other/pipelines");
   });
 
   it("asks the browser to confirm a reload or close only while dirty", () => {

@@ -3,11 +3,14 @@
 import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
 import { buttonStyles, Dialog } from "@/components/ui/dialog";
+import { NAVIGATION_REQUEST_EVENT } from "@/components/ui/navigation-guard";
 
 /**
  * Asks before unsaved canvas edits are thrown away: on reload/close
  * (beforeunload) and on in-app navigation through links (sidebar, breadcrumbs),
- * which the App Router performs client-side without any unload event. The
+ * which the App Router performs client-side without any unload event, and on
+ * router.push navigations that ask first (requestNavigation, e.g. the team
+ * switcher). The
  * click is caught in the capture phase at the window, before Next's <Link>
  * sees it, and replayed with router.push once the user agrees.
  */
@@ -32,11 +35,18 @@ export function UnsavedChangesGuard({ dirty }: { dirty: boolean }) {
       e.stopPropagation();
       setPending(url.pathname + url.search + url.hash);
     };
+    const onRequest = (e: Event) => {
+      if (!dirtyRef.current) return;
+      e.preventDefault();
+      setPending((e as CustomEvent<{ href: string }>).detail.href);
+    };
     window.addEventListener("beforeunload", onUnload);
     window.addEventListener("click", onClick, true);
+    window.addEventListener(NAVIGATION_REQUEST_EVENT, onRequest);
     return () => {
       window.removeEventListener("beforeunload", onUnload);
       window.removeEventListener("click", onClick, true);
+      window.removeEventListener(NAVIGATION_REQUEST_EVENT, onRequest);
     };
   }, []);
 

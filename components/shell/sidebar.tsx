@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { usePathname, useRouter } from "next/navigation";
 import { Logo } from "@/components/ui/logo";
+import { requestNavigation } from "@/components/ui/navigation-guard";
 
 const NAV = [
   { href: "pipelines", label: "Pipelines", icon: "M4 6h6v4H4zM14 14h6v4h-6zM10 8h4v8" },
@@ -38,7 +39,10 @@ export function Sidebar({ team, teams, user, pendingRequests = 0 }: { team: Side
           id="team-switcher"
           aria-label="Switch team"
           value={team.slug}
-          onChange={(e) => (e.target.value === "__new" ? router.push("/onboarding") : router.push(`/t/${e.target.value}/pipelines`))}
+          onChange={(e) => {
+            const to = e.target.value === "__new" ? "/onboarding" : `/t/${e.target.value}/pipelines`;
+            if (requestNavigation(to)) router.push(to);
+          }}
           className="w-full rounded-md border border-slate-300 bg-slate-50 px-2 py-1.5 text-sm font-medium"
         >
           {teams.map((t) => (
