@@ -5,6 +5,9 @@ import { expect, test } from "@playwright/test";
  * node (and is one undo step), and the frame rate during the drag is recorded
  * for people to read. Timing is never asserted: it depends on the machine.
  */
+// Tracing snapshots the whole DOM at every mouse move, which would be most of what the frame rate measures.
+test.use({ trace: "off" });
+
 const NODES = 200;
 const COLUMNS = 20;
 
