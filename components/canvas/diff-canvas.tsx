@@ -1,7 +1,7 @@
 "use client";
 
-import { Background, Controls, ReactFlow, ReactFlowProvider, type Edge } from "@xyflow/react";
-import { useMemo } from "react";
+import { Background, Controls, ReactFlow, ReactFlowProvider, useReactFlow, type Edge } from "@xyflow/react";
+import { useEffect, useMemo } from "react";
 import { useStore } from "zustand";
 import { mergedForDiff, nodeDiffKinds } from "@/lib/pipeline/diff";
 import { nodeTypes } from "./pipeline-node";
@@ -19,7 +19,7 @@ const EDGE_STYLE = {
  * component the editor uses. It has a graph store of its own, so comparing
  * versions never touches the editor's graph, its unsaved edits or undo history.
  */
-export function DiffCanvas({ selection }: { selection: DiffSelection }) {
+export function DiffCanvas({ selection, focus }: { selection: DiffSelection; focus?: { id: string; at: number } | null }) {
   const store: GraphStore = useMemo(() => {
     const merged = mergedForDiff(selection.before, selection.after);
     const s = createGraphStore(merged);
@@ -56,6 +56,7 @@ export function DiffCanvas({ selection }: { selection: DiffSelection }) {
           >
             <Background />
             <Controls showInteractive={false} />
+            <FocusNode focus={focus ?? null} />
           </ReactFlow>
           <div className="pointer-events-none absolute left-3 top-3 flex gap-3 rounded-md bg-white/90 px-2 py-1 text-[11px] text-slate-600 shadow-sm">
             <span><span className="mr-1 inline-block h-2 w-2 rounded-full bg-emerald-500" />added</span>
@@ -67,4 +68,13 @@ export function DiffCanvas({ selection }: { selection: DiffSelection }) {
       </ReactFlowProvider>
     </GraphStoreProvider>
   );
+}
+
+/** Centres the node picked in the diff list (`at` makes picking the same node again re-centre). */
+function FocusNode({ focus }: { focus: { id: string; at: number } | null }) {
+  const { fitView } = useReactFlow();
+  useEffect(() => {
+    if (focus) void fitView({ nodes: [{ id: focus.id }], duration: 300, maxZoom: 1.2 });
+  }, [focus, fitView]);
+  return null;
 }

@@ -136,6 +136,7 @@ function EditorInner({ team, pipeline, streams, latestVersion, canEdit }: Editor
   const dirty = graphVersion !== savedGraphVersion;
   const currentDoc = useCallback(() => toDoc(api.getState().nodes, api.getState().edges), [api]);
   const [diffing, setDiffing] = useState<DiffSelection | null>(null);
+  const [diffFocus, setDiffFocus] = useState<{ id: string; at: number } | null>(null);
   const [saveDialog, setSaveDialog] = useState<{ saving: boolean; error: string | null } | null>(null);
   const [sidePanel, setSidePanel] = useState<"problems" | "versions">("problems");
   const deployment = useDeploymentStatus(team, pipeline);
@@ -286,12 +287,12 @@ function EditorInner({ team, pipeline, streams, latestVersion, canEdit }: Editor
             </button>
           ))}
         </aside>
-        {diffing ? <div className="relative min-w-0 flex-1"><DiffCanvas selection={diffing} /></div> : <Canvas canEdit={canEdit} onRefuse={refuseConnection} />}
+        {diffing ? <div className="relative min-w-0 flex-1"><DiffCanvas selection={diffing} focus={diffFocus} /></div> : <Canvas canEdit={canEdit} onRefuse={refuseConnection} />}
         <aside className="w-80 shrink-0 overflow-y-auto border-l border-slate-200 bg-white">
           {diffing || (sidePanel === "versions" && !(selected && selectedData)) ? (
             <>
               {!diffing ? <button onClick={() => setSidePanel("problems")} className="mx-4 mt-3 text-xs font-medium text-brand-700 hover:underline">← Problems ({diagnostics.filter((d) => d.severity !== "info").length})</button> : null}
-              <VersionsPanel team={team} pipeline={pipeline} latestVersion={version} dirty={dirty} canEdit={canEdit} diffing={diffing} onShowDiff={setDiffing} onExitDiff={() => setDiffing(null)} onRestore={restore} />
+              <VersionsPanel team={team} pipeline={pipeline} latestVersion={version} dirty={dirty} canEdit={canEdit} diffing={diffing} onShowDiff={setDiffing} onExitDiff={() => setDiffing(null)} onRestore={restore} onFocusNode={(id) => setDiffFocus({ id, at: Date.now() })} />
             </>
           ) : selected && selectedData ? (
             <Inspector
