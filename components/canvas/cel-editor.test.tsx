@@ -14,6 +14,9 @@ const fields: Field[] = [
 ];
 
 afterEach(cleanup);
+// jsdom does no layout: CodeMirror measures text through Range rects, which jsdom lacks, so give it empty ones.
+Range.prototype.getClientRects ??= () => Object.assign([], { item: () => null }) as unknown as DOMRectList;
+Range.prototype.getBoundingClientRect ??= () => new DOMRect();
 // The checker loads lazily in the browser; loading it once up front keeps each test's timing about the editor.
 beforeAll(async () => {
   await loadExpr();

@@ -24,6 +24,9 @@ const streams: StreamOption[] = [
 ];
 
 afterEach(cleanup);
+// jsdom does no layout: CodeMirror measures text through Range rects, which jsdom lacks, so give it empty ones.
+Range.prototype.getClientRects ??= () => Object.assign([], { item: () => null }) as unknown as DOMRectList;
+Range.prototype.getBoundingClientRect ??= () => new DOMRect();
 beforeAll(async () => {
   await loadExpr();
 });
@@ -55,16 +58,16 @@ function setup(type: NodeType, opts: { config?: Record<string, unknown>; diagnos
 }
 
 /** Replaces the text of a CodeMirror editor found by its accessible name, as typing would. */
-function setCode(label: string, text: string) {
-  const content = screen.getByLabelText(label);
+async function setCode(label: string, text: string) {
+  const content = await screen.findByLabelText(label);
   const view = EditorView.findFromDOM(content.closest(".cm-editor") as HTMLElement)!;
   act(() => view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text }, userEvent: "input.type" }));
 }
 
 describe("Inspector forms produce configs the node schemas accept", () => {
-  it("Filter: the predicate editor writes config.predicate", () => {
+  it("Filter: the predicate editor writes config.predicate", async () => {
     const f = setup("filter");
-    setCode("Predicate", 'amount > 10.0 && geo.country == "DE"');
+    await setCode("Predicate", 'amount > 10.0 && geo.country == "DE"');
     expect(f.config()).toEqual({ predicate: 'amount > 10.0 && geo.country == "DE"' });
     expect(f.parse().success).toBe(true);
   });
@@ -76,7 +79,7 @@ describe("Inspector forms produce configs the node schemas accept", () => {
     expect(f.config().fields).toEqual([{ name: "user_id", from: "user_id" }]);
     fireEvent.change(screen.getByLabelText("Field 1 output name"), { target: { value: "uid" } });
     await f.user.click(screen.getByRole("button", { name: "+ computed field" }));
-    setCode("Field 2 expression", "amount * 100.0");
+    await setCode("Field 2 expression", "amount * 100.0");
     fireEvent.change(screen.getByLabelText("Field 2 output name"), { target: { value: "cents" } });
     await f.user.selectOptions(screen.getByLabelText("Field 2 cast"), "int");
     await f.user.click(screen.getByLabelText("amount"));
@@ -99,9 +102,9 @@ describe("Inspector forms produce configs the node schemas accept", () => {
   it("Split: named branches with conditions, mode and unmatched", async () => {
     const f = setup("split");
     fireEvent.change(screen.getByLabelText("Output 1 name"), { target: { value: "germany" } });
-    setCode("Output 1 condition", 'geo.country == "DE"');
+    await setCode("Output 1 condition", 'geo.country == "DE"');
     await f.user.click(screen.getByRole("button", { name: "+ output" }));
-    setCode("Output 2 condition", "amount > 100.0");
+    await setCode("Output 2 condition", "amount > 100.0");
     await f.user.selectOptions(screen.getByLabelText("Route each record to"), "all");
     await f.user.selectOptions(screen.getByLabelText("Unmatched records"), "drop");
     const parsed = f.parse();
@@ -152,7 +155,7 @@ describe("Inspector forms produce configs the node schemas accept", () => {
     await f.user.selectOptions(screen.getByLabelText("Form"), "flatMap");
     // The untouched starter source follows the form.
     expect(f.config().function).toEqual({ inline: { form: "flatMap", source: "(r) => [r]" } });
-    setCode("Function source", "(r) => r.items.map((i) => ({ item: i }))");
+    await setCode("Function source", "(r) => r.items.map((i) => ({ item: i }))");
     await f.user.click(screen.getByRole("button", { name: "+ output field" }));
     fireEvent.change(screen.getByLabelText("Output field 1 name"), { target: { value: "item" } });
     fireEvent.change(screen.getByLabelText("Time limit per batch (ms)"), { target: { value: "500" } });

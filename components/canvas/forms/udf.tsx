@@ -1,11 +1,13 @@
 "use client";
 
-import { useEffect, useId, useState } from "react";
+import { lazy, Suspense, useEffect, useId, useState } from "react";
 import { apiFetch } from "@/components/ui/api";
 import type { Row } from "@/lib/pipeline/schema";
 import { UDF_LIMITS } from "@/lib/pipeline/nodes/udf";
-import { JsEditor } from "../js-editor";
 import { addButton, FieldDiagnostics, FormField, inputClass, monoClass, removeAt, removeButton, replaceAt, smallButton, type FormProps } from "./common";
+
+// The JavaScript language support is only needed once a UDF is edited inline, so it loads on demand.
+const JsEditor = lazy(() => import("../js-editor").then((m) => ({ default: m.JsEditor })));
 
 type Form = "map" | "flatMap" | "filter";
 type FunctionRef = { inline: { form: Form; source: string } } | { name: string; version?: number };
@@ -107,7 +109,11 @@ export function UdfForm({ config, set, input, team, sample }: FormProps & { team
             )}
           </FormField>
           <FormField label="Function source (JavaScript)" path="config.function.inline.source" hint="One function expression taking a record. It runs in an isolated sandbox: no network, files or timers.">
-            {({ id, describedBy }) => <JsEditor id={id} label="Function source" describedBy={describedBy} value={fn.inline.source} onChange={(source) => set({ function: { inline: { ...fn.inline, source } } })} />}
+            {({ id, describedBy }) => (
+              <Suspense fallback={<p className="mt-1 text-xs text-slate-500">Loading the editor…</p>}>
+                <JsEditor id={id} label="Function source" describedBy={describedBy} value={fn.inline.source} onChange={(source) => set({ function: { inline: { ...fn.inline, source } } })} />
+              </Suspense>
+            )}
           </FormField>
         </>
       ) : (
