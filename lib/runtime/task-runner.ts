@@ -33,13 +33,16 @@ export class TaskFatal extends Error {
   }
 }
 
-interface SourceMeta {
-  index: number;
+/**
+ * A record's meta through the plan is kafkajs's own message object (offset,
+ * timestamp, key, value), so nothing is allocated per record for it. The plan
+ * only hands back metas of the batch it is processing, whose topic and
+ * partition are `InBatch`.
+ */
+type SourceMeta = KafkaMessage;
+interface InBatch {
   topic: string;
   partition: number;
-  offset: string;
-  timestamp: string;
-  key: Buffer | null;
 }
 
 export interface RunTaskOptions {
@@ -105,10 +108,12 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     throw new TaskFatal(`version ${deployment.version.version} cannot run: ${first ? `${first.nodeId ? `node "${first.nodeId}": ` : ""}${first.message}` : "invalid pipeline"}`);
   }
   const catalog = await loadTeamCatalog(team.id);
+  // The topic-partition whose batch the plan is processing (plan calls never overlap: withPlan).
+  let inBatch: InBatch | undefined;
   const plan: Plan = compilePipeline(checked.pipeline, catalog.ctx, {
     checkSourceSchema: true,
     // Windows keep a watermark per source partition this task reads.
-    partitionOf: (m) => (m ? `${(m as SourceMeta).topic}:${(m as SourceMeta).partition}` : undefined),
+    partitionOf: (m) => (m && inBatch ? `${inBatch.topic}:${inBatch.partition}` : undefined),
   });
   const sourceTopics = [...new Set([...plan.sources.values()].map((s) => catalog.entries.get(s)!.topic))];
   const topicToStream = new Map([...plan.sources.values()].map((s) => [catalog.entries.get(s)!.topic, s]));
@@ -144,12 +149,12 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
   let lastRateIn = 0;
   let lastNodeOut = new Map<string, number>();
 
-  const dlqMessage = (reason: string, nodeId: string, meta: SourceMeta | undefined, record: unknown, values: (Buffer | null)[]): Message => ({
+  const dlqMessage = (reason: string, nodeId: string, meta: SourceMeta | undefined, record: unknown, batch: InBatch | undefined): Message => ({
     key: meta?.key ?? null,
     value: JSON.stringify({
       reason, nodeId, pipelineId: pipeline.id, version: deployment.version.version,
-      source: meta ? { topic: meta.topic, partition: meta.partition, offset: meta.offset, timestamp: Number(meta.timestamp), key: meta.key?.toString("utf8") ?? null } : null,
-      original: meta ? values[meta.index]?.toString("base64") ?? null : null,
+      source: meta && batch ? { topic: batch.topic, partition: batch.partition, offset: meta.offset, timestamp: Number(meta.timestamp), key: meta.key?.toString("utf8") ?? null } : null,
+      original: meta?.value?.toString("base64") ?? null,
       record: record ?? null,
       failedAt: Date.now(),
     }),
@@ -173,7 +178,7 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
   const commitResult = async (
     res: PlanResult & { encoded?: Map<string, Uint8Array[]> },
     offsets: { topic: string; partition: number; offset: string } | undefined,
-    values: (Buffer | null)[],
+    batch: InBatch | undefined,
   ): Promise<number> => {
     const topicMessages: { topic: string; messages: Message[] }[] = [];
     let bytesOut = 0;
@@ -190,7 +195,7 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
       });
     }
     if (res.errors.length) {
-      topicMessages.push({ topic: dlqTopic, messages: res.errors.map((e) => dlqMessage(e.reason, e.nodeId, e.meta as SourceMeta | undefined, e.record, values)) });
+      topicMessages.push({ topic: dlqTopic, messages: res.errors.map((e) => dlqMessage(e.reason, e.nodeId, e.meta as SourceMeta | undefined, e.record, batch)) });
     }
     if (changelog) {
       const changes = changelogMessages(plan.drainChanges() as Map<string, { key: string; value: unknown }[]>, payload.taskIndex);
@@ -221,10 +226,15 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
       const started = performance.now();
       const stream = topicToStream.get(topic)!;
       const values = messages.map((m) => m.value);
-      const metas: SourceMeta[] = messages.map((m, index) => ({ index, topic, partition, offset: m.offset, timestamp: m.timestamp, key: m.key }));
-      const res = await plan.processEncoded(stream, values, { metas });
+      inBatch = { topic, partition };
+      let res;
+      try {
+        res = await plan.processEncoded(stream, values, { metas: messages });
+      } finally {
+        inBatch = undefined;
+      }
       const nextOffset = (BigInt(messages[messages.length - 1].offset) + 1n).toString();
-      const bytesOut = await commitResult(res, { topic, partition, offset: nextOffset }, values);
+      const bytesOut = await commitResult(res, { topic, partition, offset: nextOffset }, { topic, partition });
       const bytesIn = values.reduce((n, v) => n + (v?.byteLength ?? 0), 0);
       metrics.recordBatch(res.perNode, { in: bytesIn, out: bytesOut, sourceNodes, sinkNodes }, performance.now() - started);
       state.recordsIn = metrics.totalIn;
@@ -238,7 +248,7 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
       const res = await plan.advanceTime(Date.now());
       const emitted = res.errors.length > 0 || [...res.sinks.values()].some((rows) => rows.length > 0);
       // Nothing emitted: the state changes ride along with the next batch's transaction.
-      if (emitted) await commitResult(res, undefined, []);
+      if (emitted) await commitResult(res, undefined, undefined);
       metrics.recordBatch(res.perNode, { in: 0, out: 0, sourceNodes, sinkNodes }, 0);
     });
 
