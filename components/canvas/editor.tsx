@@ -292,7 +292,7 @@ function EditorInner({ team, pipeline, streams, latestVersion, canEdit }: Editor
           {diffing || (sidePanel === "versions" && !(selected && selectedData)) ? (
             <>
               {!diffing ? <button onClick={() => setSidePanel("problems")} className="mx-4 mt-3 text-xs font-medium text-brand-700 hover:underline">← Problems ({diagnostics.filter((d) => d.severity !== "info").length})</button> : null}
-              <VersionsPanel team={team} pipeline={pipeline} latestVersion={version} dirty={dirty} canEdit={canEdit} diffing={diffing} onShowDiff={setDiffing} onExitDiff={() => setDiffing(null)} onRestore={restore} onFocusNode={(id) => setDiffFocus({ id, at: Date.now() })} />
+              <VersionsPanel team={team} pipeline={pipeline} latestVersion={version} deployedVersion={deployment.status?.deployed ? deployment.status.version : null} dirty={dirty} canEdit={canEdit} diffing={diffing} onShowDiff={setDiffing} onExitDiff={() => setDiffing(null)} onRestore={restore} onFocusNode={(id) => setDiffFocus({ id, at: Date.now() })} />
             </>
           ) : selected && selectedData ? (
             <Inspector

@@ -91,8 +91,11 @@ describe("VersionsPanel", () => {
   const props = { team: "acme", pipeline: "big-clicks", latestVersion: 3, canEdit: true, diffing: null, onExitDiff: () => {} };
 
   it("shows number, message, author and time, newest first", async () => {
-    render(<VersionsPanel {...props} dirty={false} onShowDiff={() => {}} onRestore={() => {}} />);
+    render(<VersionsPanel {...props} deployedVersion={2} dirty={false} onShowDiff={() => {}} onRestore={() => {}} />);
     const v2row = await screen.findByTestId("version-2");
+    expect(within(v2row).getByText("deployed")).toBeTruthy();
+    expect(within(screen.getByTestId("version-3")).getByText("latest")).toBeTruthy();
+    expect(within(screen.getByTestId("version-3")).queryByText("deployed")).toBeNull();
     expect(v2row.textContent).toContain("v2");
     expect(v2row.textContent).toContain("stricter filter");
     expect(v2row.textContent).toContain("Cara");

@@ -27,6 +27,8 @@ export interface VersionsPanelProps {
   pipeline: string;
   /** The newest saved version; the list reloads when it changes (after a save). */
   latestVersion: number | null;
+  /** The version the deployment runs, marked in the list. */
+  deployedVersion?: number | null;
   /** Unsaved edits on the canvas: restoring asks before discarding them. */
   dirty: boolean;
   canEdit: boolean;
@@ -49,7 +51,7 @@ async function loadVersion(team: string, pipeline: string, version: number): Pro
  * (highlighted on the canvas, with every changed config field listed), or
  * restore one into the editor.
  */
-export function VersionsPanel({ team, pipeline, latestVersion, dirty, canEdit, diffing, onShowDiff, onExitDiff, onRestore, onFocusNode }: VersionsPanelProps) {
+export function VersionsPanel({ team, pipeline, latestVersion, deployedVersion, dirty, canEdit, diffing, onShowDiff, onExitDiff, onRestore, onFocusNode }: VersionsPanelProps) {
   const [versions, setVersions] = useState<VersionSummary[] | null>(null);
   const [picked, setPicked] = useState<number[]>([]);
   const [error, setError] = useState<string | null>(null);
@@ -115,6 +117,7 @@ export function VersionsPanel({ team, pipeline, latestVersion, dirty, canEdit, d
               <input type="checkbox" aria-label={`Compare v${v.version}`} checked={picked.includes(v.version)} onChange={() => toggle(v.version)} />
               <span className="font-mono text-xs font-semibold">v{v.version}</span>
               {v.version === latestVersion ? <span className="rounded bg-slate-100 px-1 text-[10px] text-slate-600">latest</span> : null}
+              {v.version === deployedVersion ? <span className="rounded bg-emerald-50 px-1 text-[10px] font-medium text-emerald-700">deployed</span> : null}
               <span className="ml-auto text-[11px] text-slate-500">{when(v.createdAt)}</span>
             </div>
             <p className="mt-0.5 break-words text-xs text-slate-800">{v.message || <span className="italic text-slate-400">no message</span>}</p>
