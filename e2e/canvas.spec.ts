@@ -94,7 +94,37 @@ test("build Source → Filter → Sink on the canvas, fix a validation error, pr
   await expect(nodes).toHaveCount(3);
   await expect(edges).toHaveCount(2);
 
-  // Preview: only matching rows come out of the Filter (undo restored the two-node selection; select the Filter alone).
+  // Shortcuts stay out of text fields: Ctrl/Cmd+A in the predicate selects its text, not every node.
+  await page.locator(".react-flow__pane").click({ position: { x: 5, y: 5 } });
+  await filterNode.click();
+  await page.getByLabel("Predicate").click();
+  await page.keyboard.press("ControlOrMeta+a");
+  await expect(page.locator(".react-flow__node.selected")).toHaveCount(1);
+
+  // The palette works from the keyboard: Tab to Projection, Enter adds it (and undo takes it away).
+  await palette.getByRole("button", { name: /^Filter/ }).focus();
+  await page.keyboard.press("Tab");
+  await expect(palette.getByRole("button", { name: /^Projection/ })).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(nodes).toHaveCount(4);
+  await page.keyboard.press("ControlOrMeta+z");
+  await expect(nodes).toHaveCount(3);
+
+  // Auto-layout puts the chain on one row, left to right; it is one undo step.
+  const box = async (nodeId: string) => (await page.locator(`.react-flow__node[data-id="${nodeId}"]`).boundingBox())!;
+  const rowSpread = async () => {
+    const ys = await Promise.all(["source-1", "filter-1", "sink-1"].map(async (n) => { const b = await box(n); return b.y + b.height / 2; }));
+    return Math.round(Math.max(...ys) - Math.min(...ys));
+  };
+  expect(await rowSpread()).toBeGreaterThan(20);
+  await page.getByRole("button", { name: "Auto-layout" }).click();
+  await expect.poll(rowSpread).toBeLessThanOrEqual(2);
+  expect((await box("source-1")).x).toBeLessThan((await box("filter-1")).x);
+  expect((await box("filter-1")).x).toBeLessThan((await box("sink-1")).x);
+  await page.keyboard.press("ControlOrMeta+z");
+  await expect.poll(rowSpread).toBeGreaterThan(20);
+
+  // Preview: only matching rows come out of the Filter (select the Filter alone).
   await page.locator(".react-flow__pane").click({ position: { x: 5, y: 5 } });
   await filterNode.click();
   await page.getByRole("button", { name: "Preview", exact: true }).click();
