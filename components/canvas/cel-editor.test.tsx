@@ -49,6 +49,14 @@ describe("CelEditor", () => {
     await waitFor(() => expect(diagnosticCount(view.state)).toBe(0));
   });
 
+  it("takes a new value from outside (a canvas undo) without reporting it back as an edit", () => {
+    const onChange = vi.fn();
+    const { container, rerender } = render(<CelEditor label="Predicate" value="amount > 1.0" onChange={onChange} fields={fields} />);
+    rerender(<CelEditor label="Predicate" value="amount > 2.0" onChange={onChange} fields={fields} />);
+    expect(viewOf(container).state.doc.toString()).toBe("amount > 2.0");
+    expect(onChange).not.toHaveBeenCalled();
+  });
+
   it("reports a predicate that does not produce bool", async () => {
     const { container } = render(<CelEditor label="Predicate" value="amount + 1.0" onChange={() => {}} fields={fields} expected="bool" />);
     const view = viewOf(container);

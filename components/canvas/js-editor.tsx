@@ -4,9 +4,12 @@ import { closeBrackets, closeBracketsKeymap, completionKeymap, autocompletion } 
 import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
 import { javascript } from "@codemirror/lang-javascript";
 import { bracketMatching, defaultHighlightStyle, indentOnInput, syntaxHighlighting } from "@codemirror/language";
-import { EditorState } from "@codemirror/state";
+import { Annotation, EditorState, Transaction } from "@codemirror/state";
 import { EditorView, keymap, lineNumbers } from "@codemirror/view";
 import { useEffect, useRef } from "react";
+
+/** Marks a transaction that applies the value prop (not a user edit). */
+const fromProp = Annotation.define<boolean>();
 
 const theme = EditorView.theme({
   "&": { fontSize: "12px", border: "1px solid rgb(203 213 225)", borderRadius: "0.375rem", backgroundColor: "white" },
@@ -43,7 +46,8 @@ export function JsEditor({ id, label, value, onChange, describedBy }: { id?: str
           // The inspector is narrow: wrap long lines rather than scroll sideways.
           EditorView.lineWrapping,
           EditorView.updateListener.of((u) => {
-            if (u.docChanged) onChangeRef.current(u.state.doc.toString());
+            // Text set from the value prop is not an edit: echoing it back would, e.g., turn an undo in the canvas into a new change.
+            if (u.docChanged && !u.transactions.some((tr) => tr.annotation(fromProp))) onChangeRef.current(u.state.doc.toString());
           }),
         ],
       }),
@@ -58,7 +62,7 @@ export function JsEditor({ id, label, value, onChange, describedBy }: { id?: str
 
   useEffect(() => {
     const v = view.current;
-    if (v && v.state.doc.toString() !== value) v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: value } });
+    if (v && v.state.doc.toString() !== value) v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: value }, annotations: [fromProp.of(true), Transaction.addToHistory.of(false)] });
   }, [value]);
 
   return <div ref={host} className="mt-1" data-testid="js-editor" />;
