@@ -147,6 +147,18 @@ describe("graph store", () => {
     expect(s.getState().decorations["sink-1"]).toEqual({});
   });
 
+  it("keeps decoration objects when a poller sends equal values, so nodes do not re-render", () => {
+    const s = createGraphStore(doc);
+    s.getState().setNodeDecorations({ "filter-1": { live: { state: "running", recordsPerSec: 5 } }, "sink-1": { live: { state: "running", recordsPerSec: 5 } } });
+    const before = s.getState().decorations;
+    s.getState().setNodeDecorations({ "filter-1": { live: { state: "running", recordsPerSec: 5 } }, "sink-1": { live: { state: "running", recordsPerSec: 5 } }, "source-1": { diff: undefined } });
+    expect(s.getState().decorations).toBe(before);
+    s.getState().setNodeDecorations({ "filter-1": { live: { state: "running", recordsPerSec: 6 } }, "sink-1": { live: { state: "running", recordsPerSec: 5 } } });
+    expect(s.getState().decorations).not.toBe(before);
+    expect(s.getState().decorations["filter-1"].live).toEqual({ state: "running", recordsPerSec: 6 });
+    expect(s.getState().decorations["sink-1"]).toBe(before["sink-1"]);
+  });
+
   it("does not add an edge that already exists (same ports)", () => {
     const s = createGraphStore(doc);
     s.getState().onConnect({ source: "source-1", sourceHandle: "out", target: "filter-1", targetHandle: "in" });

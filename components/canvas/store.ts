@@ -125,6 +125,11 @@ function freshNodeId(type: string, taken: Set<string>): string {
   return `${type}-${n}`;
 }
 
+/** Decoration values are small JSON (counts, a state and a rate, a few messages). */
+function sameValue(a: unknown, b: unknown): boolean {
+  return a === b || (typeof a === "object" && typeof b === "object" && a !== null && b !== null && JSON.stringify(a) === JSON.stringify(b));
+}
+
 function edgeId(e: { source: string; sourceHandle?: string | null; target: string }): string {
   return `e-${e.source}-${e.sourceHandle ?? "out"}-${e.target}`;
 }
@@ -325,16 +330,21 @@ export function createGraphStore(initial?: PipelineDoc | null): GraphStore {
           },
 
           setNodeDecorations: (map) => {
-            const decorations = { ...get().decorations };
+            const current = get().decorations;
+            let decorations: Record<string, NodeDecoration> | null = null;
             for (const [id, patch] of Object.entries(map)) {
-              const d: NodeDecoration = { ...decorations[id] };
+              const before = current[id];
+              let d: NodeDecoration | null = null;
               for (const [k, v] of Object.entries(patch) as [DecorationField, unknown][]) {
+                // Pollers send equal values again and again; an equal value keeps the node's object, so it does not re-render.
+                if (v === undefined ? !before || !(k in before) : sameValue(before?.[k], v)) continue;
+                d ??= { ...before };
                 if (v === undefined) delete d[k];
                 else (d as Record<string, unknown>)[k] = v;
               }
-              decorations[id] = d;
+              if (d) (decorations ??= { ...current })[id] = d;
             }
-            set({ decorations });
+            if (decorations) set({ decorations });
           },
 
           clearNodeDecorations: (field) => {
