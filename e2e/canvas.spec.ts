@@ -94,6 +94,19 @@ test("build Source → Filter → Sink on the canvas, fix a validation error, pr
   await expect(nodes).toHaveCount(3);
   await expect(edges).toHaveCount(2);
 
+  // Shift-drag on the pane draws a selection box; every node inside it is selected.
+  const box = async (nodeId: string) => (await page.locator(`.react-flow__node[data-id="${nodeId}"]`).boundingBox())!;
+  await page.locator(".react-flow__pane").click({ position: { x: 5, y: 5 } });
+  await expect(page.locator(".react-flow__node.selected")).toHaveCount(0);
+  const around = await Promise.all(["source-1", "filter-1", "sink-1"].map(box));
+  await page.keyboard.down("Shift");
+  await page.mouse.move(Math.min(...around.map((b) => b.x)) - 10, Math.min(...around.map((b) => b.y)) - 10);
+  await page.mouse.down();
+  await page.mouse.move(Math.max(...around.map((b) => b.x + b.width)) + 10, Math.max(...around.map((b) => b.y + b.height)) + 10, { steps: 10 });
+  await page.mouse.up();
+  await page.keyboard.up("Shift");
+  await expect(page.locator(".react-flow__node.selected")).toHaveCount(3);
+
   // Shortcuts stay out of text fields: Ctrl/Cmd+A in the predicate selects its text, not every node.
   await page.locator(".react-flow__pane").click({ position: { x: 5, y: 5 } });
   await filterNode.click();
@@ -111,7 +124,6 @@ test("build Source → Filter → Sink on the canvas, fix a validation error, pr
   await expect(nodes).toHaveCount(3);
 
   // Auto-layout puts the chain on one row, left to right; it is one undo step.
-  const box = async (nodeId: string) => (await page.locator(`.react-flow__node[data-id="${nodeId}"]`).boundingBox())!;
   const rowSpread = async () => {
     const ys = await Promise.all(["source-1", "filter-1", "sink-1"].map(async (n) => { const b = await box(n); return b.y + b.height / 2; }));
     return Math.round(Math.max(...ys) - Math.min(...ys));
