@@ -68,7 +68,8 @@ export function useDeploymentStatus(team: string, pipeline: string) {
   const deployed = status?.deployed === true;
   useEffect(() => {
     if (!deployed) return;
-    const t = setInterval(() => void refresh(), STATUS_POLL_MS);
+    // A background tab does not poll; the next visible tick catches up.
+    const t = setInterval(() => !document.hidden && void refresh(), STATUS_POLL_MS);
     return () => clearInterval(t);
   }, [deployed, refresh]);
 

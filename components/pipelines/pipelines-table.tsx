@@ -34,6 +34,7 @@ export function PipelinesTable({ team, initial, canEdit }: { team: string; initi
   useEffect(() => {
     let stopped = false;
     const t = setInterval(async () => {
+      if (document.hidden) return; // nobody is looking: no load on the API
       try {
         const r = await apiFetch<{ pipelines: PipelineRow[] }>(`/api/v1/teams/${team}/pipelines?live=1`);
         if (!stopped) setRows(r.pipelines);
