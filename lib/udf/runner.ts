@@ -5,9 +5,11 @@
  * tampers with built-ins can only spoil its own output — which the host
  * validates anyway (see sandbox.ts `decode`).
  *
- * One batch crosses the isolate boundary twice: a JSON string in, one JSON
+ * One chunk crosses the isolate boundary twice: a JSON string in, one JSON
  * string out (records with a field whose value is undefined or a function lose
  * that field, as JSON does): `{"o": [records], "i": [input index per record], "e": [[index, reason]]}`.
+ * The encoded entry (`__udf_begin_encoded`, see ENCODED below) takes the
+ * records' own JSON texts and returns one line per output record instead.
  * `at` is the index of the record being run, so after a timeout the host can
  * blame that record and resume with the next one.
  */
