@@ -101,6 +101,8 @@ test("team A publishes a stream, team B finds it, requests access, A approves, B
   await b.screenshot(shot("13-granted-read"));
 
   // B builds a pipeline on the shared stream in the canvas editor and previews it.
+  const own = `dwd.recs.big-clicks-${id}`;
+  expect((await b.request.post(`/api/v1/teams/${teamB}/streams`, { data: { name: own, layer: "DWD", partitions: 1, schema: [{ name: "user_id", type: "string" }, { name: "amount", type: "float" }] } })).status()).toBe(201);
   await b.goto(`/t/${teamB}/pipelines`);
   await b.getByLabel("New pipeline name").fill("big-clicks");
   await b.getByRole("button", { name: "New pipeline" }).click();
@@ -124,10 +126,40 @@ test("team A publishes a stream, team B finds it, requests access, A approves, B
   await expect(b.getByTestId("preview-table")).not.toContainText("u2");
   await b.screenshot(shot("16-canvas-preview"));
 
-  // Lineage: B sees A's stream with its owner team and layer; B's team cannot open A's pipelines.
+  // B finishes the pipeline into a stream of its own and saves it: now it reads A's stream.
+  await palette.getByRole("button", { name: /^Sink/ }).click();
+  await b.getByLabel("Stream").selectOption(own);
+  await b.getByRole("button", { name: "Fit View" }).click();
+  await connect(b, "filter-1", "sink-1");
+  await expect(b.locator(".react-flow__edge")).toHaveCount(2);
+  await b.getByRole("button", { name: "Save version" }).click();
+  const saveDialog = b.getByRole("dialog", { name: "Save version" });
+  await saveDialog.getByLabel(/What changed/).fill("big clicks for recommendations");
+  await saveDialog.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(b.getByRole("status")).toContainText("Saved version 1");
+
+  // A sees B's pipeline in the stream's lineage (not linked: it is B's) and in the delete dialog's impact.
+  await a.reload();
+  const consumer = a.getByTestId(`lineage-node-pipeline:${teamB}/big-clicks`);
+  await expect(consumer).toContainText(`team ${teamB}`);
+  await expect(consumer.getByRole("link", { name: "big-clicks", exact: true })).toHaveCount(0);
+  await a.getByRole("button", { name: "Delete stream" }).click();
+  const confirm = a.getByRole("dialog", { name: `Delete ${stream}?` });
+  await expect(confirm.getByTestId("delete-impact")).toContainText("1 pipeline in 1 team read this");
+  await expect(confirm.getByTestId("delete-impact")).toContainText(`big-clicks in team ${teamB}`);
+  await expect(confirm.getByRole("button", { name: "Delete anyway" })).toBeDisabled();
+  await confirm.getByLabel("Type the stream name to confirm").fill(stream);
+  await expect(confirm.getByRole("button", { name: "Delete anyway" })).toBeEnabled();
+  await a.screenshot(shot("16b-delete-impact"));
+  await confirm.getByRole("button", { name: "Cancel" }).click();
+
+  // Lineage page: B sees A's stream with its owner team and layer, and its own pipeline, linked to the editor.
   await b.goto(`/t/${teamB}/lineage?stream=${encodeURIComponent(stream)}`);
   const root = b.getByTestId(`lineage-node-stream:${stream}`);
   await expect(root).toContainText(`team ${teamA}`);
   await expect(root).toContainText("DWD");
+  await expect(b.getByTestId(`lineage-node-stream:${own}`)).toBeVisible();
   await b.screenshot(shot("17-lineage"));
+  await b.getByTestId(`lineage-node-pipeline:${teamB}/big-clicks`).getByRole("link", { name: "big-clicks", exact: true }).click();
+  await expect(b).toHaveURL(new RegExp(`/t/${teamB}/pipelines/big-clicks$`));
 });

@@ -81,7 +81,10 @@ export function LineageGraph({ team, root, initialDepth = 2, initial, height = "
     const placed = layoutLineage(view, team);
     const running = new Set(placed.filter((n) => n.kind === "pipeline" && n.state === "running").map((n) => n.id));
     return {
-      nodes: placed.map((n): LineageFlowNode => ({ id: n.id, type: "lineage", position: { x: n.x, y: n.y }, data: { ...n, viewerTeam: team, depth }, draggable: false, connectable: false, selectable: false })),
+      nodes: placed.map((n): LineageFlowNode => ({ id: n.id, type: "lineage", position: { x: n.x, y: n.y }, data: { ...n, viewerTeam: team, depth }, draggable: false, connectable: false, selectable: false,
+        // React Flow gives nodes that are neither draggable nor selectable
+        // pointer-events: none, which would make the links inside them dead.
+        style: { pointerEvents: "all" } })),
       edges: view.edges.map((e): Edge => ({
         id: `${e.from}->${e.to}`,
         source: e.from,

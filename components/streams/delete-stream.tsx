@@ -3,6 +3,7 @@
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { apiFetch } from "@/components/ui/api";
+import { buttonStyles, Dialog } from "@/components/ui/dialog";
 
 interface Impact {
   consumers: { pipeline: string; team: string; state: string }[];
@@ -58,13 +59,23 @@ export function DeleteStream({ team, stream }: { team: string; stream: string })
   }
   const readers = impact?.consumers ?? [];
   return (
-    <div role="dialog" aria-modal="true" aria-label={`Delete ${stream}`} className="fixed inset-0 z-20 flex items-start justify-center overflow-y-auto bg-slate-900/30 p-8">
-      <div className="w-full max-w-lg space-y-4 rounded-xl bg-white p-6 shadow-xl">
-        <h2 className="text-lg font-semibold">Delete <span className="font-mono">{stream}</span>?</h2>
-        <p className="text-sm text-slate-700">Its records and schema versions are deleted for good; access grants to other teams end.</p>
-        {impact === null && !error ? <p className="text-sm text-slate-500">Checking who reads this stream…</p> : null}
+    <Dialog
+      title={`Delete ${stream}?`}
+      onClose={() => setOpen(false)}
+      footer={
+        <>
+          <button type="button" onClick={() => setOpen(false)} className={buttonStyles.secondary}>Cancel</button>
+          <button type="button" disabled={pending || impact === null || typed !== stream} onClick={remove} className={buttonStyles.danger}>
+            {pending ? "Deleting…" : readers.length ? "Delete anyway" : "Delete stream"}
+          </button>
+        </>
+      }
+    >
+      <div className="space-y-3">
+        <p>Its records and schema versions are deleted for good; access grants to other teams end.</p>
+        {impact === null && !error ? <p className="text-slate-500">Checking who reads this stream…</p> : null}
         {impact ? (
-          <div className={`rounded-md p-3 text-sm ${readers.length ? "bg-amber-50 text-amber-900" : "bg-slate-50 text-slate-700"}`} data-testid="delete-impact">
+          <div className={`rounded-md p-3 ${readers.length ? "bg-amber-50 text-amber-900" : "bg-slate-50 text-slate-700"}`} data-testid="delete-impact">
             <p className="font-medium">{impact.summary}</p>
             {readers.length ? (
               <>
@@ -80,18 +91,12 @@ export function DeleteStream({ team, stream }: { team: string; stream: string })
             ) : null}
           </div>
         ) : null}
-        <label className="block text-sm font-medium text-slate-700">
+        <label className="block font-medium text-slate-700">
           Type the stream name to confirm
           <input value={typed} onChange={(e) => setTyped(e.target.value)} className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 font-mono text-sm" autoComplete="off" />
         </label>
-        {error ? <p role="alert" className="text-sm text-red-700">{error}</p> : null}
-        <div className="flex justify-end gap-2">
-          <button type="button" onClick={() => setOpen(false)} className="rounded-md border border-slate-300 px-4 py-2 text-sm">Cancel</button>
-          <button type="button" disabled={pending || impact === null || typed !== stream} onClick={remove} className="rounded-md bg-red-600 px-4 py-2 text-sm font-semibold text-white hover:bg-red-700 disabled:opacity-50">
-            {pending ? "Deleting…" : readers.length ? "Delete anyway" : "Delete stream"}
-          </button>
-        </div>
+        {error ? <p role="alert" className="text-red-700">{error}</p> : null}
       </div>
-    </div>
+    </Dialog>
   );
 }

@@ -1,6 +1,7 @@
 "use client";
 
 import { useEffect, useState } from "react";
+import { apiFetch } from "@/components/ui/api";
 
 interface StreamRecord {
   partition: number;
@@ -11,18 +12,44 @@ interface StreamRecord {
   raw?: string;
 }
 
+const keyOf = (r: StreamRecord) => `${r.partition}:${r.offset}`;
+
+/** Newest on top, each record once (the newest-records read and the tail can overlap). */
+function merge(a: StreamRecord[], b: StreamRecord[]): StreamRecord[] {
+  const byKey = new Map<string, StreamRecord>();
+  for (const r of [...a, ...b]) byKey.set(keyOf(r), r);
+  return [...byKey.values()].sort((x, y) => y.timestamp - x.timestamp || y.partition - x.partition || Number(BigInt(y.offset) - BigInt(x.offset))).slice(0, 200);
+}
+
 /** The newest records, then new ones as they arrive (SSE tail), newest on top. */
 export function LiveRecords({ team, stream, initial }: { team: string; stream: string; initial: StreamRecord[] }) {
   const [records, setRecords] = useState<StreamRecord[]>([...initial].reverse());
   const [live, setLive] = useState(true);
   useEffect(() => {
     if (!live) return;
-    const es = new EventSource(`/api/v1/teams/${team}/streams/${encodeURIComponent(stream)}/tail`);
+    const base = `/api/v1/teams/${team}/streams/${encodeURIComponent(stream)}`;
+    const es = new EventSource(`${base}/tail`);
     es.addEventListener("records", (e) => {
       const batch = JSON.parse((e as MessageEvent).data) as StreamRecord[];
-      setRecords((rs) => [...[...batch].reverse(), ...rs].slice(0, 200));
+      setRecords((rs) => merge(rs, batch));
     });
-    return () => es.close();
+    // The tail starts at the high watermark it reads just after connecting:
+    // records written between the page render and then would be missed, so
+    // read the newest ones again once the tail is open and once more a moment
+    // later (the tail reads its start position after the headers are sent).
+    const timers: ReturnType<typeof setTimeout>[] = [];
+    const catchUp = () =>
+      apiFetch<{ records: StreamRecord[] }>(`${base}/records?limit=50`)
+        .then((r) => setRecords((rs) => merge(rs, r.records)))
+        .catch(() => undefined);
+    es.addEventListener("open", () => {
+      void catchUp();
+      timers.push(setTimeout(catchUp, 1500));
+    });
+    return () => {
+      es.close();
+      timers.forEach(clearTimeout);
+    };
   }, [team, stream, live]);
   return (
     <section className="rounded-xl border border-slate-200 bg-white">
