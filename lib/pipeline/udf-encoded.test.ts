@@ -125,6 +125,39 @@ describe("encoded UDF route equals the object path (property)", () => {
     expect(objects.encodedRoutes).toEqual([]);
   });
 
+  it("is not chosen where the host needs the rows: a UDF mid-graph, a Source with other consumers, a UDF feeding more than Sinks", () => {
+    const udf = { id: "fn", type: "udf" as const, config: { function: { inline: FUNCTIONS[0] } } };
+    const shapes = [
+      {
+        nodes: [{ id: "src", type: "source", config: { stream: "ods.in" } }, udf, { id: "f", type: "filter", config: { predicate: "true" } }, { id: "out", type: "sink", config: { stream: "dwd.a" } }],
+        edges: [{ source: "src", target: "fn" }, { source: "fn", target: "f" }, { source: "f", target: "out" }],
+      },
+      {
+        nodes: [{ id: "src", type: "source", config: { stream: "ods.in" } }, udf, { id: "out", type: "sink", config: { stream: "dwd.a" } }, { id: "raw", type: "sink", config: { stream: "dwd.b" } }],
+        edges: [{ source: "src", target: "fn" }, { source: "fn", target: "out" }, { source: "src", target: "raw" }],
+      },
+      {
+        nodes: [{ id: "src", type: "source", config: { stream: "ods.in" } }, udf, { id: "out", type: "sink", config: { stream: "dwd.a" } }, { id: "f", type: "filter", config: { predicate: "true" } }, { id: "other", type: "sink", config: { stream: "dwd.b" } }],
+        edges: [{ source: "src", target: "fn" }, { source: "fn", target: "out" }, { source: "fn", target: "f" }, { source: "f", target: "other" }],
+      },
+    ];
+    for (const shape of shapes) {
+      const parsed = parsePipeline({ version: 1, ...shape });
+      if (!parsed.pipeline) throw new Error(JSON.stringify(parsed.diagnostics));
+      const plan = compilePipeline(parsed.pipeline, ctx);
+      plans.push(plan);
+      expect(plan.encodedRoutes, JSON.stringify(shape.edges)).toEqual([]);
+    }
+  });
+
+  it("takes the object path for the live preview, which needs every node's rows", async () => {
+    const { encoded } = compileBoth(FUNCTIONS[0], 1, false);
+    const r = await encoded.processEncoded("ods.in", [enc.encode('{"id":1,"name":"a"}')], { capture: true });
+    expect(r.outputs!.get("src")!.get("out")).toEqual([{ id: 1, name: "a" }]);
+    expect(r.outputs!.get("fn")!.get("out")).toEqual([{ id: 1, up: "A", n: 0 }]);
+    expect(dec.decode(r.encoded.get("out0")![0])).toBe('{"id":1,"up":"A","n":0}');
+  });
+
   for (const [f, fn] of FUNCTIONS.entries()) {
     it(`gives the same values, rows, metas, errors and counts (${fn.form} #${f})`, async () => {
       const both = [false, true].flatMap((check) => [1, 2].map((sinks) => compileBoth(fn, sinks, check)));

@@ -215,7 +215,7 @@ export const RUNNER_SOURCE = `
     fn = f; form = theForm;
   };
   global.__udf_begin = function (json) {
-    phase = "parse"; at = 0; outs = []; idx = []; errs = [];
+    phase = "parse"; at = 0; outs = []; idx = []; errs = []; encoded = false;
     batch = parse(json);
     return run();
   };
