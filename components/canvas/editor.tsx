@@ -127,7 +127,6 @@ function EditorInner({ team, pipeline, streams, latestVersion, canEdit }: Editor
   const [schemas, setSchemas] = useState<Record<string, Field[]>>({});
   const [toast, setToast] = useState<{ text: string; tone: "ok" | "error" } | null>(null);
   const refuseConnection = useCallback((reason: string) => setToast({ text: `Connection refused: ${reason}`, tone: "error" }), []);
-  useGraphShortcuts(canEdit);
   const [version, setVersion] = useState(latestVersion);
   const [preview, setPreview] = useState<{ running: boolean; rows: Record<string, Record<string, unknown>[]>; errors: { nodeId: string; reason: string }[]; status?: { sampled: number; produced: number; errored: number } }>({ running: false, rows: {}, errors: [] });
   const previewAbort = useRef<AbortController | null>(null);
@@ -136,6 +135,7 @@ function EditorInner({ team, pipeline, streams, latestVersion, canEdit }: Editor
   const dirty = graphVersion !== savedGraphVersion;
   const currentDoc = useCallback(() => toDoc(api.getState().nodes, api.getState().edges), [api]);
   const [diffing, setDiffing] = useState<DiffSelection | null>(null);
+  useGraphShortcuts(canEdit, !diffing);
   const [diffFocus, setDiffFocus] = useState<{ id: string; at: number } | null>(null);
   const [saveDialog, setSaveDialog] = useState<{ saving: boolean; error: string | null } | null>(null);
   const [sidePanel, setSidePanel] = useState<"problems" | "versions">("problems");
@@ -246,7 +246,7 @@ function EditorInner({ team, pipeline, streams, latestVersion, canEdit }: Editor
     <div className="flex h-screen flex-col">
       <div className="flex items-center gap-3 border-b border-slate-200 bg-white px-4 py-2">
         <h1 className="font-semibold">{pipeline}</h1>
-        <GraphToolbar canEdit={canEdit} />
+        <GraphToolbar canEdit={canEdit && !diffing} />
         <span className="text-xs text-slate-500">{version ? `v${version}` : "not saved yet"}{dirty ? " · unsaved changes" : ""}</span>
         <div className="ml-auto flex items-center gap-2">
           {preview.running ? (

@@ -17,8 +17,8 @@ const doc: PipelineDoc = {
   ],
 };
 
-function Shortcuts({ canEdit }: { canEdit: boolean }) {
-  useGraphShortcuts(canEdit);
+function Shortcuts({ canEdit, active }: { canEdit: boolean; active: boolean }) {
+  useGraphShortcuts(canEdit, active);
   return (
     <div>
       <input aria-label="Predicate" />
@@ -29,11 +29,11 @@ function Shortcuts({ canEdit }: { canEdit: boolean }) {
   );
 }
 
-function setup(canEdit = true): { store: GraphStore; input: HTMLElement; cm: HTMLElement } {
+function setup(canEdit = true, active = true): { store: GraphStore; input: HTMLElement; cm: HTMLElement } {
   const store = createGraphStore(doc);
   const r = render(
     <GraphStoreProvider store={store}>
-      <Shortcuts canEdit={canEdit} />
+      <Shortcuts canEdit={canEdit} active={active} />
     </GraphStoreProvider>,
   );
   return { store, input: r.getByLabelText("Predicate"), cm: r.getByTestId("cm") };
@@ -85,6 +85,15 @@ describe("canvas shortcuts", () => {
     }
     expect(selected(store)).toEqual(["filter-1"]);
     expect(count(store)).toBe(3);
+  });
+
+  it("does nothing while the canvas shows something else (a version diff)", () => {
+    const { store } = setup(true, false);
+    store.getState().selectNodes(["filter-1"]);
+    fireEvent.keyDown(document.body, { key: "Delete" });
+    fireEvent.keyDown(document.body, { key: "a", ctrlKey: true });
+    expect(count(store)).toBe(3);
+    expect(selected(store)).toEqual(["filter-1"]);
   });
 
   it("lets a viewer select and copy but not change the graph", () => {

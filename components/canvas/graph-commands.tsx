@@ -18,10 +18,12 @@ export function isTyping(target: EventTarget | null): boolean {
  * (Delete/Backspace). They stay out of the way while the user types in a form
  * or an expression editor, where the same keys mean text editing.
  */
-export function useGraphShortcuts(canEdit: boolean) {
+export function useGraphShortcuts(canEdit: boolean, active = true) {
   const api = useGraphApi();
   const clip = useRef<{ clip: GraphClip; pasted: number } | null>(null);
   useEffect(() => {
+    // Off while the canvas shows something else (a version diff): keys must not edit a graph the user cannot see.
+    if (!active) return;
     const onKey = (e: KeyboardEvent) => {
       if (e.defaultPrevented || e.altKey || isTyping(e.target)) return;
       const mod = e.ctrlKey || e.metaKey;
@@ -47,7 +49,7 @@ export function useGraphShortcuts(canEdit: boolean) {
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [api, canEdit]);
+  }, [api, canEdit, active]);
 }
 
 const button =
