@@ -74,6 +74,10 @@ test("team A publishes a stream, team B finds it, requests access, A approves, B
   // Raw HTML is dropped: the tags are gone (the text between them stays, as text).
   await expect(a.getByTestId("markdown").locator("script")).toHaveCount(0);
 
+  // The catalog shows each readable stream's activity at a glance.
+  await a.goto(`/t/${teamA}/streams`);
+  await expect(a.getByRole("row", { name: new RegExp(stream) }).getByTestId("stream-stats-cell")).toContainText(/\/(s|min) · last /);
+
   // B sees it listed (not readable yet) and asks for access.
   const b = await newUserWithTeam(browser, "Bob", teamB);
   await b.goto(`/t/${teamB}/streams`);
@@ -160,6 +164,20 @@ test("team A publishes a stream, team B finds it, requests access, A approves, B
   await expect(root).toContainText("DWD");
   await expect(b.getByTestId(`lineage-node-stream:${own}`)).toBeVisible();
   await b.screenshot(shot("17-lineage"));
+  await b.getByLabel("Depth").selectOption("1");
+  await expect(b.getByTestId("lineage-summary")).toContainText("within 1 hop(s)");
+  await expect(b).toHaveURL(/depth=1/);
   await b.getByTestId(`lineage-node-pipeline:${teamB}/big-clicks`).getByRole("link", { name: "big-clicks", exact: true }).click();
   await expect(b).toHaveURL(new RegExp(`/t/${teamB}/pipelines/big-clicks$`));
+
+  // A stream nobody reads deletes after typing its name; the dialog says no pipeline reads it.
+  await b.goto(`/t/${teamB}/streams/${own}`);
+  await b.getByRole("button", { name: "Delete stream" }).click();
+  const del = b.getByRole("dialog", { name: `Delete ${own}?` });
+  await expect(del.getByTestId("delete-impact")).toHaveText("No pipeline reads this stream.");
+  await del.getByLabel("Type the stream name to confirm").fill(own);
+  await del.getByRole("button", { name: "Delete stream" }).click();
+  await expect(b).toHaveURL(new RegExp(`/t/${teamB}/streams$`));
+  await expect(b.getByRole("link", { name: own })).toHaveCount(0);
+  await expect(b.getByRole("link", { name: stream })).toBeVisible();
 });

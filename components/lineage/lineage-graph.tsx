@@ -6,6 +6,7 @@ import Link from "next/link";
 import { useEffect, useMemo, useState } from "react";
 import { apiFetch } from "@/components/ui/api";
 import { Badge, stateTone } from "@/components/ui/badge";
+import { RecentreIcon } from "./icons";
 import { layoutLineage, lineageHrefOf, MAX_DEPTH, NODE_HEIGHT, NODE_WIDTH, type LineageView, type PlacedNode } from "./layout";
 
 type LineageNodeData = PlacedNode & { viewerTeam: string; depth: number; [key: string]: unknown };
@@ -35,7 +36,7 @@ function LineageNode({ data }: NodeProps<LineageFlowNode>) {
         {data.layer ? <Badge tone="blue">{data.layer}</Badge> : null}
         {data.state ? <Badge tone={stateTone(data.state)}>{data.state}</Badge> : null}
         <span className={`truncate ${own ? "text-slate-500" : "font-medium text-amber-800"}`} title={`owned by team ${data.team}`}>team {data.team}</span>
-        {recentre ? <Link href={recentre} className="nodrag ml-auto shrink-0 text-slate-400 hover:text-brand-700" title={`Lineage of ${data.name}`} aria-label={`Lineage of ${data.name}`}>⌖</Link> : null}
+        {recentre ? <Link href={recentre} className="nodrag ml-auto shrink-0 text-slate-400 hover:text-brand-700" title={`Lineage of ${data.name}`} aria-label={`Lineage of ${data.name}`}><RecentreIcon /></Link> : null}
       </div>
       <Handle type="source" position={Position.Right} isConnectable={false} style={hidden} />
     </div>

@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { RecentreIcon } from "@/components/lineage/icons";
 import { LineageExplorer } from "@/components/lineage/lineage-explorer";
 import { MAX_DEPTH } from "@/components/lineage/layout";
 import type { LineageRoot } from "@/components/lineage/lineage-graph";
@@ -68,7 +69,7 @@ export default async function LineagePage({ params, searchParams }: { params: Pr
         </h1>
         {typeof initial === "string" ? null : (
           <p className="mt-1 text-sm text-slate-600">
-            Data flows left to right. Click a name to open it; <span aria-hidden="true">⌖</span> centres the graph on it. <Link className="font-medium text-brand-700 hover:underline" href={pageOf}>Open the {"stream" in root ? "stream" : "pipeline"}</Link>
+            Data flows left to right. Click a name to open it; <RecentreIcon className="inline h-3.5 w-3.5 align-[-2px]" /> centres the graph on it. <Link className="font-medium text-brand-700 hover:underline" href={pageOf}>Open the {"stream" in root ? "stream" : "pipeline"}</Link>
           </p>
         )}
       </div>
