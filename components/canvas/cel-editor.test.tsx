@@ -1,8 +1,8 @@
 // @vitest-environment jsdom
 import { acceptCompletion, currentCompletions, startCompletion, completionStatus } from "@codemirror/autocomplete";
-import { diagnosticCount, forceLinting } from "@codemirror/lint";
+import { diagnosticCount, forceLinting, forEachDiagnostic } from "@codemirror/lint";
 import { EditorView } from "@codemirror/view";
-import { cleanup, render, waitFor } from "@testing-library/react";
+import { act, cleanup, render, waitFor } from "@testing-library/react";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Field } from "@/lib/pipeline/schema";
 import { CelEditor, loadExpr } from "./cel-editor";
@@ -27,6 +27,12 @@ function viewOf(container: HTMLElement): EditorView {
   const view = dom ? EditorView.findFromDOM(dom as HTMLElement) : null;
   if (!view) throw new Error("no CodeMirror view rendered");
   return view;
+}
+
+function messages(view: EditorView): string[] {
+  const out: string[] = [];
+  forEachDiagnostic(view.state, (d) => out.push(d.message));
+  return out;
 }
 
 describe("CelEditor", () => {
@@ -55,6 +61,21 @@ describe("CelEditor", () => {
     rerender(<CelEditor label="Predicate" value="amount > 2.0" onChange={onChange} fields={fields} />);
     expect(viewOf(container).state.doc.toString()).toBe("amount > 2.0");
     expect(onChange).not.toHaveBeenCalled();
+  });
+
+  it("checks only syntax while the input schema is not known (nothing connected yet)", async () => {
+    const { container, rerender } = render(<CelEditor label="Predicate" value="amout > 10.0" onChange={() => {}} fields={null} expected="bool" />);
+    const view = viewOf(container);
+    forceLinting(view);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(diagnosticCount(view.state)).toBe(0);
+    act(() => view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: "amout >" } }));
+    forceLinting(view);
+    await waitFor(() => expect(diagnosticCount(view.state)).toBe(1));
+    // Once the schema arrives, field names are checked too.
+    act(() => view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: "amout > 10.0" } }));
+    rerender(<CelEditor label="Predicate" value="amout > 10.0" onChange={() => {}} fields={fields} expected="bool" />);
+    await waitFor(() => expect(messages(view)).toEqual(['unknown field "amout" — did you mean "amount"?']));
   });
 
   it("reports a predicate that does not produce bool", async () => {

@@ -33,8 +33,12 @@ export interface CelEditorProps {
   label: string;
   value: string;
   onChange: (value: string) => void;
-  /** The node's input schema, as the validator propagates it. */
-  fields: Field[];
+  /**
+   * The node's input schema, as the validator propagates it; null while it is
+   * not known (no input connected, or the graph does not validate yet), when
+   * only syntax is checked so no field is flagged unknown by mistake.
+   */
+  fields: Field[] | null;
   /** Required result type: a Filter predicate or Split condition must produce bool. */
   expected?: CelResultType;
   placeholder?: string;
@@ -142,7 +146,7 @@ function fieldsAt(fields: Field[], path: string[]): Field[] | null {
  * Completion: input fields (with their types) where an identifier may start,
  * struct members after `field.`, and the function library with signatures.
  */
-export function celCompletionSource(getFields: () => Field[]) {
+export function celCompletionSource(getFields: () => Field[] | null) {
   return async (ctx: CompletionContext): Promise<CompletionResult | null> => {
     const word = ctx.matchBefore(/[A-Za-z_][A-Za-z0-9_]*/);
     const from = word ? word.from : ctx.pos;
@@ -165,13 +169,13 @@ export function celCompletionSource(getFields: () => Field[]) {
     }));
     if (member) {
       const path = member[1].split(".");
-      const nested = fieldsAt(getFields(), path);
+      const nested = fieldsAt(getFields() ?? [], path);
       // After a struct field: its members. After any other value: member-style calls (s.contains(...)).
       const options: Completion[] = nested ? nested.map((f) => ({ label: f.name, type: "property", detail: formatType(f.type), info: f.doc })) : fnOptions;
       return { from, options, validFor: /^[A-Za-z0-9_]*$/ };
     }
     const options: Completion[] = [
-      ...getFields().map((f) => ({ label: f.name, type: "variable", detail: formatType(f.type) + (f.nullable ? " (nullable)" : ""), info: f.doc, boost: 1 })),
+      ...(getFields() ?? []).map((f) => ({ label: f.name, type: "variable", detail: formatType(f.type) + (f.nullable ? " (nullable)" : ""), info: f.doc, boost: 1 })),
       ...fnOptions,
       ...["true", "false", "null"].map((k) => ({ label: k, type: "keyword" })),
     ];
@@ -180,14 +184,21 @@ export function celCompletionSource(getFields: () => Field[]) {
 }
 
 /** Lint: the expression checked against the input schema, as the validator will check it. */
-export function celLintSource(getFields: () => Field[], getExpected: () => CelResultType | undefined) {
+export function celLintSource(getFields: () => Field[] | null, getExpected: () => CelResultType | undefined) {
   return async (view: EditorView): Promise<LintDiagnostic[]> => {
     const text = view.state.doc.toString();
     // An empty field is reported once, by the node's validator ("expression is required").
     if (text.trim() === "") return [];
-    const { compileExpression } = await loadExpr();
-    const r = compileExpression(text, getFields(), getExpected());
-    const diagnostics = r.ok ? r.expr.warnings : r.diagnostics;
+    const { compileExpression, parseExpression } = await loadExpr();
+    const fields = getFields();
+    let diagnostics;
+    if (fields === null) {
+      const parsed = parseExpression(text);
+      diagnostics = parsed.ok ? [] : parsed.diagnostics;
+    } else {
+      const r = compileExpression(text, fields, getExpected());
+      diagnostics = r.ok ? r.expr.warnings : r.diagnostics;
+    }
     const length = view.state.doc.length;
     return diagnostics.map((d) => {
       const from = Math.min(Math.max(0, d.start), length);

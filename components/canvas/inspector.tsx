@@ -46,11 +46,14 @@ export interface InspectorProps {
 // schema they saw instead of going blank while the user types.
 const lastInput = new Map<string, Field[]>();
 
-/** The input schema of a node: its upstream nodes' output schemas, merged by field name (as Union aligns them). */
+/**
+ * The input schema of a node: its upstream nodes' output schemas, merged by
+ * field name (as Union aligns them); undefined while not known (nothing
+ * connected, or an upstream node has no schema in the last validation).
+ */
 export function inputSchemaOf(nodeId: string, graph: InspectorGraph, schemas: NonNullable<InspectorProps["schemas"]>): Field[] | undefined {
   const ups = graph.edges.filter((e) => e.target === nodeId).map((e) => e.source);
-  if (!ups.length) return [];
-  if (ups.some((u) => !schemas[u])) return undefined;
+  if (!ups.length || ups.some((u) => !schemas[u])) return undefined;
   const byName = new Map<string, Field>();
   for (const u of ups) for (const f of schemas[u] as Field[]) if (!byName.has(f.name)) byName.set(f.name, f);
   return [...byName.values()];
@@ -87,11 +90,12 @@ export function Inspector({ nodeId, data, team = "", streams, graph, schemas, di
   const g = graph?.() ?? { nodes: [], edges: [] };
   const computed = schemas ? inputSchemaOf(nodeId, g, schemas) : inputFields?.map((name): Field => ({ name, type: "json" }));
   if (computed !== undefined) lastInput.set(nodeId, computed);
-  const input = computed ?? lastInput.get(nodeId) ?? [];
+  const known = computed ?? lastInput.get(nodeId);
+  const input = known ?? [];
   const mine = diagnostics.filter((d) => d.nodeId === nodeId);
   const nodeLevel = mine.filter((d) => !d.path.startsWith("config"));
   const bag = { all: mine.filter((d) => d.path.startsWith("config")), claimed: new Set<string>() };
-  const props = { config: c, set, input };
+  const props = { config: c, set, input, inputKnown: known !== undefined };
   const label = palette[data.type].label;
 
   return (

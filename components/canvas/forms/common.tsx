@@ -17,7 +17,10 @@ export type Config = Record<string, unknown>;
 export interface FormProps {
   config: Config;
   set: (patch: Config) => void;
+  /** The node's input schema ([] while unknown). */
   input: Field[];
+  /** Whether `input` is the validator's propagated schema; expression editors check field names only then. */
+  inputKnown?: boolean;
 }
 
 export const inputClass = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-600";

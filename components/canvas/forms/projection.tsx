@@ -20,7 +20,7 @@ interface FlattenRule {
 const lastSegment = (path: string) => path.split(".").pop() ?? path;
 
 /** Projection: output fields copied (and renamed) or computed, optional casts; pass the rest through, drop some, flatten structs. */
-export function ProjectionForm({ config, set, input }: FormProps) {
+export function ProjectionForm({ config, set, input, inputKnown = true }: FormProps) {
   const fields = (config.fields as OutputField[] | undefined) ?? [];
   const drop = (config.drop as string[] | undefined) ?? [];
   const flatten = (config.flatten as FlattenRule[] | undefined) ?? [];
@@ -50,7 +50,7 @@ export function ProjectionForm({ config, set, input }: FormProps) {
               </div>
               {computed ? (
                 <FormField label={`Field ${n} expression`} path={`config.fields[${i}].expr`}>
-                  {({ id, describedBy }) => <CelEditor id={id} label={`Field ${n} expression`} describedBy={describedBy} value={f.expr ?? ""} onChange={(expr) => update(i, { ...f, expr })} fields={input} />}
+                  {({ id, describedBy }) => <CelEditor id={id} label={`Field ${n} expression`} describedBy={describedBy} value={f.expr ?? ""} onChange={(expr) => update(i, { ...f, expr })} fields={inputKnown ? input : null} />}
                 </FormField>
               ) : (
                 <FormField label={`Field ${n} copied from`} path={`config.fields[${i}].from`}>

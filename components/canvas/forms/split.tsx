@@ -9,7 +9,7 @@ interface SplitOutput {
 }
 
 /** Split: named outputs, each with a CEL condition; first-match or every-match routing; an else output or drop. */
-export function SplitForm({ config, set, input }: FormProps) {
+export function SplitForm({ config, set, input, inputKnown = true }: FormProps) {
   const outputs = (config.outputs as SplitOutput[] | undefined) ?? [];
   const update = (i: number, patch: Partial<SplitOutput>) => set({ outputs: replaceAt(outputs, i, { ...outputs[i], ...patch }) });
   const freshName = () => {
@@ -25,7 +25,7 @@ export function SplitForm({ config, set, input }: FormProps) {
               {({ id, describedBy }) => <input id={id} aria-describedby={describedBy} value={o.name} onChange={(e) => update(i, { name: e.target.value })} className={monoClass} />}
             </FormField>
             <FormField label={`Output ${i + 1} condition`} path={`config.outputs[${i}].condition`}>
-              {({ id, describedBy }) => <CelEditor id={id} label={`Output ${i + 1} condition`} describedBy={describedBy} value={o.condition} onChange={(condition) => update(i, { condition })} fields={input} expected="bool" />}
+              {({ id, describedBy }) => <CelEditor id={id} label={`Output ${i + 1} condition`} describedBy={describedBy} value={o.condition} onChange={(condition) => update(i, { condition })} fields={inputKnown ? input : null} expected="bool" />}
             </FormField>
             <button type="button" aria-label={`Remove output ${i + 1}`} disabled={outputs.length === 1} onClick={() => set({ outputs: removeAt(outputs, i) })} className={`${removeButton} disabled:opacity-40`}>
               remove

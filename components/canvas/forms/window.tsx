@@ -39,7 +39,7 @@ export function DurationInput({ label, value, onChange, path, hint }: { label: s
 }
 
 /** Window: tumbling/hopping/session windows over event time (or processing time), keys, aggregates, lateness and emit policy. */
-export function WindowForm({ config, set, input }: FormProps) {
+export function WindowForm({ config, set, input, inputKnown = true }: FormProps) {
   const win = (config.window as WindowSpec | undefined) ?? { kind: "tumbling", size: "1m" };
   const keys = (config.keys as Key[] | undefined) ?? [];
   const aggregates = (config.aggregates as Aggregate[] | undefined) ?? [];
@@ -77,7 +77,7 @@ export function WindowForm({ config, set, input }: FormProps) {
         {keys.map((k, i) => (
           <div key={i} className="space-y-2 rounded-md border border-slate-200 p-2" data-testid={`window-key-${i}`}>
             <FormField label={`Key ${i + 1} expression`} path={`config.keys[${i}].expr`}>
-              {({ id, describedBy }) => <CelEditor id={id} label={`Key ${i + 1} expression`} describedBy={describedBy} value={k.expr} onChange={(expr) => set({ keys: replaceAt(keys, i, { ...k, expr }) })} fields={input} />}
+              {({ id, describedBy }) => <CelEditor id={id} label={`Key ${i + 1} expression`} describedBy={describedBy} value={k.expr} onChange={(expr) => set({ keys: replaceAt(keys, i, { ...k, expr }) })} fields={inputKnown ? input : null} />}
             </FormField>
             <FormField label={`Key ${i + 1} output name`} path={`config.keys[${i}].name`}>
               {({ id, describedBy }) => <input id={id} aria-describedby={describedBy} value={k.name} onChange={(e) => set({ keys: replaceAt(keys, i, { ...k, name: e.target.value }) })} className={monoClass} />}
