@@ -58,7 +58,18 @@ test("build Source → Filter → Sink on the canvas, fix a validation error, pr
   // Refused connections say why: the Sink already has its one input.
   const nodes = page.locator(".react-flow__node");
   const edges = page.locator(".react-flow__edge");
-  await connect(page, "source-1", "sink-1");
+  const sinkInput = page.locator('.react-flow__node[data-id="sink-1"] .react-flow__handle.target');
+  const idleColour = await sinkInput.evaluate((el) => getComputedStyle(el).backgroundColor);
+  const from = (await page.locator('.react-flow__node[data-id="source-1"] .react-flow__handle.source').boundingBox())!;
+  const to = (await sinkInput.boundingBox())!;
+  await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 8 });
+  // While hovered, the refused input is marked (and coloured) invalid.
+  await expect(sinkInput).toHaveClass(/connectingto/);
+  await expect(sinkInput).not.toHaveClass(/(^|\s)valid(\s|$)/);
+  expect(await sinkInput.evaluate((el) => getComputedStyle(el).backgroundColor)).not.toBe(idleColour);
+  await page.mouse.up();
   await expect(page.getByRole("status")).toContainText("Sink sink-1 already has an input (from filter-1)");
   await expect(edges).toHaveCount(2);
 

@@ -74,7 +74,8 @@ export const PipelineNode = memo(function PipelineNode({ id, data, selected }: N
       // React Flow removes the focus outline of custom nodes; keyboard users still need to see which node has focus.
       className={`min-w-44 max-w-60 rounded-lg border bg-white text-left shadow-sm [:focus-visible>&]:ring-2 [:focus-visible>&]:ring-brand-500 ${selected ? "border-brand-500 ring-2 ring-brand-100" : errors.length ? "border-red-400" : "border-slate-300"} ${deco.diff ? DIFF_STYLE[deco.diff] : ""}`}
     >
-      {data.type !== "source" ? <Handle type="target" position={Position.Left} id="in" className="!h-3 !w-3 !bg-slate-500" /> : null}
+      {/* While a connection is drawn, the input under the pointer turns green or red by the connection rules. */}
+      {data.type !== "source" ? <Handle type="target" position={Position.Left} id="in" className="!h-3 !w-3 !bg-slate-500 [&.connectingto.valid]:!bg-emerald-500 [&.connectingto:not(.valid)]:!bg-red-500" /> : null}
       <div className="flex items-center gap-2 border-b border-slate-100 px-3 py-1.5">
         <span className={`h-2.5 w-2.5 rounded-full ${ui.accent}`} aria-hidden="true" />
         <span className="text-xs font-semibold uppercase tracking-wide text-slate-600">{ui.label}</span>
