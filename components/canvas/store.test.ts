@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createGraphStore, toDoc, type PipelineDoc } from "./store";
 
 const doc: PipelineDoc = {
@@ -17,6 +17,10 @@ const doc: PipelineDoc = {
 const ids = (s: ReturnType<typeof createGraphStore>) => s.getState().nodes.map((n) => n.id);
 const undo = (s: ReturnType<typeof createGraphStore>) => s.temporal.getState().undo();
 const redo = (s: ReturnType<typeof createGraphStore>) => s.temporal.getState().redo();
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe("graph store", () => {
   it("round-trips a pipeline document", () => {
@@ -44,6 +48,31 @@ describe("graph store", () => {
     redo(s);
     expect(ids(s)).toContain("projection-1");
     expect(s.getState().nodes.find((n) => n.id === "filter-1")!.data.config).toEqual({ predicate: "amount > 2.0" });
+  });
+
+  it("records a burst of config edits on one node as one step", () => {
+    vi.useFakeTimers();
+    const s = createGraphStore(doc);
+    for (const predicate of ["a", "am", "amount", "amount > 1", "amount > 10.0"]) {
+      s.getState().updateConfig("filter-1", { predicate });
+      vi.advanceTimersByTime(200);
+    }
+    // A pause, then another edit: a second step.
+    vi.advanceTimersByTime(1500);
+    s.getState().updateConfig("filter-1", { predicate: "amount > 20.0" });
+    // Another node is another step even within the burst window.
+    s.getState().updateConfig("sink-1", { stream: "dwd.other" });
+    const logicBefore = s.getState().logicVersion;
+    expect(s.temporal.getState().pastStates).toHaveLength(3);
+    undo(s);
+    expect(s.getState().logicVersion).not.toBe(logicBefore);
+    expect(s.getState().nodes[2].data.config).toEqual({ stream: "dwd.big" });
+    undo(s);
+    expect(s.getState().nodes[1].data.config).toEqual({ predicate: "amount > 10.0" });
+    undo(s);
+    expect(s.getState().nodes[1].data.config).toEqual({ predicate: "amount > 1.0" });
+    redo(s);
+    expect(s.getState().nodes[1].data.config).toEqual({ predicate: "amount > 10.0" });
   });
 
   it("does not record selection, measuring or decorations as undo steps", () => {

@@ -137,6 +137,8 @@ function edgeId(e: { source: string; sourceHandle?: string | null; target: strin
 /** History kept: enough for a working session without holding hundreds of 200-node graphs. */
 const HISTORY_LIMIT = 100;
 const PASTE_OFFSET = { x: 40, y: 40 };
+/** Config edits of one node closer together than this are one undo step (a word typed, a slider dragged). */
+const TYPING_BURST_MS = 1000;
 
 /**
  * A canvas graph store (xyflow's zustand pattern) with undo/redo from zundo.
@@ -151,6 +153,8 @@ export function createGraphStore(initial?: PipelineDoc | null): GraphStore {
   const next = () => ++seq;
   // The graph as it was when the current drag started (null when not dragging).
   let dragOrigin: GraphSnapshot | null = null;
+  // The node whose config was last edited, and when: typing a predicate is one undo step, not one per key.
+  let typing: { nodeId: string; at: number } | null = null;
 
   const store = createStore<GraphState>()(
     temporal(
@@ -160,7 +164,12 @@ export function createGraphStore(initial?: PipelineDoc | null): GraphStore {
           return { nodes: s.nodes, edges: s.edges, graphVersion: s.graphVersion, logicVersion: s.logicVersion };
         };
         /** A change to what the pipeline does (not just where its nodes sit). */
-        const logic = (patch: Partial<Pick<GraphState, "nodes" | "edges">>) => set({ ...patch, graphVersion: next(), logicVersion: next() });
+        const logic = (patch: Partial<Pick<GraphState, "nodes" | "edges">>) => {
+          // Any other change ends a drag that never reported its end, and a typing burst.
+          dragOrigin = null;
+          typing = null;
+          set({ ...patch, graphVersion: next(), logicVersion: next() });
+        };
 
         const start = toFlow(initial ?? null);
         return {
@@ -244,7 +253,18 @@ export function createGraphStore(initial?: PipelineDoc | null): GraphStore {
             const s = get();
             const node = s.nodes.find((n) => n.id === nodeId);
             if (!node || node.data.config === config) return;
-            logic({ nodes: s.nodes.map((n) => (n.id === nodeId ? { ...n, data: { ...n.data, config } } : n)) });
+            const nodes = s.nodes.map((n) => (n.id === nodeId ? { ...n, data: { ...n.data, config } } : n));
+            const now = Date.now();
+            if (typing && typing.nodeId === nodeId && now - typing.at < TYPING_BURST_MS) {
+              // Same burst: the step recorded at its first edit already restores the config before it.
+              const t = store.temporal.getState();
+              t.pause();
+              set({ nodes, graphVersion: next(), logicVersion: next() });
+              t.resume();
+            } else {
+              logic({ nodes });
+            }
+            typing = { nodeId, at: now };
           },
 
           deleteSelection: () => {
