@@ -339,6 +339,7 @@ export function createGraphStore(initial?: PipelineDoc | null): GraphStore {
           replaceGraph: (doc, opts) => {
             const flow = toFlow(doc);
             dragOrigin = null;
+            typing = null;
             if (opts?.resetHistory) {
               store.temporal.getState().pause();
               set({ nodes: flow.nodes, edges: flow.edges, graphVersion: next(), logicVersion: next(), decorations: {} });
