@@ -44,6 +44,15 @@ test("inspector: UDF test run on the source's newest records, CEL completion and
   await expect(testRun).toContainText("error: function threw Error: too big");
   await page.screenshot(shot("30-inspector-udf-test-run"));
 
+  // The same node can call a registry function instead, picked by name and version.
+  expect((await page.request.post(`/api/v1/teams/${team}/functions`, { data: { name: "add_cents", form: "map", source: "(r) => ({ ...r, cents: r.amount * 100 })" } })).status()).toBe(201);
+  await page.getByLabel("from the registry").check();
+  await page.getByLabel("Registry function").selectOption("add_cents");
+  await page.getByLabel("Version", { exact: true }).selectOption("1");
+  await testRun.getByRole("button", { name: "Test run" }).click();
+  await expect(testRun.getByRole("status")).toHaveText("2 in · 2 out · 0 error(s) · add_cents v1");
+  await expect(testRun).toContainText('out: {"user_id":"u1","amount":25,"cents":2500}');
+
   // Filter: the CEL editor completes an input field, flags a misspelt one as you type, and the validator's message sits under the field.
   await page.locator('.react-flow__node[data-id="filter-1"]').click();
   const predicate = page.getByLabel("Predicate");
@@ -58,6 +67,10 @@ test("inspector: UDF test run on the source's newest records, CEL completion and
   await page.screenshot(shot("31-inspector-cel-diagnostic"));
   await predicate.fill("amount > 10.0");
   await expect(page.getByTestId("diagnostics-config.predicate")).toHaveCount(0);
+  // Tab leaves the expression editor for the next control (it does not insert a tab).
+  await page.keyboard.press("Tab");
+  await expect(predicate).not.toBeFocused();
+  await expect(predicate).toHaveText("amount > 10.0");
 
   // Sink: create a new stream from the sink's input schema without leaving the canvas.
   await page.locator('.react-flow__node[data-id="sink-1"]').click();
