@@ -53,6 +53,7 @@ test("a 200-node pipeline renders, drags and undoes smoothly enough to use", asy
   await expect(page.locator('.react-flow__node[data-id="source-1"]')).toBeVisible();
   await expect(page.locator('.react-flow__node[data-id="sink-1"]')).toBeVisible();
   await expect(page.locator('.react-flow__node[data-id="filter-110"]')).toContainText("amount > 110.0");
+  await page.screenshot({ path: "e2e/artifacts/30-canvas-200-nodes.png", fullPage: true });
 
   const target = page.locator('.react-flow__node[data-id="filter-110"]');
   // Select first (the inspector opens), so the frames below are the drag's alone.
