@@ -1,11 +1,12 @@
 "use client";
 
-import { useEffect, useState } from "react";
+import { createContext, useContext, useEffect, useState } from "react";
 import { apiFetch } from "@/components/ui/api";
 import { formatAgo, formatBytes, formatCount, formatRate } from "./format";
 
 /** The JSON of GET …/streams/:stream/stats (lib/warehouse/stats.ts). */
 export interface StreamStatsView {
+  stream: string;
   measuredAt: number;
   records: number;
   totalWritten: number;
@@ -16,19 +17,20 @@ export interface StreamStatsView {
   partitions: { partition: number; records: number; recordsLastMinute: number; lastRecordAt: number | null }[];
 }
 
-/** Polls the stats route; keeps the last good numbers while a refresh fails, and says why. */
-export function useStreamStats(team: string, stream: string, everyMs: number) {
-  const [stats, setStats] = useState<StreamStatsView | null>(null);
+/** Polls `load` (re-created when `key` changes); keeps the last good answer while a refresh fails, and says why. */
+function usePolled<T>(key: string | null, load: () => Promise<T>, everyMs: number) {
+  const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
+    if (key === null) return;
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const load = async () => {
+    const poll = async () => {
       try {
-        const s = await apiFetch<StreamStatsView>(`/api/v1/teams/${team}/streams/${encodeURIComponent(stream)}/stats`);
+        const d = await load();
         if (stopped) return;
-        setStats(s);
+        setData(d);
         setError(null);
       } catch (e) {
         if (!stopped) setError(e instanceof Error ? e.message : String(e));
@@ -36,15 +38,41 @@ export function useStreamStats(team: string, stream: string, everyMs: number) {
       if (stopped) return;
       setNow(Date.now());
       // Hidden tabs do not need live numbers: poll them four times less often.
-      timer = setTimeout(load, document.visibilityState === "hidden" ? everyMs * 4 : everyMs);
+      timer = setTimeout(poll, document.visibilityState === "hidden" ? everyMs * 4 : everyMs);
     };
-    void load();
+    void poll();
     return () => {
       stopped = true;
       clearTimeout(timer);
     };
-  }, [team, stream, everyMs]);
-  return { stats, error, now };
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- `key` identifies what `load` fetches
+  }, [key, everyMs]);
+  return { data, error, now };
+}
+
+export function useStreamStats(team: string, stream: string, everyMs: number) {
+  const url = `/api/v1/teams/${team}/streams/${encodeURIComponent(stream)}/stats`;
+  const { data, error, now } = usePolled<StreamStatsView>(url, () => apiFetch<StreamStatsView>(url), everyMs);
+  return { stats: data, error, now };
+}
+
+const CatalogStats = createContext<{ byStream: Map<string, StreamStatsView>; loaded: boolean; error: string | null; now: number } | null>(null);
+
+/**
+ * The catalog's stats: one request for all the listed streams the team may
+ * read, every `everyMs`, shared by the rows' cells (not one request per row).
+ */
+export function CatalogStatsProvider({ team, streams, everyMs = 10_000, children }: { team: string; streams: string[]; everyMs?: number; children: React.ReactNode }) {
+  // Chunks keep URLs short (names are up to 200 characters) and under the route's 200-stream limit.
+  const chunks: string[][] = [];
+  for (let i = 0; i < streams.length; i += 40) chunks.push(streams.slice(i, i + 40));
+  const load = async () => {
+    const parts = await Promise.all(chunks.map((c) => apiFetch<{ stats: StreamStatsView[] }>(`/api/v1/teams/${team}/stream-stats?streams=${c.map(encodeURIComponent).join(",")}`)));
+    return { stats: parts.flatMap((p) => p.stats) };
+  };
+  const { data, error, now } = usePolled<{ stats: StreamStatsView[] }>(streams.length ? `${team}:${streams.join(",")}` : null, load, everyMs);
+  const byStream = new Map((data?.stats ?? []).map((s) => [s.stream, s]));
+  return <CatalogStats.Provider value={{ byStream, loaded: data !== null, error, now }}>{children}</CatalogStats.Provider>;
 }
 
 function Stat({ label, value, hint, testId }: { label: string; value: string; hint?: string; testId: string }) {
@@ -91,10 +119,12 @@ export function StreamStatsPanel({ team, stream, everyMs = 3000 }: { team: strin
   );
 }
 
-/** At a glance in the catalog: records/s and when the last record arrived. */
-export function StreamStatsCell({ team, stream, everyMs = 10_000 }: { team: string; stream: string; everyMs?: number }) {
-  const { stats, error, now } = useStreamStats(team, stream, everyMs);
-  if (!stats) return <span className="text-slate-400" title={error ?? undefined}>{error ? "unavailable" : "…"}</span>;
+/** At a glance in the catalog (inside CatalogStatsProvider): records/s and when the last record arrived. */
+export function StreamStatsCell({ stream }: { stream: string }) {
+  const ctx = useContext(CatalogStats);
+  const stats = ctx?.byStream.get(stream);
+  const now = ctx?.now ?? 0;
+  if (!stats) return <span className="text-slate-400" title={ctx?.error ?? undefined}>{ctx?.error ? "unavailable" : ctx?.loaded ? "—" : "…"}</span>;
   return (
     <span className="whitespace-nowrap" data-testid="stream-stats-cell" title={`${formatCount(stats.records)} records, ≈ ${formatBytes(stats.bytes.estimate)} (estimate)`}>
       <span className="font-medium text-slate-900">{formatRate(stats.recordsPerSecond)}</span>

@@ -4,6 +4,7 @@ import * as members from "@/app/api/v1/teams/[team]/members/route";
 import * as streamsRoute from "@/app/api/v1/teams/[team]/streams/route";
 import * as recordsRoute from "@/app/api/v1/teams/[team]/streams/[stream]/records/route";
 import * as statsRoute from "@/app/api/v1/teams/[team]/streams/[stream]/stats/route";
+import * as manyStatsRoute from "@/app/api/v1/teams/[team]/stream-stats/route";
 import { closeKafka } from "@/lib/kafka/shared";
 import { call, signUp, uniqueName, type TestUser } from "@/scripts/testing/api";
 import { RATE_WINDOW_MS, SIZE_SAMPLE_PER_PARTITION } from "./stats";
@@ -88,5 +89,30 @@ describe.skipIf(!hasKafka)("stream stats", () => {
     // Not a member of the owner team: the same 403 as every team route.
     expect((await call(statsRoute.GET, { caller: outsider, params: { team, stream: listed } })).status).toBe(403);
     expect((await call(statsRoute.GET, { params: { team, stream: listed } })).status).toBe(401);
+  });
+
+  it("answers the catalog's stats in one request, leaving out streams the team cannot read", async () => {
+    const mine = await createStream("team", 1);
+    const listed = await createStream("team", 1);
+    const hidden = await createStream("private", 1);
+    const open = await createStream("public", 1);
+    expect((await call(recordsRoute.POST, { caller: owner, params: { team, stream: mine }, body: { records: [{ value: { user_id: "a", n: 1 } }, { value: { user_id: "b", n: 2 } }] } })).status).toBe(200);
+    expect((await call(recordsRoute.POST, { caller: owner, params: { team, stream: open }, body: { records: [{ value: { user_id: "c", n: 3 } }] } })).status).toBe(200);
+    const names = [mine, listed, hidden, open, `dwd.${uniqueName("no-such")}`].join(",");
+
+    const asOwner = await call(manyStatsRoute.GET, { caller: viewer, params: { team }, path: `/?streams=${names}` });
+    expect(asOwner.status).toBe(200);
+    expect(asOwner.body.stats.map((s: { stream: string; records: number }) => [s.stream, s.records])).toEqual([[mine, 2], [listed, 0], [hidden, 0], [open, 1]].sort((x, y) => String(x[0]).localeCompare(String(y[0]))));
+
+    // Another team reads only the public one; the listed and private ones are simply absent.
+    const asOther = await call(manyStatsRoute.GET, { caller: outsider, params: { team: otherTeam }, path: `/?streams=${names}` });
+    expect(asOther.status).toBe(200);
+    expect(asOther.body.stats.map((s: { stream: string }) => s.stream)).toEqual([open]);
+    expect(JSON.stringify(asOther.body)).not.toContain(hidden);
+
+    expect((await call(manyStatsRoute.GET, { caller: outsider, params: { team }, path: `/?streams=${names}` })).status).toBe(403);
+    expect((await call(manyStatsRoute.GET, { params: { team }, path: `/?streams=${names}` })).status).toBe(401);
+    const bad = await call(manyStatsRoute.GET, { caller: owner, params: { team }, path: "/?streams=Not%20A%20Name" });
+    expect(bad.status).toBe(422);
   });
 });

@@ -1,9 +1,12 @@
 import type { Admin } from "kafkajs";
+import { z } from "zod";
 import type { Principal } from "@/lib/auth/principal";
 import { requireTeamRole } from "@/lib/auth/team-access";
+import { prisma } from "@/lib/db/prisma";
 import { PartitionReader, type ReadRecord } from "@/lib/kafka/partition-reader";
 import { kafka, kafkaAdmin } from "@/lib/kafka/shared";
-import { requireStreamAccess } from "./access";
+import { accessOf, requireStreamAccess } from "./access";
+import { streamName } from "./schemas";
 
 /** The window that records/s is measured over. */
 export const RATE_WINDOW_MS = 60_000;
@@ -124,6 +127,38 @@ export async function streamStats(principal: Principal, teamSlug: string, name: 
   const reader = await PartitionReader.open(kafka());
   try {
     return { stream: stream.name, ...(await topicStats(await kafkaAdmin(), reader, stream.topic)) };
+  } finally {
+    await reader.close();
+  }
+}
+
+export const statsManyQuery = z.object({
+  streams: z
+    .string()
+    .transform((v) => [...new Set(v.split(",").map((n) => n.trim()).filter(Boolean))])
+    .pipe(z.array(streamName).min(1).max(200)),
+});
+
+/**
+ * Stats of many streams at once, for the catalog: one request and one broker
+ * connection per refresh instead of one per row. Streams the team may not
+ * read (or that do not exist) are simply absent from the answer, so the
+ * response says nothing about them — not even whether they exist.
+ */
+export async function streamStatsMany(principal: Principal, teamSlug: string, names: string[]): Promise<{ stats: StreamStats[] }> {
+  const { team } = await requireTeamRole(principal, teamSlug, "viewer");
+  const rows = await prisma().stream.findMany({ where: { name: { in: names } }, include: { grants: { where: { teamId: team.id } } }, orderBy: { name: "asc" } });
+  const readable = rows.filter((s) => {
+    const access = accessOf(s, team.id);
+    return access === "owner" || access === "read";
+  });
+  if (!readable.length) return { stats: [] };
+  const admin = await kafkaAdmin();
+  const reader = await PartitionReader.open(kafka());
+  try {
+    const stats: StreamStats[] = [];
+    for (const s of readable) stats.push({ stream: s.name, ...(await topicStats(admin, reader, s.topic)) });
+    return { stats };
   } finally {
     await reader.close();
   }

@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { CreateStreamForm } from "@/components/streams/create-stream-form";
-import { StreamStatsCell } from "@/components/streams/stream-stats";
+import { CatalogStatsProvider, StreamStatsCell } from "@/components/streams/stream-stats";
 import { Badge } from "@/components/ui/badge";
 import { EmptyState } from "@/components/ui/empty-state";
 import { PageHeader } from "@/components/ui/page-header";
@@ -24,6 +24,7 @@ export default async function StreamsPage({ params }: { params: Promise<{ team: 
           <p className="mt-2">Use <span className="font-medium">New stream</span> above, or the command line: <code className="rounded bg-slate-100 px-1 font-mono text-xs">npm run sluice -- stream create --team {team} --name ods.app.clicks --layer ODS --schema &apos;[{`{"name":"user_id","type":"string"}`}]&apos;</code></p>
         </EmptyState>
       ) : (
+        <CatalogStatsProvider team={team} streams={streams.filter((s) => s.access !== "see").map((s) => s.name)}>
         <div className="overflow-hidden rounded-xl border border-slate-200 bg-white">
           <table className="min-w-full divide-y divide-slate-200 text-sm">
             <thead className="bg-slate-50 text-left text-xs font-semibold uppercase tracking-wide text-slate-500">
@@ -37,13 +38,14 @@ export default async function StreamsPage({ params }: { params: Promise<{ team: 
                   <td className="px-4 py-3">{s.ownerTeam.name}</td>
                   <td className="px-4 py-3">{s.partitions}</td>
                   <td className="px-4 py-3">{s.schema ? `${s.schema.length} field(s), v${s.schemaVersion}` : <span className="text-slate-400">request access to see</span>}</td>
-                  <td className="px-4 py-3">{s.access === "see" ? <span className="text-slate-400">—</span> : <StreamStatsCell team={team} stream={s.name} />}</td>
+                  <td className="px-4 py-3">{s.access === "see" ? <span className="text-slate-400">—</span> : <StreamStatsCell stream={s.name} />}</td>
                   <td className="px-4 py-3"><Badge tone={s.access === "owner" ? "green" : s.access === "read" ? "blue" : "gray"}>{s.access === "see" ? "listed" : s.access}</Badge></td>
                 </tr>
               ))}
             </tbody>
           </table>
         </div>
+        </CatalogStatsProvider>
       )}
     </>
   );
