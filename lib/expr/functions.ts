@@ -1,4 +1,8 @@
-import { createHash } from "node:crypto";
+// Pure-JS digests (noble): the same code checks expressions in the browser's
+// editor, where node:crypto would pull a large polyfill into the bundle.
+import { md5, sha1 } from "@noble/hashes/legacy.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import { EvalError, evalError } from "./errors";
 import { checkRegex, regexExtract, regexFind, regexReplaceAll } from "./regex";
 import { calendarField, formatDuration, formatTimestamp, parseDuration, parseTimestamp } from "./time";
@@ -85,8 +89,8 @@ export function toText(v: unknown): string {
   return String(v);
 }
 
-function digest(algorithm: string): Impl {
-  return (s: string) => createHash(algorithm).update(s).digest("hex");
+function digest(hash: (bytes: Uint8Array) => Uint8Array): Impl {
+  return (s: string) => bytesToHex(hash(utf8ToBytes(s)));
 }
 
 /** JSON path subset: `$.a.b[0]["c d"]`. Missing segments yield null rather than an error. */
@@ -335,9 +339,9 @@ const misc: Overload[] = [
   }),
   O("toJson", ["dyn"], "string", (x: unknown) => JSON.stringify(x ?? null), { acceptsNull: true }),
   O("hash", ["dyn"], "int", (x: unknown) => hash53(toText(x)), { acceptsNull: true }),
-  O("md5", ["string"], "string", digest("md5")),
-  O("sha1", ["string"], "string", digest("sha1")),
-  O("sha256", ["string"], "string", digest("sha256")),
+  O("md5", ["string"], "string", digest(md5)),
+  O("sha1", ["string"], "string", digest(sha1)),
+  O("sha256", ["string"], "string", digest(sha256)),
 ];
 
 const ALL: Overload[] = [...numericOps, ...comparisons, ...indexing, ...strings, ...math, ...conversions, ...timestamps, ...misc];
