@@ -7,7 +7,8 @@ import { forceLinting, linter, type Diagnostic as LintDiagnostic } from "@codemi
 import { Annotation, EditorState, Transaction } from "@codemirror/state";
 import { EditorView, keymap, placeholder as placeholderExt } from "@codemirror/view";
 import { tags as t } from "@lezer/highlight";
-import { useEffect, useRef } from "react";
+import { useContext, useEffect, useRef } from "react";
+import { ReadOnlyContext } from "./forms/common";
 import type { Field, FieldType } from "@/lib/pipeline/schema";
 
 /** Marks a transaction that applies the value prop (not a user edit). */
@@ -208,7 +209,9 @@ export function celLintSource(getFields: () => Field[] | null, getExpected: () =
 }
 
 /** A CodeMirror 6 editor for one CEL expression (Filter predicates, Split conditions, computed fields, Window keys). */
-export function CelEditor({ id, label, value, onChange, fields, expected, placeholder, describedBy, readOnly }: CelEditorProps) {
+export function CelEditor({ id, label, value, onChange, fields, expected, placeholder, describedBy, readOnly: readOnlyProp }: CelEditorProps) {
+  const inReadOnlyForm = useContext(ReadOnlyContext);
+  const readOnly = readOnlyProp === true || inReadOnlyForm;
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   // The editor is created once; props it reads later go through refs.
@@ -232,6 +235,7 @@ export function CelEditor({ id, label, value, onChange, fields, expected, placeh
           keymap.of([...closeBracketsKeymap, ...completionKeymap, ...historyKeymap, ...defaultKeymap]),
           placeholder ? placeholderExt(placeholder) : [],
           EditorState.readOnly.of(readOnly === true),
+          EditorView.editable.of(readOnly !== true),
           EditorView.contentAttributes.of({ "aria-label": label, ...(id ? { id } : {}), ...(describedBy ? { "aria-describedby": describedBy } : {}), "data-cel-editor": "" }),
           theme,
           EditorView.lineWrapping,

@@ -306,6 +306,7 @@ function EditorInner({ team, pipeline, streams, latestVersion, canEdit }: Editor
               previewRows={preview.rows}
               onChange={(config) => api.getState().updateConfig(selected, config)}
               onDelete={() => { api.getState().selectNodes([selected]); api.getState().deleteSelection(); }}
+              readOnly={!canEdit}
             />
           ) : (
             <div className="p-4 text-sm text-slate-600">

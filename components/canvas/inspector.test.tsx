@@ -32,7 +32,7 @@ beforeAll(async () => {
 });
 
 /** Renders the inspector for one node fed by a Source, keeping its config in state like the editor does. */
-function setup(type: NodeType, opts: { config?: Record<string, unknown>; diagnostics?: (NodeDiagnostic & { nodeId?: string })[] } = {}) {
+function setup(type: NodeType, opts: { config?: Record<string, unknown>; diagnostics?: (NodeDiagnostic & { nodeId?: string })[]; readOnly?: boolean } = {}) {
   const state = { config: opts.config ?? structuredClone(palette[type].defaultConfig) };
   function Harness() {
     const [config, setConfig] = useState(state.config);
@@ -50,6 +50,7 @@ function setup(type: NodeType, opts: { config?: Record<string, unknown>; diagnos
           setConfig(c);
         }}
         onDelete={() => {}}
+        readOnly={opts.readOnly}
       />
     );
   }
@@ -218,6 +219,20 @@ describe("Inspector diagnostics", () => {
         const named = el.getAttribute("aria-label") || (id && [...document.querySelectorAll("label")].some((l) => l.htmlFor === id)) || el.closest("label") || (el.tagName === "BUTTON" && el.textContent?.trim());
         expect(named, `${type}: ${el.outerHTML.slice(0, 120)}`).toBeTruthy();
       }
+      cleanup();
+    }
+  });
+
+  it("is read-only for team viewers: native controls disabled, code editors not editable, no delete", async () => {
+    for (const type of ["filter", "projection", "window", "udf"] as NodeType[]) {
+      const f = setup(type, { readOnly: true });
+      const before = structuredClone(f.config());
+      expect(screen.getByText(/view access/)).toBeTruthy();
+      expect(screen.queryByRole("button", { name: "Delete node" })).toBeNull();
+      const native = [...document.querySelectorAll("input, select, textarea, button")] as (HTMLInputElement | HTMLButtonElement)[];
+      for (const el of native) expect(el.matches(":disabled"), `${type}: ${el.outerHTML.slice(0, 100)}`).toBe(true);
+      for (const content of document.querySelectorAll(".cm-content")) expect(content.getAttribute("contenteditable")).toBe("false");
+      expect(f.config()).toEqual(before);
       cleanup();
     }
   });

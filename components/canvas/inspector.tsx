@@ -3,7 +3,7 @@
 import { useContext } from "react";
 import type { NodeType } from "@/lib/pipeline/nodes";
 import type { Field, Row } from "@/lib/pipeline/schema";
-import { DiagnosticsContext, type Config, type NodeDiagnostic } from "./forms/common";
+import { DiagnosticsContext, ReadOnlyContext, type Config, type NodeDiagnostic } from "./forms/common";
 import { FilterForm } from "./forms/filter";
 import { ProjectionForm } from "./forms/projection";
 import { SplitForm } from "./forms/split";
@@ -39,6 +39,8 @@ export interface InspectorProps {
   previewRows?: Record<string, Row[]>;
   onChange: (config: Config) => void;
   onDelete: () => void;
+  /** Team viewers see the settings but cannot change them (the API refuses their saves too). */
+  readOnly?: boolean;
 }
 
 // When the graph has an error that stops schema propagation (a required field
@@ -84,7 +86,7 @@ const tone = (severity: string) => (severity === "error" ? "bg-red-50 text-red-7
  * input schema as the validator propagates it; each validator diagnostic is
  * shown under the control its path points at.
  */
-export function Inspector({ nodeId, data, team = "", streams, graph, schemas, diagnostics = [], inputFields, previewRows, onChange, onDelete }: InspectorProps) {
+export function Inspector({ nodeId, data, team = "", streams, graph, schemas, diagnostics = [], inputFields, previewRows, onChange, onDelete, readOnly = false }: InspectorProps) {
   const c = data.config;
   const set = (patch: Config) => onChange({ ...c, ...patch });
   const g = graph?.() ?? { nodes: [], edges: [] };
@@ -99,14 +101,18 @@ export function Inspector({ nodeId, data, team = "", streams, graph, schemas, di
   const label = palette[data.type].label;
 
   return (
+    <ReadOnlyContext.Provider value={readOnly}>
     <DiagnosticsContext.Provider value={bag}>
       <form className="space-y-4 p-4 text-sm" aria-label={`${label} node settings`} onSubmit={(e) => e.preventDefault()}>
         <div className="flex items-center justify-between">
           <h2 className="font-semibold">
             {label} <span className="font-mono text-xs font-normal text-slate-500">{nodeId}</span>
           </h2>
-          <button type="button" onClick={onDelete} className="rounded px-1 text-xs text-red-700 hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-red-600">Delete node</button>
+          {readOnly ? null : <button type="button" onClick={onDelete} className="rounded px-1 text-xs text-red-700 hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-red-600">Delete node</button>}
         </div>
+        {readOnly ? <p className="rounded bg-slate-100 px-2 py-1 text-xs text-slate-600">You have view access to this team: settings are shown read-only. Ask a team owner for the editor role to change them.</p> : null}
+        {/* A disabled fieldset disables every native control inside it; the code editors read ReadOnlyContext. */}
+        <fieldset disabled={readOnly} className="min-w-0 space-y-4">
         {nodeLevel.length ? (
           <ul className="space-y-1" aria-label="Node problems">
             {nodeLevel.map((p, i) => <li key={i} className={`rounded px-2 py-1 text-xs ${tone(p.severity)}`}>{p.message}</li>)}
@@ -120,9 +126,11 @@ export function Inspector({ nodeId, data, team = "", streams, graph, schemas, di
         {data.type === "union" ? <UnionForm {...props} /> : null}
         {data.type === "window" ? <WindowForm {...props} /> : null}
         {data.type === "udf" ? <UdfForm {...props} team={team} sample={udfSampleOf(nodeId, g, previewRows ?? {})} /> : null}
+        </fieldset>
         <UnclaimedDiagnostics />
       </form>
     </DiagnosticsContext.Provider>
+    </ReadOnlyContext.Provider>
   );
 }
 

@@ -6,7 +6,8 @@ import { javascript } from "@codemirror/lang-javascript";
 import { bracketMatching, defaultHighlightStyle, indentOnInput, syntaxHighlighting } from "@codemirror/language";
 import { Annotation, EditorState, Transaction } from "@codemirror/state";
 import { EditorView, keymap, lineNumbers } from "@codemirror/view";
-import { useEffect, useRef } from "react";
+import { useContext, useEffect, useRef } from "react";
+import { ReadOnlyContext } from "./forms/common";
 
 /** Marks a transaction that applies the value prop (not a user edit). */
 const fromProp = Annotation.define<boolean>();
@@ -20,6 +21,7 @@ const theme = EditorView.theme({
 
 /** A CodeMirror 6 JavaScript editor for an inline UDF's source. Tab is left to focus navigation; indentation follows Enter. */
 export function JsEditor({ id, label, value, onChange, describedBy }: { id?: string; label: string; value: string; onChange: (value: string) => void; describedBy?: string }) {
+  const readOnly = useContext(ReadOnlyContext);
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   const onChangeRef = useRef(onChange);
@@ -41,6 +43,8 @@ export function JsEditor({ id, label, value, onChange, describedBy }: { id?: str
           autocompletion(),
           syntaxHighlighting(defaultHighlightStyle),
           keymap.of([...closeBracketsKeymap, ...completionKeymap, ...historyKeymap, ...defaultKeymap]),
+          EditorState.readOnly.of(readOnly),
+          EditorView.editable.of(!readOnly),
           EditorView.contentAttributes.of({ "aria-label": label, ...(id ? { id } : {}), ...(describedBy ? { "aria-describedby": describedBy } : {}) }),
           theme,
           // The inspector is narrow: wrap long lines rather than scroll sideways.
@@ -58,7 +62,7 @@ export function JsEditor({ id, label, value, onChange, describedBy }: { id?: str
       view.current = null;
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [label, id, describedBy]);
+  }, [label, id, describedBy, readOnly]);
 
   useEffect(() => {
     const v = view.current;

@@ -38,6 +38,9 @@ export interface DiagnosticsBag {
   all: NodeDiagnostic[];
   claimed: Set<string>;
 }
+/** True when the viewer may look but not change (team viewers): code editors become read-only too. */
+export const ReadOnlyContext = createContext(false);
+
 export const DiagnosticsContext = createContext<DiagnosticsBag>({ all: [], claimed: new Set() });
 
 const tone = { error: "text-red-700", warning: "text-amber-800", info: "text-sky-800" } as const;
