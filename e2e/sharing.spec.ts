@@ -29,7 +29,7 @@ async function newUserWithTeam(browser: Browser, who: string, team: string): Pro
 }
 
 test("team A publishes a stream, team B finds it, requests access, A approves, B reads it and builds a pipeline on it", async ({ browser }) => {
-  test.setTimeout(120_000);
+  test.setTimeout(180_000);
   const id = Math.random().toString(36).slice(2, 7);
   const teamA = `ads-${id}`;
   const teamB = `recs-${id}`;

@@ -5,7 +5,7 @@ import * as streamsRoute from "@/app/api/v1/teams/[team]/streams/route";
 import * as recordsRoute from "@/app/api/v1/teams/[team]/streams/[stream]/records/route";
 import * as statsRoute from "@/app/api/v1/teams/[team]/streams/[stream]/stats/route";
 import * as manyStatsRoute from "@/app/api/v1/teams/[team]/stream-stats/route";
-import { closeKafka } from "@/lib/kafka/shared";
+import { closeKafka, kafkaAdmin } from "@/lib/kafka/shared";
 import { call, signUp, uniqueName, type TestUser } from "@/scripts/testing/api";
 import { RATE_WINDOW_MS, SIZE_SAMPLE_PER_PARTITION } from "./stats";
 
@@ -89,6 +89,19 @@ describe.skipIf(!hasKafka)("stream stats", () => {
     // Not a member of the owner team: the same 403 as every team route.
     expect((await call(statsRoute.GET, { caller: outsider, params: { team, stream: listed } })).status).toBe(403);
     expect((await call(statsRoute.GET, { params: { team, stream: listed } })).status).toBe(401);
+  });
+
+  it("says the topic is missing (503) when it was deleted behind the catalog, without breaking other streams", async () => {
+    const stream = await createStream("team", 1);
+    await (await kafkaAdmin()).deleteTopics({ topics: [stream] });
+    const res = await call(statsRoute.GET, { caller: owner, params: { team, stream } });
+    expect(res.status).toBe(503);
+    expect(res.body.error.message).toBe(`The topic of stream "${stream}" is missing on the broker (deleted outside Sluice?): its records are gone; recreate the stream or restore the topic.`);
+    // …and asking did not break the process's shared Kafka admin for every other stream.
+    const other = await createStream("team", 1);
+    expect((await call(statsRoute.GET, { caller: owner, params: { team, stream: other } })).status).toBe(200);
+    const many = await call(manyStatsRoute.GET, { caller: owner, params: { team }, path: `/?streams=${stream},${other}` });
+    expect(many.body.stats.map((s: { stream: string }) => s.stream)).toEqual([other]);
   });
 
   it("answers the catalog's stats in one request, leaving out streams the team cannot read", async () => {

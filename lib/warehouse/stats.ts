@@ -4,6 +4,7 @@ import type { Principal } from "@/lib/auth/principal";
 import { requireTeamRole } from "@/lib/auth/team-access";
 import { prisma } from "@/lib/db/prisma";
 import { PartitionReader, type ReadRecord } from "@/lib/kafka/partition-reader";
+import { AppError } from "@/lib/errors";
 import { kafka, kafkaAdmin } from "@/lib/kafka/shared";
 import { accessOf, requireStreamAccess } from "./access";
 import { streamName } from "./schemas";
@@ -120,16 +121,45 @@ export async function topicStats(admin: Admin, reader: PartitionReader, topic: s
   };
 }
 
+/** Broker trouble is the warehouse being unavailable (503), said so, not an internal error. */
+async function measuring<T>(what: string, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof AppError) throw e;
+    throw new AppError("unavailable", `Could not measure ${what} on the broker (${e instanceof Error ? e.message : String(e)}); check that the broker is reachable and try again.`);
+  }
+}
+
+/**
+ * The catalog's topics that exist on the broker. Checked before any
+ * per-topic request: kafkajs keeps every topic it was asked about in its
+ * metadata targets, and one that no longer exists makes every later metadata
+ * refresh of the shared admin fail — one missing topic would break all stream
+ * requests of the process. listTopics asks for all topics, adding no target.
+ */
+async function existingTopics(admin: Admin, topics: string[]): Promise<Set<string>> {
+  const all = new Set(await admin.listTopics());
+  return new Set(topics.filter((t) => all.has(t)));
+}
+
+const missingTopic = (name: string) =>
+  new AppError("unavailable", `The topic of stream "${name}" is missing on the broker (deleted outside Sluice?): its records are gone; recreate the stream or restore the topic.`);
+
 /** Live stats of a stream, for teams that may read it (others get 403/404 like every read). */
 export async function streamStats(principal: Principal, teamSlug: string, name: string): Promise<StreamStats> {
   const { team } = await requireTeamRole(principal, teamSlug, "viewer");
   const { stream } = await requireStreamAccess(team.id, name, "read");
-  const reader = await PartitionReader.open(kafka());
-  try {
-    return { stream: stream.name, ...(await topicStats(await kafkaAdmin(), reader, stream.topic)) };
-  } finally {
-    await reader.close();
-  }
+  return measuring(`"${stream.name}"`, async () => {
+    const admin = await kafkaAdmin();
+    if (!(await existingTopics(admin, [stream.topic])).has(stream.topic)) throw missingTopic(stream.name);
+    const reader = await PartitionReader.open(kafka());
+    try {
+      return { stream: stream.name, ...(await topicStats(admin, reader, stream.topic)) };
+    } finally {
+      await reader.close();
+    }
+  });
 }
 
 export const statsManyQuery = z.object({
@@ -153,13 +183,17 @@ export async function streamStatsMany(principal: Principal, teamSlug: string, na
     return access === "owner" || access === "read";
   });
   if (!readable.length) return { stats: [] };
-  const admin = await kafkaAdmin();
-  const reader = await PartitionReader.open(kafka());
-  try {
-    const stats: StreamStats[] = [];
-    for (const s of readable) stats.push({ stream: s.name, ...(await topicStats(admin, reader, s.topic)) });
-    return { stats };
-  } finally {
-    await reader.close();
-  }
+  return measuring("the streams", async () => {
+    const admin = await kafkaAdmin();
+    // A stream whose topic is missing is left out like an unreadable one; the stream page says why.
+    const existing = await existingTopics(admin, readable.map((s) => s.topic));
+    const reader = await PartitionReader.open(kafka());
+    try {
+      const stats: StreamStats[] = [];
+      for (const s of readable) if (existing.has(s.topic)) stats.push({ stream: s.name, ...(await topicStats(admin, reader, s.topic)) });
+      return { stats };
+    } finally {
+      await reader.close();
+    }
+  });
 }
