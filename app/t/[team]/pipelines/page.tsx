@@ -21,7 +21,11 @@ export default async function PipelinesPage({ params }: { params: Promise<{ team
       {pipelines.length === 0 ? (
         <EmptyState title="No pipelines yet">
           <p>A pipeline turns streams into new streams: filter a click stream, project the fields a team needs, split a firehose, count per minute.</p>
-          <p className="mt-2">Start by creating a source stream on the <a className="font-medium text-brand-700 hover:underline" href={`/t/${team}/streams`}>Streams</a> page, then name a pipeline above and build it on the canvas (or apply a definition with <code className="rounded bg-slate-100 px-1 font-mono text-xs">npm run sluice -- pipeline apply --team {team} -f pipeline.json</code>).</p>
+          {roleAtLeast(role, "editor") ? (
+            <p className="mt-2">Start by creating a source stream on the <a className="font-medium text-brand-700 hover:underline" href={`/t/${team}/streams`}>Streams</a> page, then name a pipeline above and build it on the canvas (or apply a definition with <code className="rounded bg-slate-100 px-1 font-mono text-xs">npm run sluice -- pipeline apply --team {team} -f pipeline.json</code>).</p>
+          ) : (
+            <p className="mt-2">You have view access to this team: its editors create pipelines, and you will see them here. Ask a team owner for the editor role to build one yourself.</p>
+          )}
         </EmptyState>
       ) : (
         <PipelinesTable team={team} initial={JSON.parse(JSON.stringify(pipelines))} canEdit={roleAtLeast(role, "editor")} />
