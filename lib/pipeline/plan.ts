@@ -88,6 +88,8 @@ interface RunState {
   sinks: Map<string, Batch>;
   outputs?: Map<string, Map<string, Row[]>>;
   inboxes: Map<string, Inbox>;
+  /** Set by processEncoded (without capture): Sink values written straight by encoded UDF tails. */
+  encoded?: Map<string, Uint8Array[]>;
 }
 
 type Stage = FilterOp | ProjectionOp;
@@ -115,6 +117,8 @@ export interface Plan {
   readonly steps: readonly { kind: string; nodes: string[] }[];
   /** Source → UDF → Sink routes that processEncoded runs on bytes (see encodedRoutes). */
   readonly encodedRoutes: readonly { source: string; udf: string; sinks: string[] }[];
+  /** UDFs that only feed Sinks: in processEncoded their outputs go to the Sinks as the isolate encoded them (see encodedTails). */
+  readonly encodedTails: readonly { udf: string; sinks: string[] }[];
   /**
    * Runs decoded records from one Source node (by id) or from every Source
    * reading a stream (by stream name) through the graph.
@@ -291,6 +295,50 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
     deliver(state, nodeId, LATE_PORT, r.late);
   };
 
+  /**
+   * A UDF whose only consumers are Sinks fed by nothing else, in
+   * processEncoded: its outputs are written to those Sinks as the isolate
+   * encoded them (UdfSandbox.runRowsEncoded), skipping the host's parse of
+   * the output and its encode at the Sink. Rows read from those Sinks are
+   * decoded on demand.
+   */
+  const encodedTails = new Map<string, string[]>();
+  if (fuse) {
+    for (const u of steps) {
+      if (u.kind !== "udf") continue;
+      const next = outgoing.get(u.nodeId)!;
+      if (next.length > 0 && next.every((e) => e.sourcePort === DEFAULT_OUTPUT_PORT && sinks.has(e.target) && incoming.get(e.target)!.length === 1)) {
+        encodedTails.set(u.nodeId, [...new Set(next.map((e) => e.target))]);
+      }
+    }
+  }
+
+  const runEncodedTail = async (state: RunState, step: Extract<Step, { kind: "udf" }>, tail: string[], batch: Batch): Promise<void> => {
+    const c = countsOf(state, step.nodeId);
+    const r = await step.op.runRowsEncoded(batch);
+    if (!r) {
+      // The function cannot run now: the object path reports that per record.
+      const o = await step.op.runBatch(batch);
+      c.out += o.out.rows.length;
+      c.filtered += o.filtered;
+      c.errored += o.errors.length;
+      append(state.errors, o.errors);
+      deliver(state, step.nodeId, DEFAULT_OUTPUT_PORT, o.out);
+      return;
+    }
+    c.out += r.values.length;
+    c.filtered += r.filtered;
+    c.errored += r.errors.length;
+    append(state.errors, r.errors);
+    for (const k of tail) {
+      const sc = countsOf(state, k);
+      sc.in += r.values.length;
+      sc.out += r.values.length;
+      append(state.encoded!.get(k)!, r.values);
+      append(state.sinks.get(k)!.metas, r.metas);
+    }
+  };
+
   // Returns a promise only for UDF steps: the stateless path never awaits.
   const execute = (state: RunState, step: Step): Promise<void> | undefined => {
     const inbox = state.inboxes.get(step.nodeId)!;
@@ -306,6 +354,8 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
       case "udf": {
         const batch = single(inbox);
         c.in += batch.rows.length;
+        const tail = state.encoded ? encodedTails.get(step.nodeId) : undefined;
+        if (tail) return runEncodedTail(state, step, tail, batch);
         return step.op.runBatch(batch).then((r) => {
           c.out += r.out.rows.length;
           c.filtered += r.filtered;
@@ -392,7 +442,8 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
   });
 
   const finish = (state: RunState): PlanResult => ({
-    sinks: new Map([...state.sinks].map(([id, b]) => [id, b.rows])),
+    // A Sink fed by an encoded tail got values only (rows stay empty there).
+    sinks: new Map([...state.sinks].map(([id, b]) => [id, state.encoded?.get(id)?.length ? decodeOnRead(state.encoded.get(id)!) : b.rows])),
     sinkMetas: new Map([...state.sinks].map(([id, b]) => [id, b.metas])),
     perNode: state.counts,
     errors: state.errors,
@@ -531,9 +582,15 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
       batch.rows.push(d.row);
       batch.metas.push(metas[i]);
     }
-    const result = await run(ids, batch, bad, newState(opts.capture === true, opts.now ?? Date.now()));
+    const state = newState(opts.capture === true, opts.now ?? Date.now());
+    // The preview (capture) wants every node's rows, so it keeps the object path throughout.
+    if (!opts.capture && encodedTails.size > 0) state.encoded = new Map([...encodedTails.values()].flat().map((k) => [k, []]));
+    const result = await run(ids, batch, bad, state);
     const encoded = new Map<string, Uint8Array[]>();
-    for (const [id, rows] of result.sinks) encoded.set(id, rows.map(encodeRecord));
+    for (const [id, rows] of result.sinks) {
+      const values = state.encoded?.get(id);
+      encoded.set(id, values?.length ? values : rows.map(encodeRecord));
+    }
     return { ...result, encoded };
   };
 
@@ -554,6 +611,7 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
     diagnostics: analysis.diagnostics,
     steps: steps.map((s) => ({ kind: s.kind, nodes: s.kind === "chain" ? s.stages.map((x) => x.nodeId) : [s.nodeId] })),
     encodedRoutes: [...encodedRoutes].map(([source, r]) => ({ source, udf: r.udf.nodeId, sinks: r.sinks })),
+    encodedTails: [...encodedTails].map(([udf, tailSinks]) => ({ udf, sinks: tailSinks })),
     stateful: windowSteps.length > 0,
     async processBatch(source, rows, opts = {}) {
       const ids = resolveSources(source);

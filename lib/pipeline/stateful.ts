@@ -30,6 +30,8 @@ export interface UdfRuntime {
    * the function cannot run now: the object path then reports it per record.
    */
   runEncoded(values: readonly (Uint8Array | null)[], check: string | null): Promise<UdfEncodedResult | undefined>;
+  /** Rows in, output values out (UdfSandbox.runRowsEncoded), for a UDF that only feeds Sinks; undefined as for runEncoded. */
+  runRowsEncoded(batch: Batch): Promise<{ values: Uint8Array[]; metas: unknown[]; errors: RecordError[]; filtered: number } | undefined>;
   dispose(): void;
 }
 
@@ -113,6 +115,19 @@ function buildUdfNode(node: NodeOfType<"udf">, input: StreamSchema, ctx: Validat
           return undefined;
         }
         return s.runEncoded(values, { check });
+      },
+      async runRowsEncoded(batch) {
+        let s: UdfSandbox;
+        try {
+          s = await get();
+        } catch {
+          sandbox = undefined;
+          return undefined;
+        }
+        const r = await s.runRowsEncoded(batch.rows);
+        const errors = r.errors.map((e) => ({ nodeId, reason: e.reason, record: batch.rows[e.index], meta: batch.metas[e.index] }));
+        const filtered = fn.form === "filter" ? batch.rows.length - r.values.length - errors.length : 0;
+        return { values: r.values, metas: r.outIndex.map((i) => batch.metas[i]), errors, filtered };
       },
       async runBatch(batch) {
         let s: UdfSandbox;

@@ -178,6 +178,47 @@ describe("encoded UDF route equals the object path (property)", () => {
     });
   }
 
+  for (const [f, fn] of FUNCTIONS.entries()) {
+    it(`writes a UDF tail's outputs as the isolate encoded them, as the object path would (${fn.form} #${f} after a Filter)`, async () => {
+      const variants = [false, true].flatMap((checkSourceSchema) =>
+        [1, 2].map((sinks) => {
+          const parsed = parsePipeline({
+            version: 1,
+            nodes: [
+              { id: "src", type: "source", config: { stream: "ods.in" } },
+              { id: "keep", type: "filter", config: { predicate: "id != 13" } },
+              { id: "fn", type: "udf", config: { function: { inline: fn }, memoryMb: 64, timeoutMs: 2_000 } },
+              ...Array.from({ length: sinks }, (_, k) => ({ id: `out${k}`, type: "sink" as const, config: { stream: `dwd.out${k}` } })),
+            ],
+            edges: [{ source: "src", target: "keep" }, { source: "keep", target: "fn" }, ...Array.from({ length: sinks }, (_, k) => ({ source: "fn", target: `out${k}` }))],
+          });
+          if (!parsed.pipeline) throw new Error(JSON.stringify(parsed.diagnostics));
+          const encoded = compilePipeline(parsed.pipeline, ctx, { checkSourceSchema });
+          const objects = compilePipeline(parsed.pipeline, ctx, { checkSourceSchema, fuse: false });
+          plans.push(encoded, objects);
+          expect(encoded.encodedRoutes).toEqual([]);
+          expect(encoded.encodedTails).toEqual([{ udf: "fn", sinks: Array.from({ length: sinks }, (_, k) => `out${k}`) }]);
+          expect(objects.encodedTails).toEqual([]);
+          return { encoded, objects };
+        }),
+      );
+      await fc.assert(
+        fc.asyncProperty(fc.array(value, { maxLength: 40 }), fc.nat(variants.length - 1), async (values, which) => {
+          const { encoded, objects } = variants[which];
+          const metas = values.map((_, i) => `m${i}`);
+          const a = await encoded.processEncoded("ods.in", values, { metas });
+          const b = await objects.processEncoded("ods.in", values, { metas });
+          expect([...a.encoded].map(([k, vs]) => [k, vs.map((v) => dec.decode(v))])).toEqual([...b.encoded].map(([k, vs]) => [k, vs.map((v) => dec.decode(v))]));
+          expect(a.sinkMetas).toEqual(b.sinkMetas);
+          expect(a.errors).toEqual(b.errors);
+          expect(a.perNode).toEqual(b.perNode);
+          for (const [k, rows] of b.sinks) expect([...a.sinks.get(k)!], k).toEqual(rows);
+        }),
+        { numRuns: 40 },
+      );
+    });
+  }
+
   it("splits batches larger than one isolate chunk the same way", async () => {
     const { encoded, objects } = compileBoth(FUNCTIONS[1], 1, true);
     const values = Array.from({ length: 1_500 }, (_, i) => (i % 97 === 0 ? enc.encode("{bad") : enc.encode(JSON.stringify({ id: i, name: `n${i}`, tags: ["a"], ts: i }))));
