@@ -77,6 +77,7 @@ test("team A publishes a stream, team B finds it, requests access, A approves, B
   // The catalog shows each readable stream's activity at a glance.
   await a.goto(`/t/${teamA}/streams`);
   await expect(a.getByRole("row", { name: new RegExp(stream) }).getByTestId("stream-stats-cell")).toContainText(/\/(s|min) · last /);
+  await a.screenshot(shot("11c-catalog-activity"));
 
   // B sees it listed (not readable yet) and asks for access.
   const b = await newUserWithTeam(browser, "Bob", teamB);
@@ -180,4 +181,5 @@ test("team A publishes a stream, team B finds it, requests access, A approves, B
   await expect(b).toHaveURL(new RegExp(`/t/${teamB}/streams$`));
   await expect(b.getByRole("link", { name: own })).toHaveCount(0);
   await expect(b.getByRole("link", { name: stream })).toBeVisible();
+  await b.screenshot(shot("18-deleted"));
 });
