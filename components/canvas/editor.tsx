@@ -255,6 +255,7 @@ function EditorInner({ team, pipeline, streams, latestVersion, canEdit }: Editor
             <button onClick={runPreview} disabled={!nodeCount} className="rounded-md border border-brand-600 px-3 py-1.5 text-sm font-medium text-brand-700 disabled:opacity-40">Preview</button>
           )}
           <button onClick={() => { setSidePanel("versions"); api.getState().selectNodes([]); }} aria-pressed={sidePanel === "versions"} className="rounded-md border border-slate-300 px-3 py-1.5 text-sm">Versions</button>
+          <a href={`/t/${team}/lineage?pipeline=${encodeURIComponent(pipeline)}`} title="Which streams this pipeline reads and writes, and who reads them" className="rounded-md border border-slate-300 px-3 py-1.5 text-sm">Lineage</a>
           {canEdit ? <button onClick={() => setSaveDialog({ saving: false, error: null })} disabled={errors.length > 0 || !!diffing} title={errors.length ? "Fix the errors first" : undefined} className="rounded-md border border-slate-300 px-3 py-1.5 text-sm disabled:opacity-40">Save version</button> : null}
           {canEdit ? (
             <DeployPanel

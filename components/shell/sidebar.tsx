@@ -8,6 +8,7 @@ import { requestNavigation } from "@/components/ui/navigation-guard";
 const NAV = [
   { href: "pipelines", label: "Pipelines", icon: "M4 6h6v4H4zM14 14h6v4h-6zM10 8h4v8" },
   { href: "streams", label: "Streams", icon: "M3 8c3 0 3-2 6-2s3 2 6 2 3-2 6-2M3 14c3 0 3-2 6-2s3 2 6 2 3-2 6-2" },
+  { href: "lineage", label: "Lineage", icon: "M5 6a2 2 0 1 0 0 .01M19 12a2 2 0 1 0 0 .01M5 18a2 2 0 1 0 0 .01M7 6l10 5M7 18l10-5" },
   { href: "functions", label: "Functions", icon: "M9 4c-2 0-2 2-2 4s-2 4-2 4 2 0 2 4 0 4 2 4M15 4c2 0 2 2 2 4s2 4 2 4-2 0-2 4 0 4-2 4" },
   { href: "teams", label: "Teams", icon: "M8 11a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM2 20c0-3 3-5 6-5s6 2 6 5M16 11a3 3 0 1 0 0-6M18 15c2 .5 4 2 4 5" },
   { href: "settings", label: "Settings", icon: "M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM19 12l2-1-1-3-2 .5-1.5-1.5.5-2-3-1-1 2h-2l-1-2-3 1 .5 2L6 7.5 4 7 3 10l2 1v2l-2 1 1 3 2-.5 1.5 1.5-.5 2 3 1 1-2h2l1 2 3-1-.5-2 1.5-1.5 2 .5 1-3-2-1z" },
