@@ -103,7 +103,8 @@ function Canvas({ canEdit, onRefuse }: { canEdit: boolean; onRefuse: (reason: st
         defaultViewport={DEFAULT_VIEWPORT}
       >
         <Background />
-        <MiniMap pannable zoomable />
+        {/* The canvas is small at 1280×800: a compact minimap, and only once the graph is too big to read at a glance (it would cover nodes otherwise). */}
+        {nodes.length > 12 ? <MiniMap pannable zoomable style={{ width: 140, height: 90 }} ariaLabel="Minimap" /> : null}
         <Controls />
       </ReactFlow>
       {!nodes.length ? <div className="pointer-events-none absolute inset-0 flex items-center justify-center text-slate-500">Drag a Source here to start</div> : null}
