@@ -29,8 +29,14 @@ test("build Source → Filter → Sink on the canvas, fix a validation error, pr
   for (const [name, layer] of [[`ods.clicks-${id}`, "ODS"], [`dwd.big-${id}`, "DWD"]]) {
     expect((await page.request.post(`/api/v1/teams/${team}/streams`, { data: { name, layer, partitions: 1, schema } })).status()).toBe(201);
   }
-  const records = [5, 15, 25].map((amount, i) => ({ value: { user_id: `u${i}`, amount } }));
-  expect((await page.request.post(`/api/v1/teams/${team}/streams/ods.clicks-${id}/records`, { data: { records } })).status()).toBe(200);
+  // Sample records, produced by hand on the stream's page.
+  await page.goto(`/t/${team}/streams/ods.clicks-${id}`);
+  await page.getByLabel("Records, one JSON object per line").fill([5, 15, 25].map((amount, i) => JSON.stringify({ user_id: `u${i}`, amount })).join("\n"));
+  await page.getByRole("button", { name: "Produce" }).click();
+  await expect(page.getByText("Wrote 3 records.")).toBeVisible();
+  await expect(page.getByTestId("records-table")).toContainText('"amount":25');
+  await page.screenshot(shot("19-produce-records"));
+  await page.goto(`/t/${team}/pipelines`);
 
   await page.getByLabel("New pipeline name").fill("big-clicks");
   await page.getByRole("button", { name: "New pipeline" }).click();

@@ -6,6 +6,7 @@ import { AccessRequests, RequestAccess } from "@/components/streams/access-panel
 import { DeleteStream } from "@/components/streams/delete-stream";
 import { StreamDescription } from "@/components/streams/description-editor";
 import { LiveRecords } from "@/components/streams/live-records";
+import { ProduceRecords } from "@/components/streams/produce-records";
 import { StreamStatsPanel } from "@/components/streams/stream-stats";
 import { Badge } from "@/components/ui/badge";
 import { roleAtLeast } from "@/lib/auth/roles";
@@ -64,7 +65,8 @@ export default async function StreamPage({ params }: { params: Promise<{ team: s
       {readable ? <StreamStatsPanel team={slug} stream={name} /> : null}
 
       <div className="grid gap-6 lg:grid-cols-3">
-        <section className="rounded-xl border border-slate-200 bg-white p-4 lg:col-span-1">
+        <div className="space-y-6 lg:col-span-1">
+        <section className="rounded-xl border border-slate-200 bg-white p-4">
           <h2 className="mb-2 text-sm font-semibold">Schema</h2>
           {stream.schema ? (
             <table className="w-full text-sm" data-testid="schema-table">
@@ -81,6 +83,8 @@ export default async function StreamPage({ params }: { params: Promise<{ team: s
             <p className="text-sm text-slate-500">Visible once your team can read this stream.</p>
           )}
         </section>
+        {canEdit ? <ProduceRecords team={slug} stream={name} schema={stream.schema ?? null} /> : null}
+        </div>
         <div className="lg:col-span-2">
           {readable ? (
             <LiveRecords team={slug} stream={name} initial={records} />
