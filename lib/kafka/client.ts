@@ -1,5 +1,7 @@
 import { Kafka, logLevel, type KafkaConfig } from "kafkajs";
-import { cacheCoordinators } from "./coordinator-cache";
+import { hookClusters } from "./cluster-hooks";
+import { coordinatorCache } from "./coordinator-cache";
+import { forgetDeletedTopics } from "./deleted-topics";
 
 /**
  * The only place Sluice builds a Kafka client. It knows nothing about the
@@ -14,12 +16,14 @@ export function kafkaBrokers(): string[] | undefined {
 export function createKafka(overrides: Partial<KafkaConfig> = {}): Kafka {
   const brokers = kafkaBrokers();
   if (!brokers) throw new Error("KAFKA_BROKERS is not set: start Sluice with `npm start` (which runs the embedded broker) or point it at your Kafka cluster.");
-  return cacheCoordinators(
+  return hookClusters(
     new Kafka({
       clientId: process.env.KAFKA_CLIENT_ID ?? "sluice",
       brokers,
       logLevel: logLevel.ERROR,
       ...overrides,
     }),
+    coordinatorCache(),
+    forgetDeletedTopics,
   );
 }

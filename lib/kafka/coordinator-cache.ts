@@ -1,4 +1,5 @@
 import type { Kafka } from "kafkajs";
+import { hookClusters, type ClusterHook } from "./cluster-hooks";
 
 /**
  * kafkajs looks the coordinator up again (a FindCoordinator round trip) for
@@ -10,19 +11,11 @@ import type { Kafka } from "kafkajs";
  * kept for `ttlMs` at most, and a failed lookup is never kept, so after a move
  * kafkajs's own retries (which back off from 300 ms) reach the new coordinator
  * within a retry or two.
- *
- * kafkajs 2.2 is frozen and has no option for this; the hook is the Kafka
- * instance's cluster factory. If a future version lacks it, nothing is cached
- * and everything works as before.
  */
-export function cacheCoordinators(kafka: Kafka, ttlMs = 1_000): Kafka {
-  const target = kafka as unknown as Record<symbol, unknown>;
-  const key = Object.getOwnPropertySymbols(kafka).find((s) => s.description === "private:Kafka:createCluster");
-  const createCluster = key ? target[key] : undefined;
-  if (!key || typeof createCluster !== "function") return kafka;
-  target[key] = (...args: unknown[]) => {
-    const cluster = (createCluster as (...a: unknown[]) => unknown).apply(kafka, args) as ClusterLike;
-    if (typeof cluster.findGroupCoordinatorMetadata !== "function") return cluster;
+export const coordinatorCache =
+  (ttlMs = 1_000): ClusterHook =>
+  (cluster) => {
+    if (typeof cluster.findGroupCoordinatorMetadata !== "function") return;
     const lookup = cluster.findGroupCoordinatorMetadata.bind(cluster);
     const cache = new Map<string, { at: number; answer: Promise<unknown> }>();
     cluster.findGroupCoordinatorMetadata = (req) => {
@@ -36,11 +29,8 @@ export function cacheCoordinators(kafka: Kafka, ttlMs = 1_000): Kafka {
       });
       return answer;
     };
-    return cluster;
   };
-  return kafka;
-}
 
-interface ClusterLike {
-  findGroupCoordinatorMetadata(req: { groupId: string; coordinatorType?: number }): Promise<unknown>;
+export function cacheCoordinators(kafka: Kafka, ttlMs = 1_000): Kafka {
+  return hookClusters(kafka, coordinatorCache(ttlMs));
 }
