@@ -260,14 +260,7 @@ export class TransactionCoordinator {
     });
   }
 
-  /**
-   * Phase two: markers in every partition of the transaction and (on commit) its
-   * offsets, then Complete*. Markers and offsets are written side by side, and
-   * Complete* is not waited for: the Prepare* record is already durable, and a
-   * broker that crashes before the rest is durable completes the transaction
-   * again from it at start (a repeated marker or offset commit changes nothing).
-   * That keeps two fsync rounds off every EndTxn.
-   */
+  /** Phase two: markers in every partition of the transaction, then offsets, then Complete*. */
   private async complete(t: TxnMeta, commit: boolean): Promise<void> {
     const type = commit ? ControlType.COMMIT : ControlType.ABORT;
     const waits: Promise<void>[] = [];
@@ -277,19 +270,17 @@ export class TransactionCoordinator {
       p.appendMarker(t.producerId, t.epoch, type);
       waits.push(p.waitDurable(p.logEndOffset));
     }
+    await Promise.all(waits);
     if (commit && t.pendingOffsets.length > 0) {
       const byGroup = new Map<string, PendingOffset[]>();
       for (const o of t.pendingOffsets) byGroup.set(o.group, [...(byGroup.get(o.group) ?? []), o]);
-      for (const [group, list] of byGroup) waits.push(this.offsets.commit(group, list));
+      for (const [group, list] of byGroup) await this.offsets.commit(group, list);
     }
-    await Promise.all(waits);
     t.status = commit ? "CompleteCommit" : "CompleteAbort";
     t.partitions = [];
     t.groups = [];
     t.pendingOffsets = [];
-    // Appended now (so it stays ordered before this transactional id's next
-    // state change), made durable by the next fsync round.
-    this.persist(t).catch((err: unknown) => this.log.error({ err, transactionalId: t.transactionalId }, "could not persist a completed transaction"));
+    await this.persist(t);
     this.log.debug({ transactionalId: t.transactionalId, commit }, "transaction completed");
   }
 
