@@ -5,6 +5,8 @@
  * Shutdown on SIGTERM/SIGINT, in order: stop taking work, hand running tasks
  * back at a committed point, flush metrics, deregister, close connections.
  */
+// First, before anything loads kafkajs (see the module).
+import "@/lib/kafka/linear-grouping";
 import { hostname } from "node:os";
 import { closeClickHouse } from "@/lib/clickhouse/client";
 import { disconnectPrisma } from "@/lib/db/prisma";

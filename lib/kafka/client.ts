@@ -1,3 +1,5 @@
+// First: replaces kafkajs's quadratic per-partition grouping before kafkajs loads.
+import "./linear-grouping";
 import { Kafka, logLevel, type KafkaConfig } from "kafkajs";
 import { hookClusters } from "./cluster-hooks";
 import { coordinatorCache } from "./coordinator-cache";

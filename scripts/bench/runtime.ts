@@ -107,8 +107,9 @@ async function main() {
     // table reports the median of each: the machine is shared, so single runs
     // vary by ±20%.
     const ROUNDS = arg("rounds", 3);
-    const runs: Record<"hand" | "at_least_once" | "exactly_once", number[]> = { hand: [], at_least_once: [], exactly_once: [] };
-    const cpu: Record<"hand" | "at_least_once" | "exactly_once", number[]> = { hand: [], at_least_once: [], exactly_once: [] };
+    type Side = "hand" | "handLinear" | "at_least_once" | "exactly_once";
+    const runs: Record<Side, number[]> = { hand: [], handLinear: [], at_least_once: [], exactly_once: [] };
+    const cpu: Record<Side, number[]> = { hand: [], handLinear: [], at_least_once: [], exactly_once: [] };
     const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
     const results: Record<string, number> = {};
     const cpuResults: Record<string, number> = {};
@@ -116,16 +117,16 @@ async function main() {
       const src = await stream("ODS");
       await preload(src);
       for (let round = 0; round < ROUNDS; round++) {
-        {
+        for (const side of ["hand", "handLinear"] as const) {
           const sink = await stream("DWD", sinkSchema, 1);
           const hand = spawn(process.execPath, ["--import", "tsx", join(root, "scripts/bench/hand-loop.ts")], {
             cwd: root,
-            env: { ...process.env, BENCH_BROKERS: stack.env.KAFKA_BROKERS, BENCH_SOURCE: src, BENCH_SINK: sink, BENCH_GROUP: `bench-hand-${round}` },
+            env: { ...process.env, BENCH_BROKERS: stack.env.KAFKA_BROKERS, BENCH_SOURCE: src, BENCH_SINK: sink, BENCH_GROUP: `bench-${side}-${round}`, BENCH_HAND_LINEAR: side === "handLinear" ? "1" : "" },
             stdio: ["ignore", "ignore", "inherit"],
           });
           const r = await timeOutput(sink, expectedOut, hand.pid);
-          runs.hand.push(r.rate);
-          cpu.hand.push(r.cpuUsPerRecord);
+          runs[side].push(r.rate);
+          cpu[side].push(r.cpuUsPerRecord);
           await new Promise<void>((res) => { hand.once("exit", () => res()); hand.kill("SIGTERM"); });
         }
         for (const mode of ["at_least_once", "exactly_once"] as const) {
@@ -152,10 +153,11 @@ async function main() {
     console.log(`| Throughput (${RECORDS.toLocaleString()} records of ~230 B, 1 process, median of ${ROUNDS} rounds) | records/s | vs hand-written | CPU µs per record (that process) | efficiency vs hand-written |`);
     console.log("|---|---|---|---|---|");
     row("hand-written kafkajs loop (at-least-once)", "hand");
+    row("(context) the same loop with Sluice's linear message grouping", "handLinear");
     row("Sluice at_least_once", "at_least_once");
     row("Sluice exactly_once", "exactly_once", ` (${((1 - results.exactly_once / results.at_least_once) * 100).toFixed(0)}% below at_least_once)`);
-    console.log(`\nrounds (records/s): hand ${runs.hand.map(Math.round).join(", ")}; at_least_once ${runs.at_least_once.map(Math.round).join(", ")}; exactly_once ${runs.exactly_once.map(Math.round).join(", ")}`);
-    console.log(`rounds (CPU µs/record): hand ${cpu.hand.map((x) => x.toFixed(1)).join(", ")}; at_least_once ${cpu.at_least_once.map((x) => x.toFixed(1)).join(", ")}; exactly_once ${cpu.exactly_once.map((x) => x.toFixed(1)).join(", ")}`);
+    console.log(`\nrounds (records/s): hand ${runs.hand.map(Math.round).join(", ")}; hand+linear ${runs.handLinear.map(Math.round).join(", ")}; at_least_once ${runs.at_least_once.map(Math.round).join(", ")}; exactly_once ${runs.exactly_once.map(Math.round).join(", ")}`);
+    console.log(`rounds (CPU µs/record): hand ${cpu.hand.map((x) => x.toFixed(1)).join(", ")}; hand+linear ${cpu.handLinear.map((x) => x.toFixed(1)).join(", ")}; at_least_once ${cpu.at_least_once.map((x) => x.toFixed(1)).join(", ")}; exactly_once ${cpu.exactly_once.map((x) => x.toFixed(1)).join(", ")}`);
     }
 
     // 2. Latency at 10k records/s ------------------------------------------
