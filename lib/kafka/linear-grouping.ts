@@ -32,6 +32,10 @@ function install(): boolean {
   } catch {
     return false; // a kafkajs without these files: nothing to fix
   }
+  // Inside a bundle (the Next.js server) require.resolve gives module ids, not
+  // paths, and kafkajs is loaded by the bundler's runtime: leave it as it is
+  // there (the web process only sends small batches; workers run plain Node).
+  if (typeof target !== "string" || typeof user !== "string" || !require.cache) return false;
   if (require.cache[user]) return require.cache[target]?.exports === linear; // too late (or already done)
   const m = new Module(target);
   m.filename = target;
