@@ -59,6 +59,9 @@ test("inspector: UDF test run on the source's newest records, CEL completion and
   await predicate.fill("");
   await predicate.pressSequentially("amo");
   await expect(page.locator(".cm-tooltip-autocomplete")).toContainText("amount");
+  // CodeMirror ignores Enter for 75 ms after the list opens (interactionDelay, so a
+  // fast typist's Enter is not taken as a pick); a machine faster than a person hits it.
+  await page.waitForTimeout(150);
   await page.keyboard.press("Enter");
   await expect(predicate).toHaveText("amount");
   await predicate.pressSequentially(" > 10.0 && amout < 100.0");
