@@ -1,4 +1,5 @@
 import { expect, test } from "@playwright/test";
+import { signUpWithTeam } from "./support";
 
 /*
  * The editor with a 200-node pipeline: every node renders, a drag moves the
@@ -15,14 +16,7 @@ test("a 200-node pipeline renders, drags and undoes smoothly enough to use", asy
   test.setTimeout(120_000);
   const id = Math.random().toString(36).slice(2, 7);
   const team = `scale-${id}`;
-  await page.goto("/sign-up");
-  await page.getByLabel("Your name").fill("Sam");
-  await page.getByLabel("Email").fill(`sam-${id}@example.test`);
-  await page.getByLabel("Password").fill("correct horse battery");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await page.getByLabel("Team name").fill(team);
-  await page.getByRole("button", { name: "Create team" }).click();
-  await expect(page).toHaveURL(new RegExp(`/t/${team}/pipelines$`));
+  await signUpWithTeam(page, { name: "Sam", email: `sam-${id}@example.test`, team });
 
   const schema = [{ name: "user_id", type: "string" }, { name: "amount", type: "float" }];
   for (const [name, layer] of [[`ods.clicks-${id}`, "ODS"], [`dwd.kept-${id}`, "DWD"]]) {

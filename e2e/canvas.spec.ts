@@ -1,29 +1,12 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
+import { connect, shot, signUpWithTeam } from "./support";
 
-const shot = (name: string) => ({ path: `e2e/artifacts/${name}.png`, fullPage: true });
 
-async function connect(page: Page, from: string, to: string) {
-  const src = page.locator(`.react-flow__node[data-id="${from}"] .react-flow__handle.source`).first();
-  const dst = page.locator(`.react-flow__node[data-id="${to}"] .react-flow__handle.target`).first();
-  const a = (await src.boundingBox())!;
-  const b = (await dst.boundingBox())!;
-  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
-  await page.mouse.down();
-  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 8 });
-  await page.mouse.up();
-}
 
 test("build Source → Filter → Sink on the canvas, fix a validation error, preview, save and deploy", async ({ page }) => {
   const id = Math.random().toString(36).slice(2, 7);
   const team = `canvas-${id}`;
-  await page.goto("/sign-up");
-  await page.getByLabel("Your name").fill("Cara");
-  await page.getByLabel("Email").fill(`cara-${id}@example.test`);
-  await page.getByLabel("Password").fill("correct horse battery");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await page.getByLabel("Team name").fill(team);
-  await page.getByRole("button", { name: "Create team" }).click();
-  await expect(page).toHaveURL(new RegExp(`/t/${team}/pipelines$`));
+  await signUpWithTeam(page, { name: "Cara", email: `cara-${id}@example.test`, team });
 
   const schema = [{ name: "user_id", type: "string" }, { name: "amount", type: "float" }];
   for (const [name, layer] of [[`ods.clicks-${id}`, "ODS"], [`dwd.big-${id}`, "DWD"]]) {
@@ -181,14 +164,7 @@ test("build Source → Filter → Sink on the canvas, fix a validation error, pr
 test("versions: live node status while deployed, guarded navigation, save v2 with a changed Filter, diff v1 → v2, restore v1", async ({ page }) => {
   const id = Math.random().toString(36).slice(2, 7);
   const team = `versions-${id}`;
-  await page.goto("/sign-up");
-  await page.getByLabel("Your name").fill("Vera");
-  await page.getByLabel("Email").fill(`vera-${id}@example.test`);
-  await page.getByLabel("Password").fill("correct horse battery");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await page.getByLabel("Team name").fill(team);
-  await page.getByRole("button", { name: "Create team" }).click();
-  await expect(page).toHaveURL(new RegExp(`/t/${team}/pipelines$`));
+  await signUpWithTeam(page, { name: "Vera", email: `vera-${id}@example.test`, team });
 
   // v1 (Filter amount > 10.0) saved and deployed through the API, as automation would.
   const [src, sink] = [`ods.orders-${id}`, `dwd.orders-${id}`];

@@ -1,18 +1,11 @@
 import { expect, test } from "@playwright/test";
+import { shot, signUpWithTeam } from "./support";
 
-const shot = (name: string) => ({ path: `e2e/artifacts/${name}.png`, fullPage: true });
 
 test("inspector: UDF test run on the source's newest records, CEL completion and diagnostics, a sink stream created in place", async ({ page }) => {
   const id = Math.random().toString(36).slice(2, 7);
   const team = `inspector-${id}`;
-  await page.goto("/sign-up");
-  await page.getByLabel("Your name").fill("Ines");
-  await page.getByLabel("Email").fill(`ines-${id}@example.test`);
-  await page.getByLabel("Password").fill("correct horse battery");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await page.getByLabel("Team name").fill(team);
-  await page.getByRole("button", { name: "Create team" }).click();
-  await expect(page).toHaveURL(new RegExp(`/t/${team}/pipelines$`));
+  await signUpWithTeam(page, { name: "Ines", email: `ines-${id}@example.test`, team });
 
   const [src, out] = [`ods.orders-${id}`, `dwd.orders-${id}`];
   const schema = [{ name: "user_id", type: "string" }, { name: "amount", type: "float" }];

@@ -1,30 +1,11 @@
 import { expect, test, type Browser, type Page } from "@playwright/test";
+import { connect, shot, signUpWithTeam } from "./support";
 
-const shot = (name: string) => ({ path: `e2e/artifacts/${name}.png`, fullPage: true });
 
-/** Drags from a node's output handle to another node's input handle, as a user wires the canvas. */
-async function connect(page: Page, from: string, to: string) {
-  const src = page.locator(`.react-flow__node[data-id="${from}"] .react-flow__handle.source`).first();
-  const dst = page.locator(`.react-flow__node[data-id="${to}"] .react-flow__handle.target`).first();
-  const a = (await src.boundingBox())!;
-  const b = (await dst.boundingBox())!;
-  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
-  await page.mouse.down();
-  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 8 });
-  await page.mouse.up();
-}
 
 async function newUserWithTeam(browser: Browser, who: string, team: string): Promise<Page> {
   const page = await (await browser.newContext()).newPage();
-  await page.goto("/sign-up");
-  await page.getByLabel("Your name").fill(who);
-  await page.getByLabel("Email").fill(`${who.toLowerCase().replace(/\W/g, "")}-${team}@example.test`);
-  await page.getByLabel("Password").fill("correct horse battery");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/onboarding$/);
-  await page.getByLabel("Team name").fill(team);
-  await page.getByRole("button", { name: "Create team" }).click();
-  await expect(page).toHaveURL(new RegExp(`/t/${team}/pipelines$`));
+  await signUpWithTeam(page, { name: who, email: `${who.toLowerCase().replace(/\W/g, "")}-${team}@example.test`, team });
   return page;
 }
 
