@@ -4,15 +4,15 @@ import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap, t
 import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
 import { HighlightStyle, StreamLanguage, syntaxHighlighting, type StringStream } from "@codemirror/language";
 import { forceLinting, linter, type Diagnostic as LintDiagnostic } from "@codemirror/lint";
-import { Annotation, EditorState, Transaction } from "@codemirror/state";
+import { EditorState } from "@codemirror/state";
 import { EditorView, keymap, placeholder as placeholderExt } from "@codemirror/view";
 import { tags as t } from "@lezer/highlight";
 import { useContext, useEffect, useRef } from "react";
+import { applyValue, reportEdits } from "./codemirror-sync";
 import { ReadOnlyContext } from "./forms/common";
 import type { Field, FieldType } from "@/lib/pipeline/schema";
 
 /** Marks a transaction that applies the value prop (not a user edit). */
-const fromProp = Annotation.define<boolean>();
 
 /**
  * The expression checker (lib/expr) is pure TypeScript, so the editor checks an
@@ -239,10 +239,7 @@ export function CelEditor({ id, label, value, onChange, fields, expected, placeh
           EditorView.contentAttributes.of({ "aria-label": label, ...(id ? { id } : {}), ...(describedBy ? { "aria-describedby": describedBy } : {}), "data-cel-editor": "" }),
           theme,
           EditorView.lineWrapping,
-          EditorView.updateListener.of((u) => {
-            // Text set from the value prop is not an edit: echoing it back would, e.g., turn an undo in the canvas into a new change.
-            if (u.docChanged && !u.transactions.some((tr) => tr.annotation(fromProp))) latest.current.onChange(u.state.doc.toString());
-          }),
+          reportEdits(() => latest.current.onChange),
         ],
       }),
     });
@@ -257,8 +254,7 @@ export function CelEditor({ id, label, value, onChange, fields, expected, placeh
 
   // A value changed from outside (undo in the canvas, another node selected) replaces the text.
   useEffect(() => {
-    const v = view.current;
-    if (v && v.state.doc.toString() !== value) v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: value }, annotations: [fromProp.of(true), Transaction.addToHistory.of(false)] });
+    applyValue(view.current, value);
   }, [value]);
 
   // A new input schema (an upstream edit) re-checks the expression at once.

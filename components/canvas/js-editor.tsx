@@ -4,13 +4,13 @@ import { closeBrackets, closeBracketsKeymap, completionKeymap, autocompletion } 
 import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
 import { javascript } from "@codemirror/lang-javascript";
 import { bracketMatching, defaultHighlightStyle, indentOnInput, syntaxHighlighting } from "@codemirror/language";
-import { Annotation, EditorState, Transaction } from "@codemirror/state";
+import { EditorState } from "@codemirror/state";
 import { EditorView, keymap, lineNumbers } from "@codemirror/view";
 import { useContext, useEffect, useRef } from "react";
+import { applyValue, reportEdits } from "./codemirror-sync";
 import { ReadOnlyContext } from "./forms/common";
 
 /** Marks a transaction that applies the value prop (not a user edit). */
-const fromProp = Annotation.define<boolean>();
 
 const theme = EditorView.theme({
   "&": { fontSize: "12px", border: "1px solid rgb(203 213 225)", borderRadius: "0.375rem", backgroundColor: "white" },
@@ -49,10 +49,7 @@ export function JsEditor({ id, label, value, onChange, describedBy }: { id?: str
           theme,
           // The inspector is narrow: wrap long lines rather than scroll sideways.
           EditorView.lineWrapping,
-          EditorView.updateListener.of((u) => {
-            // Text set from the value prop is not an edit: echoing it back would, e.g., turn an undo in the canvas into a new change.
-            if (u.docChanged && !u.transactions.some((tr) => tr.annotation(fromProp))) onChangeRef.current(u.state.doc.toString());
-          }),
+          reportEdits(() => onChangeRef.current),
         ],
       }),
     });
@@ -65,8 +62,7 @@ export function JsEditor({ id, label, value, onChange, describedBy }: { id?: str
   }, [label, id, describedBy, readOnly]);
 
   useEffect(() => {
-    const v = view.current;
-    if (v && v.state.doc.toString() !== value) v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: value }, annotations: [fromProp.of(true), Transaction.addToHistory.of(false)] });
+    applyValue(view.current, value);
   }, [value]);
 
   return <div ref={host} className="mt-1" data-testid="js-editor" />;

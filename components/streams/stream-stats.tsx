@@ -2,20 +2,11 @@
 
 import { createContext, useContext, useEffect, useState } from "react";
 import { apiFetch } from "@/components/ui/api";
+import type { StreamStats } from "@/lib/warehouse/stats";
 import { formatAgo, formatBytes, formatCount, formatRate } from "./format";
 
-/** The JSON of GET …/streams/:stream/stats (lib/warehouse/stats.ts). */
-export interface StreamStatsView {
-  stream: string;
-  measuredAt: number;
-  records: number;
-  totalWritten: number;
-  recordsLastMinute: number;
-  recordsPerSecond: number;
-  lastRecordAt: number | null;
-  bytes: { estimate: number; averageRecordBytes: number; sampledRecords: number };
-  partitions: { partition: number; records: number; recordsLastMinute: number; lastRecordAt: number | null }[];
-}
+/** The JSON of GET …/streams/:stream/stats. */
+export type StreamStatsView = StreamStats;
 
 /** Polls `load` (re-created when `key` changes); keeps the last good answer while a refresh fails, and says why. */
 function usePolled<T>(key: string | null, load: () => Promise<T>, everyMs: number) {
