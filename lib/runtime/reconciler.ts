@@ -48,7 +48,10 @@ export async function reconcileOnce(redis: Redis): Promise<void> {
     } else {
       actual = states.some((s) => s.phase === "starting" || s.phase === "running" || s.phase === "stopping") ? "stopping" : d.actualState === "failed" ? "failed" : "stopped";
     }
-    if (actual !== d.actualState) await prisma().deployment.update({ where: { id: d.id }, data: { actualState: actual } });
+    // Compare-and-set: a task that failed meanwhile has set "failed" (and a deploy
+    // or stop a new generation); this pass's view of the row is stale then, and
+    // must not overwrite that clear state.
+    if (actual !== d.actualState) await prisma().deployment.updateMany({ where: { id: d.id, actualState: d.actualState, generation: d.generation }, data: { actualState: actual } });
   }
 }
 
