@@ -11,6 +11,7 @@ import type { RunTaskPayload } from "@/lib/queue/contracts";
 import { readControl, shouldRun } from "./control";
 import { consumerGroupId, deadLetterStreamName, transactionalId } from "./naming";
 import { staticTaskAssigner } from "./static-assigner";
+import { GroupCommit } from "./group-commit";
 import { changelogMessages, dropOldChangelogs, ensureChangelogTopic, readChangelog } from "./state-store";
 import { TaskMetrics } from "./task-metrics";
 import { clearTaskState, readTaskStates, recordTaskError, writeTaskState, type TaskPhase, type TaskState } from "./task-state";
@@ -55,14 +56,14 @@ export interface RunTaskOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** How often a running task re-checks that its team may still read its sources and write its sinks. */
+const ACCESS_RECHECK_MS = Number(process.env.SLUICE_ACCESS_RECHECK_MS ?? 10_000);
+
 /**
  * Fault injection for the failover tests: widens the window between writing a
  * batch's output and committing it, so that a kill -9 lands inside it. Never
  * set in production.
  */
-/** How often a running task re-checks that its team may still read its sources and write its sinks. */
-const ACCESS_RECHECK_MS = Number(process.env.SLUICE_ACCESS_RECHECK_MS ?? 10_000);
-
 const FAULT_DELAY_BEFORE_COMMIT_MS = Number(process.env.SLUICE_FAULT_DELAY_BEFORE_COMMIT_MS ?? 0);
 
 /**
@@ -108,7 +109,7 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     throw new TaskFatal(`version ${deployment.version.version} cannot run: ${first ? `${first.nodeId ? `node "${first.nodeId}": ` : ""}${first.message}` : "invalid pipeline"}`);
   }
   const catalog = await loadTeamCatalog(team.id);
-  // The topic-partition whose batch the plan is processing (plan calls never overlap: withPlan).
+  // The topic-partition whose batch the plan is processing (plan calls never overlap: GroupCommit runs them in turn).
   let inBatch: InBatch | undefined;
   const plan: Plan = compilePipeline(checked.pipeline, catalog.ctx, {
     checkSourceSchema: true,
@@ -162,52 +163,62 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
 
   const changelog = plan.stateful ? await ensureChangelogTopic(pipeline.id, deployment.stateEpoch, deployment.parallelism) : undefined;
 
-  // The plan is not re-entrant: batches and timer-driven window closes take turns.
-  let planLock: Promise<unknown> = Promise.resolve();
-  const withPlan = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = planLock.then(fn, fn);
-    planLock = run.catch(() => {});
-    return run;
-  };
+  /** A plan result with where it came from: a batch's (offsets to commit) or a window pass's. */
+  interface TaskResult {
+    res: PlanResult & { encoded?: Map<string, Uint8Array[]> };
+    offsets?: { topic: string; partition: number; offset: string };
+    batch?: InBatch;
+  }
 
-  /**
-   * Writes one plan result — Sink outputs, dead letters, window state changes —
-   * and commits the input offsets with it: in one transaction (exactly_once),
-   * or send-then-commit (at_least_once).
-   */
-  const commitResult = async (
-    res: PlanResult & { encoded?: Map<string, Uint8Array[]> },
-    offsets: { topic: string; partition: number; offset: string } | undefined,
-    batch: InBatch | undefined,
-  ): Promise<number> => {
-    const topicMessages: { topic: string; messages: Message[] }[] = [];
+  /** Adds a result's Sink outputs and dead letters to `byTopic`; its output bytes. */
+  const messagesOf = ({ res, batch }: TaskResult, byTopic: Map<string, Message[]>): number => {
+    const add = (topic: string, messages: Message[]) => {
+      const list = byTopic.get(topic);
+      if (list) for (const m of messages) list.push(m);
+      else byTopic.set(topic, messages);
+    };
     let bytesOut = 0;
     for (const [sinkId, rows] of res.sinks) {
       const encoded = res.encoded?.get(sinkId) ?? rows.map(encodeRecord);
       if (!encoded.length) continue;
       const sm = (res.sinkMetas.get(sinkId) ?? []) as (SourceMeta | undefined)[];
-      topicMessages.push({
-        topic: sinkTopic.get(sinkId)!,
-        messages: encoded.map((v, i) => {
-          bytesOut += v.byteLength;
-          return { key: sm[i]?.key ?? null, value: Buffer.from(v.buffer, v.byteOffset, v.byteLength), timestamp: sm[i]?.timestamp };
-        }),
-      });
+      add(sinkTopic.get(sinkId)!, encoded.map((v, i) => {
+        bytesOut += v.byteLength;
+        return { key: sm[i]?.key ?? null, value: Buffer.from(v.buffer, v.byteOffset, v.byteLength), timestamp: sm[i]?.timestamp };
+      }));
     }
-    if (res.errors.length) {
-      topicMessages.push({ topic: dlqTopic, messages: res.errors.map((e) => dlqMessage(e.reason, e.nodeId, e.meta as SourceMeta | undefined, e.record, batch)) });
-    }
-    if (changelog) {
-      const changes = changelogMessages(plan.drainChanges() as Map<string, { key: string; value: unknown }[]>, payload.taskIndex);
-      if (changes.length) topicMessages.push({ topic: changelog, messages: changes });
-    }
-    if (!topicMessages.length && !offsets) return 0;
+    if (res.errors.length) add(dlqTopic, res.errors.map((e) => dlqMessage(e.reason, e.nodeId, e.meta as SourceMeta | undefined, e.record, batch)));
+    return bytesOut;
+  };
+
+  /**
+   * Writes a round of results — Sink outputs, dead letters, window state
+   * changes — and commits their input offsets with them: in one transaction
+   * (exactly_once), or send-then-commit (at_least_once).
+   */
+  const writeRound = async (results: TaskResult[], changes: Message[]): Promise<number[]> => {
+    const byTopic = new Map<string, Message[]>();
+    const bytes = results.map((r) => messagesOf(r, byTopic));
+    if (changelog && changes.length) byTopic.set(changelog, changes);
+    const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    // The newest offset per partition (a round holds one batch per partition, as kafkajs
+    // fetches a partition again only after its batch is done, but take the last to be exact).
+    const next = new Map<string, { topic: string; partition: number; offset: string }>();
+    for (const { offsets } of results) if (offsets) next.set(`${offsets.topic}:${offsets.partition}`, offsets);
+    const offsets = [...next.values()];
+    if (!topicMessages.length && !offsets.length) return bytes;
     if (exactlyOnce) {
       const txn = await producer.transaction();
       try {
         if (topicMessages.length) await txn.sendBatch({ topicMessages });
         if (FAULT_DELAY_BEFORE_COMMIT_MS) await sleep(FAULT_DELAY_BEFORE_COMMIT_MS);
-        if (offsets) await txn.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: offsets.topic, partitions: [{ partition: offsets.partition, offset: offsets.offset }] }] });
+        if (offsets.length) {
+          const topics = [...new Set(offsets.map((o) => o.topic))].map((topic) => ({
+            topic,
+            partitions: offsets.filter((o) => o.topic === topic).map((o) => ({ partition: o.partition, offset: o.offset })),
+          }));
+          await txn.sendOffsets({ consumerGroupId: groupId, topics });
+        }
         await txn.commit();
       } catch (e) {
         await txn.abort().catch(() => {});
@@ -216,41 +227,46 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     } else {
       if (topicMessages.length) await producer.sendBatch({ topicMessages, acks: -1 });
       if (FAULT_DELAY_BEFORE_COMMIT_MS) await sleep(FAULT_DELAY_BEFORE_COMMIT_MS);
-      if (offsets) await consumer.commitOffsets([offsets]);
+      if (offsets.length) await consumer.commitOffsets(offsets);
     }
-    return bytesOut;
+    return bytes;
   };
 
-  const processBatch = (topic: string, partition: number, messages: KafkaMessage[]) =>
-    withPlan(async () => {
-      const started = performance.now();
-      const stream = topicToStream.get(topic)!;
-      const values = messages.map((m) => m.value);
+  // Batches and timer-driven window passes take turns on the plan; results share commits (group-commit.ts).
+  const commits = new GroupCommit<TaskResult, Message[]>({
+    drain: () => (changelog ? changelogMessages(plan.drainChanges() as Map<string, { key: string; value: unknown }[]>, payload.taskIndex) : []),
+    write: writeRound,
+  });
+
+  const processBatch = async (topic: string, partition: number, messages: KafkaMessage[]) => {
+    const started = performance.now();
+    const stream = topicToStream.get(topic)!;
+    const values = messages.map((m) => m.value);
+    const offset = (BigInt(messages[messages.length - 1].offset) + 1n).toString();
+    const { result, bytes } = await commits.submit(async (): Promise<TaskResult> => {
       inBatch = { topic, partition };
-      let res;
       try {
-        res = await plan.processEncoded(stream, values, { metas: messages });
+        return { res: await plan.processEncoded(stream, values, { metas: messages }), offsets: { topic, partition, offset }, batch: { topic, partition } };
       } finally {
         inBatch = undefined;
       }
-      const nextOffset = (BigInt(messages[messages.length - 1].offset) + 1n).toString();
-      const bytesOut = await commitResult(res, { topic, partition, offset: nextOffset }, { topic, partition });
-      const bytesIn = values.reduce((n, v) => n + (v?.byteLength ?? 0), 0);
-      metrics.recordBatch(res.perNode, { in: bytesIn, out: bytesOut, sourceNodes, sinkNodes }, performance.now() - started);
-      state.recordsIn = metrics.totalIn;
-      state.recordsOut = metrics.totalOut;
-      state.recordsErrored = metrics.totalErrored;
     });
+    const bytesIn = values.reduce((n, v) => n + (v?.byteLength ?? 0), 0);
+    metrics.recordBatch(result.res.perNode, { in: bytesIn, out: bytes, sourceNodes, sinkNodes }, performance.now() - started);
+    state.recordsIn = metrics.totalIn;
+    state.recordsOut = metrics.totalOut;
+    state.recordsErrored = metrics.totalErrored;
+  };
 
   /** Processing time passes: windows may close (idle timeout, early emits); their results are written like a batch's. */
-  const advanceTime = () =>
-    withPlan(async () => {
-      const res = await plan.advanceTime(Date.now());
-      const emitted = res.errors.length > 0 || [...res.sinks.values()].some((rows) => rows.length > 0);
-      // Nothing emitted: the state changes ride along with the next batch's transaction.
-      if (emitted) await commitResult(res, undefined, undefined);
-      metrics.recordBatch(res.perNode, { in: 0, out: 0, sourceNodes, sinkNodes }, 0);
-    });
+  const advanceTime = async () => {
+    const { result } = await commits.submit(
+      async (): Promise<TaskResult> => ({ res: await plan.advanceTime(Date.now()) }),
+      // Nothing emitted: the state changes ride along with the next round.
+      ({ res }) => res.errors.length > 0 || [...res.sinks.values()].some((rows) => rows.length > 0),
+    );
+    metrics.recordBatch(result.res.perNode, { in: 0, out: 0, sourceNodes, sinkNodes }, 0);
+  };
 
   const lags = new Map<string, number>();
   try {
@@ -284,7 +300,8 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      // A fetch's partitions go through the plan one after another and share one commit (group-commit.ts).
+      partitionsConsumedConcurrently: 64,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         if (!isRunning() || isStale() || stopReason || !batch.messages.length) return;
         await processBatch(batch.topic, batch.partition, batch.messages);
