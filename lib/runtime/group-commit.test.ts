@@ -14,7 +14,7 @@ function deferred() {
  * A stand-in plan: every run appends its id to the state changes not yet
  * drained, as a Window's changelog does, and the committer records each round.
  */
-function harness(opts: { write?: (ids: number[]) => Promise<void> } = {}) {
+function harness(opts: { write?: (ids: number[]) => Promise<unknown> } = {}) {
   let changes: number[] = [];
   const rounds: { results: number[]; changes: number[] }[] = [];
   const commits = new GroupCommit<number, number[]>({

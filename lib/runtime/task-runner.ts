@@ -210,15 +210,21 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     if (exactlyOnce) {
       const txn = await producer.transaction();
       try {
-        if (topicMessages.length) await txn.sendBatch({ topicMessages });
-        if (FAULT_DELAY_BEFORE_COMMIT_MS) await sleep(FAULT_DELAY_BEFORE_COMMIT_MS);
+        // Output (AddPartitionsToTxn, Produce) and offsets (AddOffsetsToTxn, TxnOffsetCommit) are
+        // independent steps of one transaction: sent together, the commit waits for three round
+        // trips instead of five. Both settle before the commit, or before the abort if one failed.
+        const steps: Promise<unknown>[] = [];
+        if (topicMessages.length) steps.push(txn.sendBatch({ topicMessages }));
         if (offsets.length) {
           const topics = [...new Set(offsets.map((o) => o.topic))].map((topic) => ({
             topic,
             partitions: offsets.filter((o) => o.topic === topic).map((o) => ({ partition: o.partition, offset: o.offset })),
           }));
-          await txn.sendOffsets({ consumerGroupId: groupId, topics });
+          steps.push(txn.sendOffsets({ consumerGroupId: groupId, topics }));
         }
+        const failed = (await Promise.allSettled(steps)).find((r) => r.status === "rejected");
+        if (failed) throw failed.reason;
+        if (FAULT_DELAY_BEFORE_COMMIT_MS) await sleep(FAULT_DELAY_BEFORE_COMMIT_MS);
         await txn.commit();
       } catch (e) {
         await txn.abort().catch(() => {});
