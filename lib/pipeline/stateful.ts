@@ -104,26 +104,26 @@ function buildUdfNode(node: NodeOfType<"udf">, input: StreamSchema, ctx: Validat
         if (disposed) s.dispose();
         return s;
       }));
+    // For the encoded paths: undefined when the sandbox cannot be created, so
+    // the caller falls back to runBatch, which retries the creation and reports
+    // the failure per record.
+    const getOrUndefined = async (): Promise<UdfSandbox | undefined> => {
+      try {
+        return await get();
+      } catch {
+        sandbox = undefined;
+        return undefined;
+      }
+    };
     return {
       form: fn.form,
       async runEncoded(values, check) {
-        let s: UdfSandbox;
-        try {
-          s = await get();
-        } catch {
-          sandbox = undefined;
-          return undefined;
-        }
-        return s.runEncoded(values, { check });
+        const s = await getOrUndefined();
+        return s?.runEncoded(values, { check });
       },
       async runRowsEncoded(batch) {
-        let s: UdfSandbox;
-        try {
-          s = await get();
-        } catch {
-          sandbox = undefined;
-          return undefined;
-        }
+        const s = await getOrUndefined();
+        if (!s) return undefined;
         const r = await s.runRowsEncoded(batch.rows);
         const errors = r.errors.map((e) => ({ nodeId, reason: e.reason, record: batch.rows[e.index], meta: batch.metas[e.index] }));
         const filtered = fn.form === "filter" ? batch.rows.length - r.values.length - errors.length : 0;

@@ -118,6 +118,28 @@ const value: fc.Arbitrary<Uint8Array | null> = fc.oneof(
   },
 );
 
+/**
+ * Runs random values through one randomly chosen pair of plans: the encoded
+ * plan must give the same output bytes, sink metas, errors, per-node counts and
+ * sink rows as the object path.
+ */
+async function expectSameAsObjectPath(pairs: { encoded: Plan; objects: Plan }[], numRuns: number) {
+  await fc.assert(
+    fc.asyncProperty(fc.array(value, { maxLength: 40 }), fc.nat(pairs.length - 1), async (values, which) => {
+      const { encoded, objects } = pairs[which];
+      const metas = values.map((_, i) => `m${i}`);
+      const a = await encoded.processEncoded("ods.in", values, { metas });
+      const b = await objects.processEncoded("ods.in", values, { metas });
+      expect([...a.encoded].map(([k, vs]) => [k, vs.map((v) => dec.decode(v))])).toEqual([...b.encoded].map(([k, vs]) => [k, vs.map((v) => dec.decode(v))]));
+      expect(a.sinkMetas).toEqual(b.sinkMetas);
+      expect(a.errors).toEqual(b.errors);
+      expect(a.perNode).toEqual(b.perNode);
+      for (const [k, rows] of b.sinks) expect([...a.sinks.get(k)!], k).toEqual(rows);
+    }),
+    { numRuns },
+  );
+}
+
 describe("encoded UDF route equals the object path (property)", () => {
   it("is chosen only for Source → UDF → Sink(s), and not with fuse: false", () => {
     const { encoded, objects } = compileBoth(FUNCTIONS[0], 2, false);
@@ -161,20 +183,7 @@ describe("encoded UDF route equals the object path (property)", () => {
   for (const [f, fn] of FUNCTIONS.entries()) {
     it(`gives the same values, rows, metas, errors and counts (${fn.form} #${f})`, async () => {
       const both = [false, true].flatMap((check) => [1, 2].map((sinks) => compileBoth(fn, sinks, check)));
-      await fc.assert(
-        fc.asyncProperty(fc.array(value, { maxLength: 40 }), fc.nat(both.length - 1), async (values, which) => {
-          const { encoded, objects } = both[which];
-          const metas = values.map((_, i) => `m${i}`);
-          const a = await encoded.processEncoded("ods.in", values, { metas });
-          const b = await objects.processEncoded("ods.in", values, { metas });
-          expect([...a.encoded].map(([k, vs]) => [k, vs.map((v) => dec.decode(v))])).toEqual([...b.encoded].map(([k, vs]) => [k, vs.map((v) => dec.decode(v))]));
-          expect(a.sinkMetas).toEqual(b.sinkMetas);
-          expect(a.errors).toEqual(b.errors);
-          expect(a.perNode).toEqual(b.perNode);
-          for (const [k, rows] of b.sinks) expect([...a.sinks.get(k)!], k).toEqual(rows);
-        }),
-        { numRuns: 60 },
-      );
+      await expectSameAsObjectPath(both, 60);
     });
   }
 
@@ -202,20 +211,7 @@ describe("encoded UDF route equals the object path (property)", () => {
           return { encoded, objects };
         }),
       );
-      await fc.assert(
-        fc.asyncProperty(fc.array(value, { maxLength: 40 }), fc.nat(variants.length - 1), async (values, which) => {
-          const { encoded, objects } = variants[which];
-          const metas = values.map((_, i) => `m${i}`);
-          const a = await encoded.processEncoded("ods.in", values, { metas });
-          const b = await objects.processEncoded("ods.in", values, { metas });
-          expect([...a.encoded].map(([k, vs]) => [k, vs.map((v) => dec.decode(v))])).toEqual([...b.encoded].map(([k, vs]) => [k, vs.map((v) => dec.decode(v))]));
-          expect(a.sinkMetas).toEqual(b.sinkMetas);
-          expect(a.errors).toEqual(b.errors);
-          expect(a.perNode).toEqual(b.perNode);
-          for (const [k, rows] of b.sinks) expect([...a.sinks.get(k)!], k).toEqual(rows);
-        }),
-        { numRuns: 40 },
-      );
+      await expectSameAsObjectPath(variants, 40);
     });
   }
 
