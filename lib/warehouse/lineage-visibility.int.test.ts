@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as teams from "@/app/api/v1/teams/route";
 import * as streamsRoute from "@/app/api/v1/teams/[team]/streams/route";
 import * as lineageRoute from "@/app/api/v1/teams/[team]/streams/[stream]/lineage/route";
 import * as pipelineLineageRoute from "@/app/api/v1/teams/[team]/pipelines/[pipeline]/lineage/route";
-import * as pipelinesRoute from "@/app/api/v1/teams/[team]/pipelines/route";
-import * as versionsRoute from "@/app/api/v1/teams/[team]/pipelines/[pipeline]/versions/route";
 import { closeKafka } from "@/lib/kafka/shared";
-import { call, signUp, uniqueName, type TestUser } from "@/scripts/testing/api";
+import { call, copyPipeline, createPipelineWithVersion, signUpWithTeam, uniqueName, type TestUser } from "@/scripts/testing/api";
 
 /**
  * What the lineage view may show another team: a chain that runs through a
@@ -18,28 +15,17 @@ let a: TestUser, b: TestUser;
 let A: string, B: string;
 let open: string, secret: string, after: string;
 const schema = [{ name: "id", type: "string" }];
-const copy = (from: string, to: string) => ({
-  version: 1,
-  nodes: [
-    { id: "s", type: "source", config: { stream: from }, position: { x: 0, y: 0 } },
-    { id: "o", type: "sink", config: { stream: to }, position: { x: 1, y: 0 } },
-  ],
-  edges: [{ source: "s", target: "o" }],
-});
 
 beforeAll(async () => {
   if (!hasKafka) return;
-  [a, b] = await Promise.all([signUp(), signUp()]);
   [A, B] = [uniqueName("linv-a"), uniqueName("linv-b")];
-  await call(teams.POST, { caller: a, body: { name: A, slug: A } });
-  await call(teams.POST, { caller: b, body: { name: B, slug: B } });
+  [a, b] = await Promise.all([signUpWithTeam(A), signUpWithTeam(B)]);
   [open, secret, after] = ["ods", "dwd", "dws"].map((l) => `${l}.${uniqueName("linv")}`);
   for (const [s, visibility, layer] of [[open, "public", "ODS"], [secret, "private", "DWD"], [after, "public", "DWS"]] as const) {
     expect((await call(streamsRoute.POST, { caller: a, params: { team: A }, body: { name: s, layer, schema, visibility } })).status).toBe(201);
   }
-  for (const [name, def] of [["to-secret", copy(open, secret)], ["from-secret", copy(secret, after)]] as const) {
-    await call(pipelinesRoute.POST, { caller: a, params: { team: A }, body: { name } });
-    expect((await call(versionsRoute.POST, { caller: a, params: { team: A, pipeline: name }, body: { pipeline: def } })).status).toBe(201);
+  for (const [name, def] of [["to-secret", copyPipeline(open, secret)], ["from-secret", copyPipeline(secret, after)]] as const) {
+    await createPipelineWithVersion(a, A, name, def);
   }
 });
 afterAll(() => closeKafka());

@@ -1,15 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as teams from "@/app/api/v1/teams/route";
 import * as streamsRoute from "@/app/api/v1/teams/[team]/streams/route";
 import * as streamRoute from "@/app/api/v1/teams/[team]/streams/[stream]/route";
 import * as schemasRoute from "@/app/api/v1/teams/[team]/streams/[stream]/schemas/route";
 import * as lineageRoute from "@/app/api/v1/teams/[team]/streams/[stream]/lineage/route";
 import * as pipelineLineageRoute from "@/app/api/v1/teams/[team]/pipelines/[pipeline]/lineage/route";
 import * as impactRoute from "@/app/api/v1/teams/[team]/streams/[stream]/impact/route";
-import * as pipelinesRoute from "@/app/api/v1/teams/[team]/pipelines/route";
-import * as versionsRoute from "@/app/api/v1/teams/[team]/pipelines/[pipeline]/versions/route";
 import { closeKafka } from "@/lib/kafka/shared";
-import { call, signUp, uniqueName, type TestUser } from "@/scripts/testing/api";
+import { call, copyPipeline, createPipelineWithVersion, signUpWithTeam, uniqueName, type TestUser } from "@/scripts/testing/api";
 
 const hasKafka = !!process.env.KAFKA_BROKERS;
 let a: TestUser, b: TestUser;
@@ -17,29 +14,16 @@ let A: string, B: string;
 let s1: string, s2: string, s3: string, hidden: string;
 const schema = [{ name: "id", type: "string" }, { name: "n", type: "int" }];
 
-const copy = (from: string, to: string) => ({
-  version: 1,
-  nodes: [
-    { id: "s", type: "source", config: { stream: from }, position: { x: 0, y: 0 } },
-    { id: "o", type: "sink", config: { stream: to }, position: { x: 1, y: 0 } },
-  ],
-  edges: [{ source: "s", target: "o" }],
-});
-
 beforeAll(async () => {
   if (!hasKafka) return;
-  [a, b] = await Promise.all([signUp(), signUp()]);
   [A, B] = [uniqueName("lin-a"), uniqueName("lin-b")];
-  await call(teams.POST, { caller: a, body: { name: A, slug: A } });
-  await call(teams.POST, { caller: b, body: { name: B, slug: B } });
+  [a, b] = await Promise.all([signUpWithTeam(A), signUpWithTeam(B)]);
   [s1, s2, s3, hidden] = ["ods", "dwd", "dws", "ads"].map((l) => `${l}.${uniqueName("lin")}`);
   for (const [u, t, s, visibility] of [[a, A, s1, "public"], [a, A, s2, "public"], [b, B, s3, "team"], [a, A, hidden, "private"]] as const) {
     expect((await call(streamsRoute.POST, { caller: u, params: { team: t }, body: { name: s, layer: "DWD", schema, visibility } })).status).toBe(201);
   }
-  for (const [u, t, name, def] of [[a, A, "make-s2", copy(s1, s2)], [b, B, "make-s3", copy(s2, s3)], [a, A, "make-hidden", copy(s2, hidden)]] as const) {
-    await call(pipelinesRoute.POST, { caller: u, params: { team: t }, body: { name } });
-    const saved = await call(versionsRoute.POST, { caller: u, params: { team: t, pipeline: name }, body: { pipeline: def } });
-    expect(saved.status, JSON.stringify(saved.body)).toBe(201);
+  for (const [u, t, name, def] of [[a, A, "make-s2", copyPipeline(s1, s2)], [b, B, "make-s3", copyPipeline(s2, s3)], [a, A, "make-hidden", copyPipeline(s2, hidden)]] as const) {
+    await createPipelineWithVersion(u, t, name, def);
   }
 });
 afterAll(() => closeKafka());

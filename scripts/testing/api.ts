@@ -1,5 +1,9 @@
 import { randomUUID } from "node:crypto";
+import { expect } from "vitest";
 import * as authRoute from "@/app/api/auth/[...all]/route";
+import * as teamsRoute from "@/app/api/v1/teams/route";
+import * as pipelinesRoute from "@/app/api/v1/teams/[team]/pipelines/route";
+import * as versionsRoute from "@/app/api/v1/teams/[team]/pipelines/[pipeline]/versions/route";
 
 /**
  * Helpers for integration tests that call route handlers in-process, exactly as
@@ -72,3 +76,28 @@ export async function signUp(name = uniqueName("user")): Promise<TestUser> {
 }
 
 export const bearer = (token: string): Caller => ({ headers: { authorization: `Bearer ${token}` } });
+
+/** A new user who owns a new team; `slug` is both the team's slug and its name. */
+export async function signUpWithTeam(slug: string): Promise<TestUser> {
+  const user = await signUp();
+  const res = await call(teamsRoute.POST, { caller: user, body: { name: slug, slug } });
+  if (res.status !== 201) throw new Error(`team creation failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return user;
+}
+
+/** Creates pipeline `name` in `team` and saves `definition` as its next version, expecting both to succeed. */
+export async function createPipelineWithVersion(caller: Caller, team: string, name: string, definition: unknown, message?: string): Promise<void> {
+  expect((await call(pipelinesRoute.POST, { caller, params: { team }, body: { name } })).status).toBe(201);
+  const saved = await call(versionsRoute.POST, { caller, params: { team, pipeline: name }, body: { pipeline: definition, message } });
+  expect(saved.status, JSON.stringify(saved.body)).toBe(201);
+}
+
+/** A pipeline that copies stream `from` to stream `to`: Source → Sink. */
+export const copyPipeline = (from: string, to: string) => ({
+  version: 1,
+  nodes: [
+    { id: "s", type: "source", config: { stream: from }, position: { x: 0, y: 0 } },
+    { id: "o", type: "sink", config: { stream: to }, position: { x: 1, y: 0 } },
+  ],
+  edges: [{ source: "s", target: "o" }],
+});

@@ -8,7 +8,7 @@ import * as versionsRoute from "@/app/api/v1/teams/[team]/pipelines/[pipeline]/v
 import * as deployRoute from "@/app/api/v1/teams/[team]/pipelines/[pipeline]/deploy/route";
 import * as stopRoute from "@/app/api/v1/teams/[team]/pipelines/[pipeline]/stop/route";
 import { closeKafka } from "@/lib/kafka/shared";
-import { bearer, call, signUp, uniqueName, type Caller, type TestUser } from "@/scripts/testing/api";
+import { bearer, call, copyPipeline, signUp, uniqueName, type Caller, type TestUser } from "@/scripts/testing/api";
 
 /** Viewers read pipelines but never change what runs: saving a version and deploying need the editor role. */
 const hasKafka = !!process.env.KAFKA_BROKERS;
@@ -17,14 +17,7 @@ let viewerToken: Caller;
 let team: string, source: string, sink: string;
 const pipeline = "copy-clicks";
 const schema = [{ name: "id", type: "string" }];
-const definition = () => ({
-  version: 1,
-  nodes: [
-    { id: "s", type: "source", config: { stream: source }, position: { x: 0, y: 0 } },
-    { id: "k", type: "sink", config: { stream: sink }, position: { x: 1, y: 0 } },
-  ],
-  edges: [{ source: "s", target: "k" }],
-});
+const definition = () => copyPipeline(source, sink);
 
 beforeAll(async () => {
   if (!hasKafka) return;
