@@ -4,8 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as teams from "@/app/api/v1/teams/route";
 import * as streamsRoute from "@/app/api/v1/teams/[team]/streams/route";
 import * as recordsRoute from "@/app/api/v1/teams/[team]/streams/[stream]/records/route";
-import * as pipelinesRoute from "@/app/api/v1/teams/[team]/pipelines/route";
-import * as versionsRoute from "@/app/api/v1/teams/[team]/pipelines/[pipeline]/versions/route";
 import * as deployRoute from "@/app/api/v1/teams/[team]/pipelines/[pipeline]/deploy/route";
 import * as stopRoute from "@/app/api/v1/teams/[team]/pipelines/[pipeline]/stop/route";
 import * as statusRoute from "@/app/api/v1/teams/[team]/pipelines/[pipeline]/status/route";
@@ -13,7 +11,7 @@ import { closeKafka, kafka } from "@/lib/kafka/shared";
 import { PartitionReader } from "@/lib/kafka/partition-reader";
 import { closeTaskQueue } from "@/lib/runtime/task-queue";
 import { compilePipeline, parsePipeline, type StreamSchema } from "@/lib/pipeline";
-import { call, signUp, uniqueName, type TestUser } from "@/scripts/testing/api";
+import { call, createPipelineWithVersion, signUp, uniqueName, type TestUser } from "@/scripts/testing/api";
 
 /**
  * Worker processes killed with SIGKILL mid-stream, three times: exactly_once
@@ -99,7 +97,6 @@ describe.skipIf(!hasKafka)("failover with kill -9", () => {
       expect((await call(streamsRoute.POST, { caller: user, params: { team }, body: { name: src, layer: "ODS", partitions: 3, schema } })).status).toBe(201);
       expect((await call(streamsRoute.POST, { caller: user, params: { team }, body: { name: sink, layer: "DWD", partitions: 1, schema: [{ name: "k", type: "string" }, { name: "seq", type: "int" }, { name: "twice", type: "float" }] } })).status).toBe(201);
       const name = uniqueName("fo");
-      await call(pipelinesRoute.POST, { caller: user, params: { team }, body: { name } });
       const pipeline = {
         version: 1,
         nodes: [
@@ -110,7 +107,7 @@ describe.skipIf(!hasKafka)("failover with kill -9", () => {
         ],
         edges: [{ source: "src", target: "odd" }, { source: "odd", target: "p" }, { source: "p", target: "out" }],
       };
-      expect((await call(versionsRoute.POST, { caller: user, params: { team, pipeline: name }, body: { pipeline } })).status).toBe(201);
+      await createPipelineWithVersion(user, team, name, pipeline);
 
       spawnWorker(`${name}-a`);
       spawnWorker(`${name}-b`);
@@ -212,9 +209,7 @@ describe.skipIf(!hasKafka)("window state across kill -9", () => {
       edges: [{ source: "src", target: "w" }, { source: "w", target: "out" }],
     };
     const name = uniqueName("win");
-    await call(pipelinesRoute.POST, { caller: user, params: { team }, body: { name } });
-    const saved = await call(versionsRoute.POST, { caller: user, params: { team, pipeline: name }, body: { pipeline } });
-    expect(saved.status, JSON.stringify(saved.body)).toBe(201);
+    await createPipelineWithVersion(user, team, name, pipeline);
     spawnWorker(`${name}-a`);
     spawnWorker(`${name}-b`);
     expect((await call(deployRoute.POST, { caller: user, params: { team, pipeline: name }, body: { deliveryGuarantee: "exactly_once" } })).status).toBe(200);

@@ -18,7 +18,7 @@ import { startTaskProcessor, type TaskProcessor } from "@/lib/runtime/task-proce
 import { closeTaskQueue } from "@/lib/runtime/task-queue";
 import * as functionsRoute from "@/app/api/v1/teams/[team]/functions/route";
 import * as pipelineRoute from "@/app/api/v1/teams/[team]/pipelines/[pipeline]/route";
-import { call, signUp, uniqueName, type TestUser } from "@/scripts/testing/api";
+import { call, createPipelineWithVersion, signUp, uniqueName, type TestUser } from "@/scripts/testing/api";
 
 const hasKafka = !!process.env.KAFKA_BROKERS;
 let user: TestUser;
@@ -116,9 +116,7 @@ describe.skipIf(!hasKafka)("pipeline runtime", () => {
       await produce(src, first);
 
       const name = uniqueName("p");
-      expect((await call(pipelinesRoute.POST, { caller: user, params: { team }, body: { name } })).status).toBe(201);
-      const saved = await call(versionsRoute.POST, { caller: user, params: { team, pipeline: name }, body: { pipeline: filterProjectPipeline(src, sink), message: "first" } });
-      expect(saved.status, JSON.stringify(saved.body)).toBe(201);
+      await createPipelineWithVersion(user, team, name, filterProjectPipeline(src, sink), "first");
       const dep = await call(deployRoute.POST, { caller: user, params: { team, pipeline: name }, body: { parallelism: 2, deliveryGuarantee: guarantee } });
       expect(dep.status, JSON.stringify(dep.body)).toBe(200);
 
@@ -155,7 +153,6 @@ describe.skipIf(!hasKafka)("pipeline runtime", () => {
     await stream(src, 2, [{ name: "ts", type: "timestamp" }, { name: "user", type: "string" }]);
     await stream(sink, 1, [{ name: "user", type: "string" }, { name: "window_start", type: "timestamp" }, { name: "window_end", type: "timestamp" }, { name: "n", type: "int" }]);
     const name = uniqueName("w");
-    await call(pipelinesRoute.POST, { caller: user, params: { team }, body: { name } });
     const def = {
       version: 1,
       nodes: [
@@ -165,8 +162,7 @@ describe.skipIf(!hasKafka)("pipeline runtime", () => {
       ],
       edges: [{ source: "src", target: "win" }, { source: "win", target: "out" }],
     };
-    const saved = await call(versionsRoute.POST, { caller: user, params: { team, pipeline: name }, body: { pipeline: def } });
-    expect(saved.status, JSON.stringify(saved.body)).toBe(201);
+    await createPipelineWithVersion(user, team, name, def);
     expect((await call(deployRoute.POST, { caller: user, params: { team, pipeline: name }, body: { parallelism: 1, deliveryGuarantee: "exactly_once" } })).status).toBe(200);
     await waitFor("running", async () => (await call(statusRoute.GET, { caller: user, params: { team, pipeline: name } })).body, (s) => s.actualState === "running");
     const at = (partition: number, ts: number) => produce(src, [{ value: { ts, user: "a" } }].map((r) => ({ ...r, partition })) as never);
@@ -193,8 +189,7 @@ describe.skipIf(!hasKafka)("pipeline runtime", () => {
     await stream(src, 1, clickSchema);
     await stream(sink, 1, [{ name: "user", type: "string" }, { name: "doubled", type: "float" }]);
     const name = uniqueName("dlq");
-    await call(pipelinesRoute.POST, { caller: user, params: { team }, body: { name } });
-    await call(versionsRoute.POST, { caller: user, params: { team, pipeline: name }, body: { pipeline: filterProjectPipeline(src, sink) } });
+    await createPipelineWithVersion(user, team, name, filterProjectPipeline(src, sink));
     expect((await call(deployRoute.POST, { caller: user, params: { team, pipeline: name }, body: {} })).status).toBe(200);
 
     // Bypass the API's schema check to produce garbage, as a foreign producer could.
@@ -248,9 +243,7 @@ describe.skipIf(!hasKafka)("pipeline runtime", () => {
       ],
     };
     const name = uniqueName("split");
-    await call(pipelinesRoute.POST, { caller: user, params: { team }, body: { name } });
-    const saved = await call(versionsRoute.POST, { caller: user, params: { team, pipeline: name }, body: { pipeline } });
-    expect(saved.status, JSON.stringify(saved.body)).toBe(201);
+    await createPipelineWithVersion(user, team, name, pipeline);
     expect((await call(deployRoute.POST, { caller: user, params: { team, pipeline: name }, body: { deliveryGuarantee: "exactly_once" } })).status).toBe(200);
     const amounts = [5, 15, 25, 30, 10, 11, 0.5, 21];
     await produce(src, amounts.map((a, i) => ({ value: { user_id: `u${i}`, amount: a, country: "SE" } })));
@@ -282,9 +275,7 @@ describe.skipIf(!hasKafka)("pipeline runtime", () => {
       edges: [{ source: "src", target: "tier" }, { source: "tier", target: "out" }],
     };
     const name = uniqueName("udf");
-    await call(pipelinesRoute.POST, { caller: user, params: { team }, body: { name } });
-    const saved = await call(versionsRoute.POST, { caller: user, params: { team, pipeline: name }, body: { pipeline } });
-    expect(saved.status, JSON.stringify(saved.body)).toBe(201);
+    await createPipelineWithVersion(user, team, name, pipeline);
     expect((await call(deployRoute.POST, { caller: user, params: { team, pipeline: name }, body: {} })).status).toBe(200);
     await produce(src, [{ value: { user_id: "a", amount: 50, country: "SE" } }, { value: { user_id: "b", amount: -1, country: "SE" } }, { value: { user_id: "c", amount: 2, country: "SE" } }]);
     const out = await waitFor("udf output", () => readAll(sink, 1), (r) => r.length >= 2);
@@ -306,9 +297,7 @@ describe.skipIf(!hasKafka)("pipeline runtime", () => {
     const sink = `dwd.${uniqueName("copy")}`;
     expect((await call(streamsRoute.POST, { caller: reader, params: { team: readerTeam }, body: { name: sink, layer: "DWD", partitions: 1, schema: [{ name: "user", type: "string" }, { name: "doubled", type: "float" }] } })).status).toBe(201);
     const name = uniqueName("consumer");
-    await call(pipelinesRoute.POST, { caller: reader, params: { team: readerTeam }, body: { name } });
-    const saved = await call(versionsRoute.POST, { caller: reader, params: { team: readerTeam, pipeline: name }, body: { pipeline: filterProjectPipeline(src, sink) } });
-    expect(saved.status, JSON.stringify(saved.body)).toBe(201);
+    await createPipelineWithVersion(reader, readerTeam, name, filterProjectPipeline(src, sink));
     expect((await call(deployRoute.POST, { caller: reader, params: { team: readerTeam, pipeline: name }, body: {} })).status).toBe(200);
     await waitFor("running", async () => (await call(statusRoute.GET, { caller: reader, params: { team: readerTeam, pipeline: name } })).body, (s) => s.actualState === "running");
 
