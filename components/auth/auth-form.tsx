@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
-import { useState } from "react";
+import { useAction } from "@/components/ui/use-action";
 
 type Mode = "sign-in" | "sign-up";
 
@@ -12,28 +12,21 @@ export function AuthForm({ mode }: { mode: Mode }) {
   // Only same-site paths: an open redirect to another host would help phishing.
   const nextParam = useSearchParams().get("next");
   const next = nextParam && nextParam.startsWith("/") && !nextParam.startsWith("//") ? nextParam : "/";
-  const [error, setError] = useState<string | null>(null);
-  const [pending, setPending] = useState(false);
+  const { busy: pending, error, run } = useAction({ staysBusyOnSuccess: true });
 
-  async function submit(form: FormData) {
-    setPending(true);
-    setError(null);
-    const body =
-      mode === "sign-up"
-        ? { name: String(form.get("name")), email: String(form.get("email")), password: String(form.get("password")) }
-        : { email: String(form.get("email")), password: String(form.get("password")) };
-    try {
+  const submit = (form: FormData) =>
+    run(async () => {
+      const body =
+        mode === "sign-up"
+          ? { name: String(form.get("name")), email: String(form.get("email")), password: String(form.get("password")) }
+          : { email: String(form.get("email")), password: String(form.get("password")) };
       const res = await fetch(`/api/auth/${mode}/email`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
       if (res.status === 429) throw new Error("Too many attempts from here. Wait a minute, then try again.");
       const data = (await res.json().catch(() => null)) as { message?: string } | null;
       if (!res.ok) throw new Error(data?.message ?? "That did not work; try again.");
       router.push(next);
       router.refresh();
-    } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
-      setPending(false);
-    }
-  }
+    });
 
   return (
     <form action={submit} className="space-y-4" noValidate={false}>

@@ -3,6 +3,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { apiFetch } from "@/components/ui/api";
 import { buttonStyles, Dialog } from "@/components/ui/dialog";
+import { errorMessage, useAction } from "@/components/ui/use-action";
 import { diffPipelines, formatDiffValue, summarizeDiff, type PipelineDiff } from "@/lib/pipeline/diff";
 import type { PipelineDoc } from "./store";
 
@@ -54,47 +55,32 @@ async function loadVersion(team: string, pipeline: string, version: number): Pro
 export function VersionsPanel({ team, pipeline, latestVersion, deployedVersion, dirty, canEdit, diffing, onShowDiff, onExitDiff, onRestore, onFocusNode }: VersionsPanelProps) {
   const [versions, setVersions] = useState<VersionSummary[] | null>(null);
   const [picked, setPicked] = useState<number[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAction();
   const [confirmRestore, setConfirmRestore] = useState<number | null>(null);
 
   useEffect(() => {
     let live = true;
     apiFetch<{ versions: VersionSummary[] }>(`/api/v1/teams/${team}/pipelines/${pipeline}/versions`)
       .then((r) => live && setVersions(r.versions))
-      .catch((e) => live && setError(e instanceof Error ? e.message : String(e)));
+      .catch((e) => live && setError(errorMessage(e)));
     return () => {
       live = false;
     };
-  }, [team, pipeline, latestVersion]);
+  }, [team, pipeline, latestVersion, setError]);
 
   const toggle = (v: number) => setPicked((p) => (p.includes(v) ? p.filter((x) => x !== v) : [...p.slice(-1), v]));
 
-  const compare = useCallback(async () => {
+  const compare = useCallback(() => {
     const [from, to] = [...picked].sort((a, b) => a - b);
-    setBusy(true);
-    setError(null);
-    try {
+    return run(async () => {
       const [before, after] = await Promise.all([loadVersion(team, pipeline, from), loadVersion(team, pipeline, to)]);
       onShowDiff({ from, to, before, after, diff: diffPipelines(before, after) });
-    } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
-    } finally {
-      setBusy(false);
-    }
-  }, [picked, team, pipeline, onShowDiff]);
+    });
+  }, [picked, team, pipeline, onShowDiff, run]);
 
-  async function restore(version: number) {
+  function restore(version: number) {
     setConfirmRestore(null);
-    setBusy(true);
-    setError(null);
-    try {
-      onRestore(await loadVersion(team, pipeline, version), version);
-    } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
-    } finally {
-      setBusy(false);
-    }
+    return run(async () => onRestore(await loadVersion(team, pipeline, version), version));
   }
 
   if (diffing) return <DiffList selection={diffing} onExit={onExitDiff} onFocusNode={onFocusNode} />;

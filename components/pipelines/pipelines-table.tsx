@@ -6,6 +6,7 @@ import { useEffect, useMemo, useState } from "react";
 import { apiFetch } from "@/components/ui/api";
 import { Badge, stateTone } from "@/components/ui/badge";
 import { buttonStyles, Dialog } from "@/components/ui/dialog";
+import { useAction } from "@/components/ui/use-action";
 
 export interface PipelineRow {
   id: string;
@@ -122,19 +123,12 @@ export function PipelinesTable({ team, initial, canEdit }: { team: string; initi
 
 function DuplicateDialog({ team, source, onClose, onDone }: { team: string; source: PipelineRow; onClose: () => void; onDone: (name: string) => void }) {
   const [name, setName] = useState(`${source.name}-copy`);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  async function submit() {
-    setBusy(true);
-    setError(null);
-    try {
+  const { busy, error, run } = useAction({ staysBusyOnSuccess: true });
+  const submit = () =>
+    run(async () => {
       const p = await apiFetch<{ name: string }>(`/api/v1/teams/${team}/pipelines/${source.name}/duplicate`, { body: { name } });
       onDone(p.name);
-    } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
-      setBusy(false);
-    }
-  }
+    });
   return (
     <Dialog
       title={`Duplicate ${source.name}`}
@@ -153,19 +147,12 @@ function DuplicateDialog({ team, source, onClose, onDone }: { team: string; sour
 }
 
 function DeleteDialog({ team, pipeline, onClose, onDone }: { team: string; pipeline: PipelineRow; onClose: () => void; onDone: () => void }) {
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  async function submit() {
-    setBusy(true);
-    setError(null);
-    try {
+  const { busy, error, run } = useAction({ staysBusyOnSuccess: true });
+  const submit = () =>
+    run(async () => {
       await apiFetch(`/api/v1/teams/${team}/pipelines/${pipeline.name}`, { method: "DELETE" });
       onDone();
-    } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
-      setBusy(false);
-    }
-  }
+    });
   return (
     <Dialog
       title={`Delete ${pipeline.name}?`}

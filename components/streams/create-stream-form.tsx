@@ -3,6 +3,7 @@
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { apiFetch, ApiError } from "@/components/ui/api";
+import { errorMessage, useAction } from "@/components/ui/use-action";
 
 const TYPES = ["string", "int", "float", "bool", "timestamp", "json"] as const;
 interface FieldRow {
@@ -11,19 +12,22 @@ interface FieldRow {
   nullable: boolean;
 }
 
+/** The server's message plus every field it rejected, so a bad schema row can be found. */
+function describeFailure(e: unknown): string {
+  const details = e instanceof ApiError && e.details?.length ? `: ${e.details.map((d) => `${d.path.join(".")} ${d.message}`).join("; ")}` : "";
+  return `${errorMessage(e)}${details}`;
+}
+
 /** Create a stream: name, layer, partitions, visibility, and its first schema version (field rows). */
 export function CreateStreamForm({ team }: { team: string }) {
   const router = useRouter();
   const [open, setOpen] = useState(false);
   const [fields, setFields] = useState<FieldRow[]>([{ name: "", type: "string", nullable: false }]);
-  const [error, setError] = useState<string | null>(null);
-  const [pending, setPending] = useState(false);
+  const { busy: pending, error, run } = useAction({ staysBusyOnSuccess: true, describe: describeFailure });
   const setField = (i: number, patch: Partial<FieldRow>) => setFields((fs) => fs.map((f, j) => (j === i ? { ...f, ...patch } : f)));
 
-  async function submit(form: FormData) {
-    setPending(true);
-    setError(null);
-    try {
+  const submit = (form: FormData) =>
+    run(async () => {
       const name = String(form.get("name"));
       await apiFetch(`/api/v1/teams/${team}/streams`, {
         body: {
@@ -37,12 +41,7 @@ export function CreateStreamForm({ team }: { team: string }) {
       });
       router.push(`/t/${team}/streams/${encodeURIComponent(name)}`);
       router.refresh();
-    } catch (e) {
-      const details = e instanceof ApiError && e.details?.length ? `: ${e.details.map((d) => `${d.path.join(".")} ${d.message}`).join("; ")}` : "";
-      setError(`${e instanceof Error ? e.message : String(e)}${details}`);
-      setPending(false);
-    }
-  }
+    });
 
   if (!open) {
     return (

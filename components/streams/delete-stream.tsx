@@ -4,6 +4,7 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { apiFetch } from "@/components/ui/api";
 import { buttonStyles, Dialog } from "@/components/ui/dialog";
+import { errorMessage, useAction } from "@/components/ui/use-action";
 
 interface Impact {
   consumers: { pipeline: string; team: string; state: string }[];
@@ -21,8 +22,7 @@ export function DeleteStream({ team, stream }: { team: string; stream: string })
   const [open, setOpen] = useState(false);
   const [impact, setImpact] = useState<Impact | null>(null);
   const [typed, setTyped] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const [pending, setPending] = useState(false);
+  const { busy: pending, error, setError, run } = useAction({ staysBusyOnSuccess: true });
   const base = `/api/v1/teams/${team}/streams/${encodeURIComponent(stream)}`;
 
   const openDialog = async () => {
@@ -33,22 +33,16 @@ export function DeleteStream({ team, stream }: { team: string; stream: string })
     try {
       setImpact(await apiFetch<Impact>(`${base}/impact`));
     } catch (e) {
-      setError(`Could not load who reads this stream: ${e instanceof Error ? e.message : String(e)}`);
+      setError(`Could not load who reads this stream: ${errorMessage(e)}`);
     }
   };
 
-  const remove = async () => {
-    setPending(true);
-    setError(null);
-    try {
+  const remove = () =>
+    run(async () => {
       await apiFetch(`${base}${impact?.consumers.length ? "?force=true" : ""}`, { method: "DELETE" });
       router.push(`/t/${team}/streams`);
       router.refresh();
-    } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
-      setPending(false);
-    }
-  };
+    });
 
   if (!open) {
     return (

@@ -3,6 +3,7 @@
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { apiFetch } from "@/components/ui/api";
+import { useAction } from "@/components/ui/use-action";
 import { Markdown } from "./markdown";
 
 const MAX = 20_000;
@@ -17,8 +18,7 @@ export function StreamDescription({ team, stream, description, canEdit }: { team
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(description);
   const [tab, setTab] = useState<"write" | "preview">("write");
-  const [saving, setSaving] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy: saving, error, run } = useAction();
 
   if (!editing) {
     return (
@@ -33,19 +33,12 @@ export function StreamDescription({ team, stream, description, canEdit }: { team
     );
   }
 
-  const save = async () => {
-    setSaving(true);
-    setError(null);
-    try {
+  const save = () =>
+    run(async () => {
       await apiFetch(`/api/v1/teams/${team}/streams/${encodeURIComponent(stream)}`, { method: "PATCH", body: { description: draft } });
       setEditing(false);
       router.refresh();
-    } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
-    } finally {
-      setSaving(false);
-    }
-  };
+    });
 
   const tabClass = (t: typeof tab) => `rounded-t-md px-3 py-1.5 text-xs font-medium ${tab === t ? "border border-b-white border-slate-200 bg-white text-slate-900" : "text-slate-500 hover:text-slate-700"}`;
   return (

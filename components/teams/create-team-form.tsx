@@ -1,26 +1,19 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { useState } from "react";
 import { apiFetch } from "@/components/ui/api";
+import { useAction } from "@/components/ui/use-action";
 
 export function CreateTeamForm() {
   const router = useRouter();
-  const [error, setError] = useState<string | null>(null);
-  const [pending, setPending] = useState(false);
-  async function submit(form: FormData) {
-    setPending(true);
-    setError(null);
-    try {
+  const { busy: pending, error, run } = useAction({ staysBusyOnSuccess: true });
+  const submit = (form: FormData) =>
+    run(async () => {
       const slug = String(form.get("slug") ?? "").trim();
       const team = await apiFetch<{ slug: string }>("/api/v1/teams", { body: { name: String(form.get("name")), ...(slug ? { slug } : {}) } });
       router.push(`/t/${team.slug}/pipelines`);
       router.refresh();
-    } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
-      setPending(false);
-    }
-  }
+    });
   return (
     <form action={submit} className="space-y-4">
       <label className="block">

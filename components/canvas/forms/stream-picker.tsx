@@ -2,6 +2,7 @@
 
 import { useId, useMemo, useState, useSyncExternalStore } from "react";
 import { apiFetch } from "@/components/ui/api";
+import { useAction } from "@/components/ui/use-action";
 import type { Field } from "@/lib/pipeline/schema";
 import { FieldDiagnostics, formatType, inputClass, monoClass, smallButton } from "./common";
 
@@ -115,23 +116,15 @@ function CreateSinkStream({ team, input, onCreated, onCancel }: { team: string; 
   const [name, setName] = useState("");
   const [layer, setLayer] = useState<(typeof LAYERS)[number]>("DWD");
   const [visibility, setVisibility] = useState("team");
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const ids = { name: useId(), layer: useId(), vis: useId(), err: useId() };
-  async function create() {
-    setBusy(true);
-    setError(null);
-    try {
+  const create = () =>
+    run(async () => {
       const s = await apiFetch<{ name: string; layer: string; ownerTeam: { slug: string }; schema?: Field[]; access: string }>(`/api/v1/teams/${team}/streams`, {
         body: { name, layer, visibility, schema: input, description: "Written by a pipeline sink." },
       });
       onCreated({ name: s.name, access: s.access, layer: s.layer, owner: s.ownerTeam.slug, schema: s.schema ?? input, fields: (s.schema ?? input).map((f) => f.name) });
-    } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
-    } finally {
-      setBusy(false);
-    }
-  }
+    });
   return (
     <fieldset className="space-y-2 rounded-md border border-slate-200 p-2">
       <legend className="px-1 text-sm font-medium text-slate-700">New stream</legend>

@@ -2,6 +2,7 @@
 
 import { lazy, Suspense, useEffect, useId, useState } from "react";
 import { apiFetch } from "@/components/ui/api";
+import { useAction } from "@/components/ui/use-action";
 import type { Row } from "@/lib/pipeline/schema";
 import { UDF_LIMITS } from "@/lib/pipeline/nodes/udf";
 import { addButton, FieldDiagnostics, FormField, inputClass, monoClass, removeAt, removeButton, replaceAt, smallButton, type FormProps } from "./common";
@@ -186,27 +187,24 @@ export function UdfForm({ config, set, input, team, sample }: FormProps & { team
 
 function TestRunPanel({ team, config, fn, sample }: { team: string; config: Record<string, unknown>; fn: FunctionRef; sample: UdfSample }) {
   const [run, setRun] = useState<TestRun | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run: act } = useAction();
   const canRun = sample.rows.length > 0 || !!sample.stream;
-  async function testRun() {
-    setBusy(true);
-    setError(null);
-    try {
+  const testRun = () =>
+    act(async () => {
       const body = {
         function: fn,
         ...(typeof config.timeoutMs === "number" ? { timeoutMs: config.timeoutMs } : {}),
         ...(typeof config.memoryMb === "number" ? { memoryMb: config.memoryMb } : {}),
         ...(sample.rows.length ? { records: sample.rows.slice(0, 20) } : { stream: sample.stream, limit: 20 }),
       };
-      setRun(await apiFetch<TestRun>(`/api/v1/teams/${team}/functions/test-run`, { body }));
-    } catch (e) {
-      setRun(null);
-      setError(e instanceof Error ? e.message : String(e));
-    } finally {
-      setBusy(false);
-    }
-  }
+      try {
+        setRun(await apiFetch<TestRun>(`/api/v1/teams/${team}/functions/test-run`, { body }));
+      } catch (e) {
+        // The previous run's output must not pass for this one's.
+        setRun(null);
+        throw e;
+      }
+    });
   return (
     <section aria-label="Test run" className="space-y-2 rounded-md border border-slate-200 p-2">
       <div className="flex items-center justify-between gap-2">
