@@ -8,7 +8,7 @@ import { EditorState } from "@codemirror/state";
 import { EditorView, keymap, placeholder as placeholderExt } from "@codemirror/view";
 import { tags as t } from "@lezer/highlight";
 import { useContext, useEffect, useRef } from "react";
-import { applyValue, reportEdits } from "./codemirror-sync";
+import { reportEdits, useCodeMirror } from "./codemirror-sync";
 import { ReadOnlyContext } from "./forms/common";
 import type { Field, FieldType } from "@/lib/pipeline/schema";
 
@@ -212,50 +212,31 @@ export function celLintSource(getFields: () => Field[] | null, getExpected: () =
 export function CelEditor({ id, label, value, onChange, fields, expected, placeholder, describedBy, readOnly: readOnlyProp }: CelEditorProps) {
   const inReadOnlyForm = useContext(ReadOnlyContext);
   const readOnly = readOnlyProp === true || inReadOnlyForm;
-  const host = useRef<HTMLDivElement>(null);
-  const view = useRef<EditorView | null>(null);
   // The editor is created once; props it reads later go through refs.
   const latest = useRef({ onChange, fields, expected });
   latest.current = { onChange, fields, expected };
 
-  useEffect(() => {
-    if (!host.current) return;
-    const v = new EditorView({
-      parent: host.current,
-      state: EditorState.create({
-        doc: value,
-        extensions: [
-          history(),
-          closeBrackets(),
-          celLanguage,
-          syntaxHighlighting(celHighlight),
-          autocompletion({ override: [celCompletionSource(() => latest.current.fields)], activateOnTyping: true }),
-          linter(celLintSource(() => latest.current.fields, () => latest.current.expected), { delay: 150 }),
-          // No Tab binding: Tab must move focus to the next control (keyboard users leave the editor with it).
-          keymap.of([...closeBracketsKeymap, ...completionKeymap, ...historyKeymap, ...defaultKeymap]),
-          placeholder ? placeholderExt(placeholder) : [],
-          EditorState.readOnly.of(readOnly === true),
-          EditorView.editable.of(readOnly !== true),
-          EditorView.contentAttributes.of({ "aria-label": label, ...(id ? { id } : {}), ...(describedBy ? { "aria-describedby": describedBy } : {}), "data-cel-editor": "" }),
-          theme,
-          EditorView.lineWrapping,
-          reportEdits(() => latest.current.onChange),
-        ],
-      }),
-    });
-    view.current = v;
-    return () => {
-      v.destroy();
-      view.current = null;
-    };
-    // The view lives as long as the component; value changes are applied below.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [label, readOnly, id, describedBy]);
-
-  // A value changed from outside (undo in the canvas, another node selected) replaces the text.
-  useEffect(() => {
-    applyValue(view.current, value);
-  }, [value]);
+  const { host, view } = useCodeMirror(
+    value,
+    () => [
+      history(),
+      closeBrackets(),
+      celLanguage,
+      syntaxHighlighting(celHighlight),
+      autocompletion({ override: [celCompletionSource(() => latest.current.fields)], activateOnTyping: true }),
+      linter(celLintSource(() => latest.current.fields, () => latest.current.expected), { delay: 150 }),
+      // No Tab binding: Tab must move focus to the next control (keyboard users leave the editor with it).
+      keymap.of([...closeBracketsKeymap, ...completionKeymap, ...historyKeymap, ...defaultKeymap]),
+      placeholder ? placeholderExt(placeholder) : [],
+      EditorState.readOnly.of(readOnly === true),
+      EditorView.editable.of(readOnly !== true),
+      EditorView.contentAttributes.of({ "aria-label": label, ...(id ? { id } : {}), ...(describedBy ? { "aria-describedby": describedBy } : {}), "data-cel-editor": "" }),
+      theme,
+      EditorView.lineWrapping,
+      reportEdits(() => latest.current.onChange),
+    ],
+    [label, readOnly, id, describedBy],
+  );
 
   // A new input schema (an upstream edit) re-checks the expression at once.
   const fieldsKey = JSON.stringify(fields);

@@ -2,20 +2,8 @@
 import { cleanup, fireEvent, render } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
 import { useGraphShortcuts } from "./graph-commands";
-import { createGraphStore, GraphStoreProvider, type GraphStore, type PipelineDoc } from "./store";
-
-const doc: PipelineDoc = {
-  version: 1,
-  nodes: [
-    { id: "source-1", type: "source", config: { stream: "ods.clicks" }, position: { x: 0, y: 0 } },
-    { id: "filter-1", type: "filter", config: { predicate: "true" }, position: { x: 200, y: 0 } },
-    { id: "sink-1", type: "sink", config: { stream: "dwd.big" }, position: { x: 400, y: 0 } },
-  ],
-  edges: [
-    { source: "source-1", target: "filter-1" },
-    { source: "filter-1", target: "sink-1" },
-  ],
-};
+import { createGraphStore, GraphStoreProvider, type GraphStore } from "./store";
+import { sourceFilterSink as doc } from "./test-pipeline";
 
 function Shortcuts({ canEdit, active }: { canEdit: boolean; active: boolean }) {
   useGraphShortcuts(canEdit, active);

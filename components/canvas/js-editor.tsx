@@ -6,11 +6,9 @@ import { javascript } from "@codemirror/lang-javascript";
 import { bracketMatching, defaultHighlightStyle, indentOnInput, syntaxHighlighting } from "@codemirror/language";
 import { EditorState } from "@codemirror/state";
 import { EditorView, keymap, lineNumbers } from "@codemirror/view";
-import { useContext, useEffect, useRef } from "react";
-import { applyValue, reportEdits } from "./codemirror-sync";
+import { useContext, useRef } from "react";
+import { reportEdits, useCodeMirror } from "./codemirror-sync";
 import { ReadOnlyContext } from "./forms/common";
-
-/** Marks a transaction that applies the value prop (not a user edit). */
 
 const theme = EditorView.theme({
   "&": { fontSize: "12px", border: "1px solid rgb(203 213 225)", borderRadius: "0.375rem", backgroundColor: "white" },
@@ -22,48 +20,31 @@ const theme = EditorView.theme({
 /** A CodeMirror 6 JavaScript editor for an inline UDF's source. Tab is left to focus navigation; indentation follows Enter. */
 export function JsEditor({ id, label, value, onChange, describedBy }: { id?: string; label: string; value: string; onChange: (value: string) => void; describedBy?: string }) {
   const readOnly = useContext(ReadOnlyContext);
-  const host = useRef<HTMLDivElement>(null);
-  const view = useRef<EditorView | null>(null);
   const onChangeRef = useRef(onChange);
   onChangeRef.current = onChange;
 
-  useEffect(() => {
-    if (!host.current) return;
-    const v = new EditorView({
-      parent: host.current,
-      state: EditorState.create({
-        doc: value,
-        extensions: [
-          lineNumbers(),
-          history(),
-          closeBrackets(),
-          bracketMatching(),
-          indentOnInput(),
-          javascript(),
-          autocompletion(),
-          syntaxHighlighting(defaultHighlightStyle),
-          keymap.of([...closeBracketsKeymap, ...completionKeymap, ...historyKeymap, ...defaultKeymap]),
-          EditorState.readOnly.of(readOnly),
-          EditorView.editable.of(!readOnly),
-          EditorView.contentAttributes.of({ "aria-label": label, ...(id ? { id } : {}), ...(describedBy ? { "aria-describedby": describedBy } : {}) }),
-          theme,
-          // The inspector is narrow: wrap long lines rather than scroll sideways.
-          EditorView.lineWrapping,
-          reportEdits(() => onChangeRef.current),
-        ],
-      }),
-    });
-    view.current = v;
-    return () => {
-      v.destroy();
-      view.current = null;
-    };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [label, id, describedBy, readOnly]);
-
-  useEffect(() => {
-    applyValue(view.current, value);
-  }, [value]);
+  const { host } = useCodeMirror(
+    value,
+    () => [
+      lineNumbers(),
+      history(),
+      closeBrackets(),
+      bracketMatching(),
+      indentOnInput(),
+      javascript(),
+      autocompletion(),
+      syntaxHighlighting(defaultHighlightStyle),
+      keymap.of([...closeBracketsKeymap, ...completionKeymap, ...historyKeymap, ...defaultKeymap]),
+      EditorState.readOnly.of(readOnly),
+      EditorView.editable.of(!readOnly),
+      EditorView.contentAttributes.of({ "aria-label": label, ...(id ? { id } : {}), ...(describedBy ? { "aria-describedby": describedBy } : {}) }),
+      theme,
+      // The inspector is narrow: wrap long lines rather than scroll sideways.
+      EditorView.lineWrapping,
+      reportEdits(() => onChangeRef.current),
+    ],
+    [label, id, describedBy, readOnly],
+  );
 
   return <div ref={host} className="mt-1" data-testid="js-editor" />;
 }

@@ -1,18 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createGraphStore, toDoc, type PipelineDoc } from "./store";
-
-const doc: PipelineDoc = {
-  version: 1,
-  nodes: [
-    { id: "source-1", type: "source", config: { stream: "ods.clicks" }, position: { x: 0, y: 0 } },
-    { id: "filter-1", type: "filter", config: { predicate: "amount > 1.0" }, position: { x: 200, y: 0 } },
-    { id: "sink-1", type: "sink", config: { stream: "dwd.big" }, position: { x: 400, y: 0 } },
-  ],
-  edges: [
-    { source: "source-1", sourcePort: "out", target: "filter-1", targetPort: "in" },
-    { source: "filter-1", sourcePort: "out", target: "sink-1", targetPort: "in" },
-  ],
-};
+import { sourceFilterSink as doc } from "./test-pipeline";
 
 const ids = (s: ReturnType<typeof createGraphStore>) => s.getState().nodes.map((n) => n.id);
 const undo = (s: ReturnType<typeof createGraphStore>) => s.temporal.getState().undo();
