@@ -271,15 +271,20 @@ export class UdfSandbox {
     return result;
   }
 
-  private async runValues(values: readonly (Uint8Array | null)[], check: string | null): Promise<UdfEncodedResult> {
+  private runValues(values: readonly (Uint8Array | null)[], check: string | null): Promise<UdfEncodedResult> {
+    return this.runTexts(values.length, (lo, hi) => joinValues(values, lo, hi), check);
+  }
+
+  /** The encoded entry over `n` records whose texts `input` joins per chunk, with the source check `check` installed (null: none). */
+  private async runTexts(n: number, input: (lo: number, hi: number) => string | Error, check: string | null): Promise<UdfEncodedResult> {
     if (this.disposed) throw new Error("UDF sandbox is disposed");
     const result: UdfEncodedResult = { values: [], outIndex: [], errors: [], unread: [] };
     const { timeoutMs } = this.limits;
     await this.runJob({
-      n: values.length,
-      input: (lo, hi) => joinValues(values, lo, hi),
-      call: (inst, input, lo, hi) => {
-        const begin = () => inst.beginEncoded.apply(undefined, [input, hi - lo], { timeout: timeoutMs });
+      n,
+      input,
+      call: (inst, text, lo, hi) => {
+        const begin = () => inst.beginEncoded.apply(undefined, [text, hi - lo], { timeout: timeoutMs });
         if (inst.check === check) return begin();
         return inst.setCheck.apply(undefined, [check], { timeout: timeoutMs }).then(() => {
           inst.check = check;
@@ -293,23 +298,7 @@ export class UdfSandbox {
   }
 
   private async runRowTexts(rows: readonly Row[]): Promise<UdfEncodedResult> {
-    if (this.disposed) throw new Error("UDF sandbox is disposed");
-    const result: UdfEncodedResult = { values: [], outIndex: [], errors: [], unread: [] };
-    const { timeoutMs } = this.limits;
-    await this.runJob({
-      n: rows.length,
-      input: (lo, hi) => joinRows(rows, lo, hi),
-      call: (inst, input, lo, hi) => {
-        const begin = () => inst.beginEncoded.apply(undefined, [input, hi - lo], { timeout: timeoutMs });
-        if (inst.check === null) return begin();
-        return inst.setCheck.apply(undefined, [null], { timeout: timeoutMs }).then(() => {
-          inst.check = null;
-          return begin();
-        });
-      },
-      apply: (text, lo, hi) => this.decodeEncoded(text, lo, hi, result),
-      errors: result.errors,
-    });
+    const result = await this.runTexts(rows.length, (lo, hi) => joinRows(rows, lo, hi), null);
     // Rows are JSON objects, so the runner reads them all; one it did not read means it was tampered with.
     for (const index of result.unread) result.errors.push({ index, reason: "function could not read this record (did it modify built-in objects?)" });
     if (result.unread.length) {
