@@ -313,19 +313,22 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
     }
   }
 
-  const runEncodedTail = async (state: RunState, step: Extract<Step, { kind: "udf" }>, tail: string[], batch: Batch): Promise<void> => {
+  /** The object path: rows in, rows out to the UDF's consumers. */
+  const runUdf = async (state: RunState, step: Extract<Step, { kind: "udf" }>, batch: Batch): Promise<void> => {
     const c = countsOf(state, step.nodeId);
+    const r = await step.op.runBatch(batch);
+    c.out += r.out.rows.length;
+    c.filtered += r.filtered;
+    c.errored += r.errors.length;
+    append(state.errors, r.errors);
+    deliver(state, step.nodeId, DEFAULT_OUTPUT_PORT, r.out);
+  };
+
+  const runEncodedTail = async (state: RunState, step: Extract<Step, { kind: "udf" }>, tail: string[], batch: Batch): Promise<void> => {
     const r = await step.op.runRowsEncoded(batch);
-    if (!r) {
-      // The function cannot run now: the object path reports that per record.
-      const o = await step.op.runBatch(batch);
-      c.out += o.out.rows.length;
-      c.filtered += o.filtered;
-      c.errored += o.errors.length;
-      append(state.errors, o.errors);
-      deliver(state, step.nodeId, DEFAULT_OUTPUT_PORT, o.out);
-      return;
-    }
+    // The function cannot run now: the object path reports that per record.
+    if (!r) return runUdf(state, step, batch);
+    const c = countsOf(state, step.nodeId);
     c.out += r.values.length;
     c.filtered += r.filtered;
     c.errored += r.errors.length;
@@ -355,14 +358,7 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
         const batch = single(inbox);
         c.in += batch.rows.length;
         const tail = state.encoded ? encodedTails.get(step.nodeId) : undefined;
-        if (tail) return runEncodedTail(state, step, tail, batch);
-        return step.op.runBatch(batch).then((r) => {
-          c.out += r.out.rows.length;
-          c.filtered += r.filtered;
-          c.errored += r.errors.length;
-          append(state.errors, r.errors);
-          deliver(state, step.nodeId, DEFAULT_OUTPUT_PORT, r.out);
-        });
+        return tail ? runEncodedTail(state, step, tail, batch) : runUdf(state, step, batch);
       }
       case "chain":
         runChain(state, step, single(inbox));

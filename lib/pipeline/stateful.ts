@@ -115,6 +115,12 @@ function buildUdfNode(node: NodeOfType<"udf">, input: StreamSchema, ctx: Validat
         return undefined;
       }
     };
+    // The sandbox answers by input index; the plan wants each error with its record and meta, each output with its meta.
+    const inBatch = (batch: Batch, r: { errors: { index: number; reason: string }[]; outIndex: number[] }, outputs: number) => {
+      const errors = r.errors.map((e) => ({ nodeId, reason: e.reason, record: batch.rows[e.index], meta: batch.metas[e.index] }));
+      const filtered = fn.form === "filter" ? batch.rows.length - outputs - errors.length : 0;
+      return { errors, metas: r.outIndex.map((i) => batch.metas[i]), filtered };
+    };
     return {
       form: fn.form,
       async runEncoded(values, check) {
@@ -125,9 +131,7 @@ function buildUdfNode(node: NodeOfType<"udf">, input: StreamSchema, ctx: Validat
         const s = await getOrUndefined();
         if (!s) return undefined;
         const r = await s.runRowsEncoded(batch.rows);
-        const errors = r.errors.map((e) => ({ nodeId, reason: e.reason, record: batch.rows[e.index], meta: batch.metas[e.index] }));
-        const filtered = fn.form === "filter" ? batch.rows.length - r.values.length - errors.length : 0;
-        return { values: r.values, metas: r.outIndex.map((i) => batch.metas[i]), errors, filtered };
+        return { values: r.values, ...inBatch(batch, r, r.values.length) };
       },
       async runBatch(batch) {
         let s: UdfSandbox;
@@ -139,9 +143,7 @@ function buildUdfNode(node: NodeOfType<"udf">, input: StreamSchema, ctx: Validat
           return { out: { rows: [], metas: [] }, errors: batch.rows.map((record, i) => ({ nodeId, reason, record, meta: batch.metas[i] })), filtered: 0 };
         }
         const r = await s.runBatch(batch.rows);
-        const errors = r.errors.map((e) => ({ nodeId, reason: e.reason, record: batch.rows[e.index], meta: batch.metas[e.index] }));
-        const metas = r.outIndex.map((i) => batch.metas[i]);
-        const filtered = fn.form === "filter" ? batch.rows.length - r.out.length - errors.length : 0;
+        const { errors, metas, filtered } = inBatch(batch, r, r.out.length);
         return { out: { rows: r.out, metas }, errors, filtered };
       },
       dispose() {
