@@ -132,11 +132,12 @@ async function measuring<T>(what: string, f: () => Promise<T>): Promise<T> {
 }
 
 /**
- * The catalog's topics that exist on the broker. Checked before any
- * per-topic request: kafkajs keeps every topic it was asked about in its
- * metadata targets, and one that no longer exists makes every later metadata
- * refresh of the shared admin fail — one missing topic would break all stream
- * requests of the process. listTopics asks for all topics, adding no target.
+ * The catalog's topics that exist on the broker (one metadata request, adding
+ * no topic to the client's metadata targets). A stream whose topic was deleted
+ * outside Sluice then gets a 503 that says so, and the catalog's stats leave it
+ * out instead of failing for every stream. (The client no longer breaks on a
+ * missing topic either — lib/kafka/deleted-topics.ts — but it would answer with
+ * a bare protocol error.)
  */
 async function existingTopics(admin: Admin, topics: string[]): Promise<Set<string>> {
   const all = new Set(await admin.listTopics());
