@@ -50,9 +50,19 @@ export interface Typed {
   nullable: boolean;
   ev: Evaluator;
   constant?: { value: unknown };
+  /**
+   * Evaluating this part always fails (a constant call such as `0 % 0`). Not an
+   * error by itself: CEL absorbs it in a branch that is never taken (`false ? 0 % 0 : a`)
+   * or decided by the other side of && / ||. Only an expression that always
+   * fails as a whole is refused (compileExpression).
+   */
+  fails?: { message: string; at: Expr };
   /** Field path or variable name, for run-time error messages ("user.age is null"). */
   label?: string;
 }
+
+/** The first part of `parts` that always fails, if any: strict operations fail with it. */
+const failing = (...parts: (Typed | undefined)[]) => parts.find((p) => p?.fails)?.fails;
 
 interface ScopeVar {
   slot: number;
@@ -106,6 +116,16 @@ export class ExprCompiler {
     const start = this.at(e);
     this.diagnostics.push({ severity: "error", message, start, end: Math.min(this.source.length, start + length) });
     return { type: "dyn", nullable: true, ev: () => evalError(message) };
+  }
+
+  /** A part that always fails but does not fail the whole expression: every record that reaches it does. */
+  private warnAlwaysFails(f: NonNullable<Typed["fails"]>): void {
+    this.warn(f.at, `this part always fails when it is evaluated: ${f.message}`);
+  }
+
+  /** The whole expression always fails: refused with the reason at the part that fails. */
+  alwaysFails(f: NonNullable<Typed["fails"]>): void {
+    this.error(f.at, `this expression always fails: ${f.message}`);
   }
 
   warn(e: Expr, message: string): void {
@@ -180,6 +200,12 @@ export class ExprCompiler {
 
   private select(e: Expr, operandExpr: Expr, field: string, testOnly: boolean, scope: Scope): Typed {
     const operand = this.compile(operandExpr, scope);
+    const typed = this.selectFrom(e, operand, field, testOnly);
+    const fails = failing(operand);
+    return fails && !typed.fails ? { ...typed, fails } : typed;
+  }
+
+  private selectFrom(e: Expr, operand: Typed, field: string, testOnly: boolean): Typed {
     const t = operand.type;
     const get = operand.ev;
     if (testOnly) {
@@ -228,6 +254,7 @@ export class ExprCompiler {
     return {
       type,
       nullable: false,
+      fails: failing(...items),
       ev: (r, v) => {
         const out = new Array<unknown>(evs.length);
         for (let i = 0; i < evs.length; i++) out[i] = evs[i](r, v);
@@ -239,12 +266,14 @@ export class ExprCompiler {
   private mapLiteral(e: Expr, entries: Extract<Expr["exprKind"], { case: "structExpr" }>["value"]["entries"], scope: Scope): Typed {
     const keys: Evaluator[] = [];
     const values: Evaluator[] = [];
+    let fails: Typed["fails"];
     let valueType: CelType | undefined;
     for (const en of entries) {
       if (en.keyKind.case !== "mapKey" || !en.value) return this.error(e, "malformed map literal");
       const key = this.compile(en.keyKind.value, scope);
       if (key.type !== "string" && key.type !== "dyn") return this.error(en.keyKind.value, `map keys must be strings (records are JSON objects), got ${formatCelType(key.type)}`);
       const value = this.compile(en.value, scope);
+      fails ??= failing(key, value);
       valueType = valueType === undefined ? value.type : joinTypes(valueType, value.type);
       keys.push(key.ev);
       values.push(value.ev);
@@ -252,6 +281,7 @@ export class ExprCompiler {
     return {
       type: { map: valueType ?? "dyn" },
       nullable: false,
+      fails,
       ev: (r, v) => {
         const out: Row = {};
         for (let i = 0; i < keys.length; i++) {
@@ -287,6 +317,8 @@ export class ExprCompiler {
     return {
       type: result.type,
       nullable: result.nullable,
+      // The loop body may never run (an empty range); the range, the initial value and the result always do.
+      fails: failing(range, init, result),
       ev: (r, v) => {
         const coll = rangeEv(r, v);
         let items: unknown[];
@@ -383,13 +415,14 @@ export class ExprCompiler {
     const type = results.every((r) => JSON.stringify(r) === JSON.stringify(results[0])) ? results[0] : "dyn";
     const nullable = name === "coalesce" ? args.every((a) => a.nullable) : NULLABLE_RESULTS.has(name) || type === "dyn";
     const ev = staticDispatch ? this.staticCall(display, chosen[0], args) : this.dynamicCall(display, chosen, args);
-    const typed: Typed = { type, nullable, ev };
+    const typed: Typed = { type, nullable, ev, fails: failing(...args) };
     if (args.every((a) => a.constant)) {
       try {
         const value = ev({}, []);
         return { ...typed, nullable: value === null, constant: { value } };
       } catch (err) {
-        return this.error(e, `this expression always fails: ${(err as Error).message}`);
+        const message = (err as Error).message;
+        return { ...typed, ev: () => evalError(message), fails: { message, at: e } };
       }
     }
     return typed;
@@ -480,6 +513,9 @@ export class ExprCompiler {
     if (a.constant && b.constant) return constant("bool", isAnd ? a.constant.value === true && b.constant.value === true : a.constant.value === true || b.constant.value === true);
     if (a.constant?.value === !decisive) return b;
     if (b.constant?.value === !decisive) return a;
+    // One side always failing fails the whole only when the other side fails too (or is not decisive, above).
+    const fails = a.fails && b.fails ? a.fails : undefined;
+    if (!fails) for (const side of [a, b]) if (side.fails) this.warnAlwaysFails(side.fails);
     const fa = a.ev;
     const fb = b.ev;
     const check = (x: unknown) => (typeof x === "boolean" ? x : evalError(`${isAnd ? "&&" : "||"} needs bool operands, got ${describeValue(x)}`));
@@ -494,19 +530,23 @@ export class ExprCompiler {
       if (left === decisive) return decisive;
       return check(fb(r, v));
     };
-    return { type: "bool", nullable: false, ev };
+    return { type: "bool", nullable: false, ev, fails };
   }
 
   private conditional(e: Expr, argExprs: Expr[], scope: Scope): Typed {
     const [c, a, b] = argExprs.map((x) => this.compile(x, scope));
     this.expectBool(c, argExprs[0], "condition of ?:");
+    // A branch that is never taken cannot fail the expression.
     if (c.constant) return c.constant.value === true ? a : b;
+    const fails = c.fails ?? (a.fails && b.fails ? a.fails : undefined);
+    if (!fails) for (const branch of [a, b]) if (branch.fails) this.warnAlwaysFails(branch.fails);
     const fc = c.ev;
     const fa = a.ev;
     const fb = b.ev;
     return {
       type: joinTypes(a.type, b.type),
       nullable: a.nullable || b.nullable,
+      fails,
       ev: (r, v) => {
         const x = fc(r, v);
         if (x === true) return fa(r, v);

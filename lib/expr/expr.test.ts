@@ -244,6 +244,28 @@ describe("CEL type checking", () => {
     expect(diagnostics("1 / 0")[0].message).toMatch(/always fails: division by zero/);
   });
 
+  it("refuses an expression that always fails, not one with a failing part CEL never reaches", () => {
+    // Found by the differential property: `false ? (0 % 0) : a` is valid CEL and evaluates to a.
+    expect(evalOn("false ? (0 % 0) : status")).toBe(200);
+    expect(evalOn("true ? status : [1, 2][5]")).toBe(200);
+    expect(evalOn("false && 1 / 0 > 0")).toBe(false);
+    expect(evalOn("1 / 0 > 0 || true")).toBe(true);
+    expect(evalOn("[1].all(v, v < (false ? (0 % 0) : status))")).toBe(true);
+    expect(evalOn("[].map(x, 1 / 0)")).toEqual([]);
+    // Reached on every path: refused.
+    expect(diagnostics("true ? (0 % 0) : status")[0].message).toMatch(/always fails: modulus by zero|always fails/);
+    expect(diagnostics("status + 1 / 0")[0].message).toMatch(/always fails: division by zero/);
+    expect(diagnostics("status > 0 ? 1 / 0 : 2 / 0")[0].message).toMatch(/always fails: division by zero/);
+    expect(diagnostics("[1 / 0, status]")[0].message).toMatch(/always fails/);
+    expect(diagnostics('{"a": 1 / 0}.a')[0].message).toMatch(/always fails/);
+    // Reached only for some records: compiles, with a warning on the part, and fails those records.
+    const r = compileExpression("status > 100 && 1 / 0 > 0", schema);
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(r.expr.warnings.map((d) => [d.severity, d.message])).toEqual([["warning", "this part always fails when it is evaluated: division by zero"]]);
+    expect(failure("status > 100 && 1 / 0 > 0")).toMatch(/division by zero/);
+    expect(evalOn("status > 100 && 1 / 0 > 0", { ...row, status: 5 })).toBe(false);
+  });
+
   it("checks the result type when one is expected", () => {
     const r = compileExpression("status + 1", schema, "bool");
     expect(r.ok).toBe(false);

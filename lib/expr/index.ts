@@ -69,6 +69,7 @@ export function compileExpression(source: string, schema: StreamSchema, expected
     const message = e instanceof RangeError ? "expression is nested too deeply" : `cannot compile expression: ${(e as Error).message}`;
     return { ok: false, diagnostics: [{ severity: "error", message, start: 0, end: source.length }] };
   }
+  if (root.fails) compiler.alwaysFails(root.fails);
   if (expected && !assignable(expected, root.type) && root.type !== "null") {
     compiler.diagnostics.push({
       severity: "error",
