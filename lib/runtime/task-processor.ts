@@ -6,7 +6,7 @@ import { QUEUE_PREFIX, queues, runTaskPayload } from "@/lib/queue/contracts";
 import { bullmqRedisOptions, createRedis } from "@/lib/redis/client";
 import { writeControl } from "./control";
 import { recordTaskError } from "./task-state";
-import { runTask, TaskFatal } from "./task-runner";
+import { runTask, TaskFatal, TaskLockLost } from "./task-runner";
 
 const log = moduleLogger("task-processor");
 
@@ -25,17 +25,27 @@ export interface TaskProcessor {
   running(): number;
 }
 
+/** BullMQ's own messages about a job whose lock is gone ("could not renew lock for job X", "Missing lock for job X. moveToFailed"). */
+const LOCK_MESSAGE = /(?:could not renew lock|Missing lock|Lock mismatch) for job (\S+?)\.?(?:\s|$)/;
+
 export function startTaskProcessor(opts: { workerId: string; slots: number; redis: Redis }): TaskProcessor {
   const shutdown = new AbortController();
   let active = 0;
+  // Jobs whose lock this worker lost: their task was stopped and said so once; BullMQ's
+  // repeated renewal failures and the final "Missing lock" for them are not news.
+  const lockLost = new Set<string>();
   const worker = new Worker(
     queues.tasks,
-    async (job) => {
+    // Three parameters: BullMQ then passes an AbortSignal that `cancelJob` aborts (lock lost).
+    async (job, _token, lost) => {
       const payload = runTaskPayload.parse(job.data);
       active++;
       try {
-        return await runTask(payload, { redis: opts.redis, workerId: opts.workerId, shutdown: shutdown.signal });
+        return await runTask(payload, { redis: opts.redis, workerId: opts.workerId, shutdown: shutdown.signal, lockLost: lost });
       } catch (e) {
+        // Not a failure of the task: another worker runs it now. Throwing (rather than returning) lets
+        // BullMQ's move to failed be refused for the missing lock, so the job stays the new owner's.
+        if (e instanceof TaskLockLost) throw e;
         if (e instanceof TaskFatal) {
           // Retrying cannot help: stop the deployment with the reason, visible in status.
           log.warn({ deployment: payload.deploymentId, err: e.message }, "task cannot run; stopping its deployment");
@@ -66,9 +76,26 @@ export function startTaskProcessor(opts: { workerId: string; slots: number; redi
     },
   );
   worker.on("failed", (job, err) => {
-    if (err.name !== "TaskHandoff") log.warn({ job: job?.id, err: err.message }, "task failed; it will be retried");
+    if (err.name !== "TaskHandoff" && err.name !== "TaskLockLost") log.warn({ job: job?.id, err: err.message }, "task failed; it will be retried");
   });
-  worker.on("error", (err) => log.error({ err }, "task worker error"));
+  // The lock of a running task could not be renewed: this process stalled past TASK_LOCK_MS (a
+  // blocked event loop, a paused VM, a Redis outage) and the stalled-job check has handed the
+  // task to another worker, or will. Two copies must not run: stop ours at once, say so once.
+  worker.on("lockRenewalFailed", (jobIds: string[]) => {
+    for (const id of jobIds) {
+      if (lockLost.has(id)) continue;
+      lockLost.add(id);
+      // Forget it after a while (a later run of the same job on this worker can lose its lock again).
+      setTimeout(() => lockLost.delete(id), 60_000).unref();
+      log.warn({ job: id }, "task lost its lock (this worker stalled and the task was handed to another worker); stopping it here");
+      worker.cancelJob(id, "lock lost");
+    }
+  });
+  worker.on("error", (err) => {
+    const m = LOCK_MESSAGE.exec(err.message);
+    if (m && lockLost.has(m[1])) return;
+    log.error({ err }, "task worker error");
+  });
   return {
     running: () => active,
     async close() {

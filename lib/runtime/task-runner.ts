@@ -26,6 +26,17 @@ export class TaskHandoff extends Error {
   }
 }
 
+/**
+ * The worker lost the task's BullMQ lock (it stalled past the lock's duration) and another
+ * worker runs, or will run, the task: this copy stopped without touching the task's state.
+ */
+export class TaskLockLost extends Error {
+  constructor() {
+    super("task lost its lock to another worker; stopped here");
+    this.name = "TaskLockLost";
+  }
+}
+
 /** A task cannot run and retrying will not help (pipeline no longer valid, access revoked): the deployment fails. */
 export class TaskFatal extends Error {
   constructor(message: string) {
@@ -51,10 +62,27 @@ export interface RunTaskOptions {
   workerId: string;
   /** Aborted when the worker process shuts down. */
   shutdown: AbortSignal;
+  /** Aborted when the worker could not renew the task's lock: another worker may already run it. */
+  lockLost?: AbortSignal;
   controlPollMs?: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Sleeps `ms`, or less when `signal` aborts first. */
+function sleepUnless(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return sleep(ms) as Promise<void>;
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done);
+  });
+}
 
 /** How often a running task re-checks that its team may still read its sources and write its sinks. */
 const ACCESS_RECHECK_MS = Number(process.env.SLUICE_ACCESS_RECHECK_MS ?? 10_000);
@@ -75,6 +103,7 @@ const FAULT_DELAY_BEFORE_COMMIT_MS = Number(process.env.SLUICE_FAULT_DELAY_BEFOR
  */
 export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Promise<"superseded" | "stopped"> {
   const { redis } = opts;
+  const lockLost = () => opts.lockLost?.aborted === true;
   const deployment = await prisma().deployment.findUnique({ where: { id: payload.deploymentId }, include: { version: true, pipeline: { include: { team: true } } } });
   if (!deployment || deployment.generation !== payload.generation || deployment.desiredState !== "running" || payload.taskIndex >= deployment.parallelism) return "superseded";
   const { pipeline } = deployment;
@@ -88,6 +117,8 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
   };
   const publish = (phase?: TaskPhase) => {
     if (phase) state.phase = phase;
+    // The task's state key belongs to whichever worker holds the lock; a copy that lost it keeps quiet.
+    if (lockLost()) return Promise.resolve();
     return writeTaskState(redis, state).catch(() => {});
   };
   await publish("starting");
@@ -99,6 +130,7 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     const others = await readTaskStates(redis, deployment.id, Math.max(deployment.parallelism, deployment.previousParallelism ?? 0));
     if (!others.some((o) => o.generation < payload.generation && o.phase !== "stopped")) break;
     if (!shouldRun(await readControl(redis, deployment.id), payload.generation)) return "superseded";
+    if (lockLost()) throw new TaskLockLost();
     await sleep(200);
   }
 
@@ -144,7 +176,7 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
   });
   const metrics = new TaskMetrics({ deploymentId: deployment.id, pipelineId: pipeline.id, taskIndex: payload.taskIndex, workerId: opts.workerId });
   const instance = randomUUID();
-  let stopReason: "superseded" | "stopped" | "handoff" | undefined;
+  let stopReason: "superseded" | "stopped" | "handoff" | "lock-lost" | undefined;
   let crashed: Error | undefined;
   let lastRateAt = Date.now();
   let lastRateIn = 0;
@@ -309,7 +341,7 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
       // A fetch's partitions go through the plan one after another and share one commit (group-commit.ts).
       partitionsConsumedConcurrently: 64,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        if (!isRunning() || isStale() || stopReason || !batch.messages.length) return;
+        if (!isRunning() || isStale() || stopReason || lockLost() || !batch.messages.length) return;
         await processBatch(batch.topic, batch.partition, batch.messages);
         resolveOffset(batch.messages[batch.messages.length - 1].offset);
         lags.set(`${batch.topic}:${batch.partition}`, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(batch.messages[batch.messages.length - 1].offset) - 1n)));
@@ -333,6 +365,10 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
       const word = await readControl(redis, deployment.id).catch(() => undefined);
       if (word !== undefined && !shouldRun(word, payload.generation)) stopReason = word?.desired === "stopped" ? "stopped" : "superseded";
       if (opts.shutdown.aborted) stopReason = "handoff";
+      if (lockLost()) {
+        stopReason = "lock-lost";
+        break;
+      }
       const now = Date.now();
       state.consumerLag = [...lags.values()].reduce((a, b) => a + b, 0);
       metrics.consumerLag = state.consumerLag;
@@ -349,12 +385,13 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
         metrics.collect(now);
         lastFlush = now;
       }
-      if (!stopReason && !crashed) await sleep(opts.controlPollMs ?? 500);
+      if (!stopReason && !crashed) await sleepUnless(opts.controlPollMs ?? 500, opts.lockLost);
     }
     if (crashed) throw crashed;
     await publish("stopping");
     tlog.info({ reason: stopReason, instance }, "task stopping");
   } catch (e) {
+    if (lockLost()) throw new TaskLockLost();
     await recordTaskError(redis, deployment.id, `task ${payload.taskIndex}: ${e instanceof Error ? e.message : String(e)}`).catch(() => {});
     state.lastError = e instanceof Error ? e.message : String(e);
     await publish("failed");
@@ -366,6 +403,7 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     await metrics.close().catch(() => {});
     plan.dispose();
   }
+  if (stopReason === "lock-lost" || lockLost()) throw new TaskLockLost();
   if (stopReason === "handoff") {
     await clearTaskState(redis, deployment.id, payload.taskIndex).catch(() => {});
     throw new TaskHandoff();
