@@ -2,7 +2,7 @@ import { parse, unparse } from "@bufbuild/cel";
 import type { Row, StreamSchema } from "@/lib/pipeline/schema";
 import { ExprCompiler, type Evaluator, type ExprDiagnostic } from "./compile";
 import type { CelType } from "./types";
-import { functionCatalog, type FunctionSignature } from "./functions";
+import { FUNCTIONS, NAMESPACES, functionCatalog, type FunctionSignature } from "./functions";
 import { assignable, formatCelType } from "./types";
 
 export { EvalError } from "./errors";
@@ -99,15 +99,64 @@ export function compileExpression(source: string, schema: StreamSchema, expected
 }
 
 /**
- * Canonical text of an expression (whitespace, redundant parentheses and
- * literal spelling normalised), used by pipeline canonical hashes.
+ * Canonical text of an expression (whitespace, redundant parentheses, literal
+ * spelling and call style normalised), used by pipeline canonical hashes.
+ * Member and global calls are interchangeable in Sluice (`s.size()` =
+ * `size(s)`, `math.abs(x)` = `abs(x)`), so both are written global-style:
+ * the same logic must hash the same however it was spelled (the SQL view, for
+ * one, has no member calls).
  */
 export function canonicalExpression(source: string): string {
   const parsed = parseExpression(source);
   if (!parsed.ok) return source.trim();
   try {
+    globalCallStyle(parsed.parsed.expr);
+    // Macros (all, map, ...) are unparsed from their original calls, kept beside the expanded tree.
+    for (const m of Object.values(parsed.parsed.sourceInfo?.macroCalls ?? {})) globalCallStyle(m);
     return unparse(parsed.parsed);
   } catch {
     return source.trim();
+  }
+}
+
+type AnyExpr = Parsed["expr"];
+
+/** Rewrites `t.f(a)` into `f(t, a)` (and `math.f(a)` into `f(a)`) for library functions, in place. */
+function globalCallStyle(e: AnyExpr | undefined): void {
+  if (!e) return;
+  const k = e.exprKind;
+  switch (k.case) {
+    case "callExpr": {
+      const call = k.value;
+      const target = call.target;
+      if (target && FUNCTIONS.has(call.function)) {
+        const ns = target.exprKind.case === "identExpr" ? target.exprKind.value.name : undefined;
+        if (ns !== undefined && NAMESPACES[ns]?.has(call.function)) call.target = undefined;
+        else {
+          call.args = [target, ...call.args];
+          call.target = undefined;
+        }
+      }
+      globalCallStyle(call.target);
+      call.args.forEach(globalCallStyle);
+      return;
+    }
+    case "selectExpr":
+      return globalCallStyle(k.value.operand);
+    case "listExpr":
+      return k.value.elements.forEach(globalCallStyle);
+    case "structExpr":
+      for (const en of k.value.entries) {
+        if (en.keyKind.case === "mapKey") globalCallStyle(en.keyKind.value);
+        globalCallStyle(en.value);
+      }
+      return;
+    case "comprehensionExpr": {
+      const c = k.value;
+      [c.iterRange, c.accuInit, c.loopCondition, c.loopStep, c.result].forEach(globalCallStyle);
+      return;
+    }
+    default:
+      return;
   }
 }

@@ -87,6 +87,13 @@ describe("canonicalHash", () => {
     expect(hash(base(fields, "  (amount>10.0) "))).toBe(hash(base(fields)));
   });
 
+  it("ignores call style: member and global calls of the same function hash the same", () => {
+    expect(hash(base(fields, 'country.startsWith("F") && size(user) > 2'))).toBe(hash(base(fields, 'startsWith(country, "F") && user.size() > 2')));
+    expect(hash(base(fields, "math.abs(amount) > 1.0"))).toBe(hash(base(fields, "abs(amount) > 1.0")));
+    expect(hash(base(fields, "tags.all(t, t.size() > 1)"))).toBe(hash(base(fields, "tags.all(t, size(t) > 1)")));
+    expect(hash(base(fields, 'country.startsWith("F")'))).not.toBe(hash(base(fields, 'country.endsWith("F")')));
+  });
+
   it("distinguishes different logic", () => {
     const h = hash(base(fields));
     expect(hash(base(fields, "amount > 11.0"))).not.toBe(h);
