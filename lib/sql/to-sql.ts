@@ -1,0 +1,351 @@
+import type { Pipeline, PipelineEdge, PipelineNode, NodeOfType, WindowAggregate } from "@/lib/pipeline/nodes";
+import { DEFAULT_OUTPUT_PORT, ELSE_PORT, UDF_LIMITS } from "@/lib/pipeline/nodes";
+import { celToSql, celToSqlOperand } from "./cel-to-sql";
+import { SQL_AGGREGATE, SQL_TYPE_OF_CAST, sqlIdentifier, sqlInterval, sqlStreamName, sqlString } from "./dialect";
+import { CAST_OF_CEL_CONVERSION } from "./dialect";
+import { parseExpression } from "@/lib/expr";
+
+/**
+ * Pipeline graph → Sluice SQL (docs/sql.md). Exact or nothing: a node SQL
+ * cannot say exactly (a Split in "all" mode, a Projection that drops or
+ * flattens, an inline JavaScript UDF, a macro in an expression…) is reported
+ * by id with the reason, and no SQL is produced, so the SQL view never shows
+ * something that would build a different pipeline.
+ */
+export interface SqlProblem {
+  nodeId?: string;
+  message: string;
+}
+
+export type ToSqlResult = { ok: true; sql: string } | { ok: false; problems: SqlProblem[] };
+
+interface Output {
+  node: string;
+  port: string;
+}
+
+class NotExpressible extends Error {
+  constructor(
+    readonly nodeId: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const key = (o: Output) => `${o.node}\u0000${o.port}`;
+const indent = (text: string) => text.replace(/\n/g, "\n  ");
+
+class Generator {
+  private readonly nodes = new Map<string, PipelineNode>();
+  private readonly incoming = new Map<string, PipelineEdge[]>();
+  private readonly consumers = new Map<string, PipelineEdge[]>();
+  /** Outputs written as CREATE VIEW (shared, or a window's/UDF's/Split's input), with their view names. */
+  private readonly views = new Map<string, string>();
+  private readonly problems: SqlProblem[] = [];
+
+  constructor(private readonly pipeline: Pipeline) {
+    for (const n of pipeline.nodes) this.nodes.set(n.id, n);
+    for (const e of pipeline.edges) {
+      this.incoming.set(e.target, [...(this.incoming.get(e.target) ?? []), e]);
+      const k = key({ node: e.source, port: e.sourcePort });
+      this.consumers.set(k, [...(this.consumers.get(k) ?? []), e]);
+    }
+  }
+
+  private fail(nodeId: string, message: string): never {
+    throw new NotExpressible(nodeId, message);
+  }
+
+  private input(n: PipelineNode): Output {
+    const ins = this.incoming.get(n.id) ?? [];
+    if (ins.length !== 1) this.fail(n.id, ins.length === 0 ? "it has no input yet: connect one, and the SQL view shows it" : "it has more than one input");
+    return { node: ins[0].source, port: ins[0].sourcePort };
+  }
+
+  private consumerCount(o: Output): number {
+    return this.consumers.get(key(o))?.length ?? 0;
+  }
+
+  private node(id: string): PipelineNode {
+    const n = this.nodes.get(id);
+    if (!n) this.fail(id, `an edge names node "${id}", which does not exist`);
+    return n;
+  }
+
+  /** A node's output that must have a name (the first argument of a window or UDF table function, a Split's input). */
+  private needsName(o: Output): void {
+    const n = this.node(o.node);
+    if (n.type === "source") return;
+    if (!this.views.has(key(o))) this.views.set(key(o), this.viewName(o));
+  }
+
+  private viewName(o: Output): string {
+    return o.port === DEFAULT_OUTPUT_PORT ? o.node : `${o.node}_${o.port}`;
+  }
+
+  /** Decides which outputs become views, before any text is written. */
+  plan(): void {
+    const order = this.topological();
+    for (const id of order) {
+      const n = this.node(id);
+      if (n.type === "sink" || n.type === "source") continue;
+      const ports = n.type === "split" ? [...n.config.outputs.map((o) => o.name), ...(n.config.unmatched === "else" ? [ELSE_PORT] : [])] : [DEFAULT_OUTPUT_PORT];
+      for (const port of ports) {
+        const o = { node: id, port };
+        // Fanned-out outputs, and outputs nobody reads yet (a graph being built), are views.
+        if (this.consumerCount(o) !== 1) this.views.set(key(o), this.viewName(o));
+      }
+      if (n.type === "window" || n.type === "udf" || n.type === "split") this.needsName(this.input(n));
+    }
+  }
+
+  private topological(): string[] {
+    const indeg = new Map<string, number>();
+    for (const n of this.pipeline.nodes) indeg.set(n.id, 0);
+    for (const e of this.pipeline.edges) {
+      this.node(e.source);
+      this.node(e.target);
+      indeg.set(e.target, (indeg.get(e.target) ?? 0) + 1);
+    }
+    const ready = this.pipeline.nodes.filter((n) => indeg.get(n.id) === 0).map((n) => n.id);
+    const out: string[] = [];
+    while (ready.length) {
+      const id = ready.shift()!;
+      out.push(id);
+      for (const e of this.pipeline.edges.filter((x) => x.source === id)) {
+        indeg.set(e.target, indeg.get(e.target)! - 1);
+        if (indeg.get(e.target) === 0) ready.push(e.target);
+      }
+    }
+    if (out.length !== this.pipeline.nodes.length) {
+      const on = this.pipeline.nodes.find((n) => !out.includes(n.id))!;
+      this.fail(on.id, "it is on a cycle; SQL describes acyclic pipelines only");
+    }
+    return out;
+  }
+
+  private expr(nodeId: string, cel: string, what: string): string {
+    const r = celToSql(cel);
+    if (!r.ok) this.fail(nodeId, `its ${what} ${JSON.stringify(cel)} has no SQL form: ${r.reason}`);
+    return r.sql;
+  }
+
+  /** A relation to read from: a stream, a view, or a parenthesised subquery. */
+  private rel(o: Output): string {
+    const n = this.node(o.node);
+    if (n.type === "source") return sqlStreamName(n.config.stream);
+    const view = this.views.get(key(o));
+    if (view !== undefined) return sqlIdentifier(this.ensureView(o));
+    return `(\n  ${indent(this.query(o))}\n)`;
+  }
+
+  /** A relation that must be a name (stream or view). */
+  private named(o: Output): string {
+    const n = this.node(o.node);
+    if (n.type === "source") return sqlStreamName(n.config.stream);
+    return sqlIdentifier(this.ensureView(o));
+  }
+
+  private readonly statements: string[] = [];
+  private readonly written = new Set<string>();
+
+  /**
+   * Writes a view's CREATE VIEW the first time it is read, after the views it
+   * reads: statements then come in an order that depends only on the SQL's
+   * own structure, so SQL → graph → SQL gives the same text.
+   */
+  private ensureView(o: Output): string {
+    const name = this.views.get(key(o))!;
+    if (!this.written.has(key(o))) {
+      this.written.add(key(o));
+      // The grammar takes no UNION directly in CREATE VIEW: a union view selects from it as a subquery.
+      const body = this.node(o.node).type === "union" ? `SELECT * FROM (\n  ${indent(this.query(o))}\n)` : this.query(o);
+      this.statements.push(`CREATE VIEW ${sqlIdentifier(name)} AS\n${body};`);
+    }
+    return name;
+  }
+
+  private inlined(o: Output): boolean {
+    return this.node(o.node).type !== "source" && !this.views.has(key(o));
+  }
+
+  /** The WHERE text and FROM relation that produce `o` when it is a Filter or a Split port, for merging into a SELECT. */
+  private selection(o: Output): { from: string; where?: string } {
+    const n = this.node(o.node);
+    if (this.inlined(o) && n.type === "filter") {
+      return { from: this.rel(this.input(n)), where: this.expr(n.id, n.config.predicate, "predicate") };
+    }
+    if (this.inlined(o) && n.type === "split") return { from: this.named(this.input(n)), where: this.route(n, o.port) };
+    return { from: this.rel(o) };
+  }
+
+  private route(n: NodeOfType<"split">, port: string): string {
+    const c = n.config;
+    if (c.mode !== "first") this.fail(n.id, 'a Split in "all" mode sends a record to every matching output, and SQL\'s CASE routes to the first match only; use "first" mode, or one Filter per output');
+    const whens = c.outputs.map((out) => `WHEN ${this.expr(n.id, out.condition, `condition of output "${out.name}"`)} THEN ${sqlString(out.name)}`);
+    const otherwise = c.unmatched === "else" ? ` ELSE ${sqlString(ELSE_PORT)}` : "";
+    return `CASE ${whens.join(" ")}${otherwise} END = ${sqlString(port)}`;
+  }
+
+  /** A query producing output `o`. */
+  query(o: Output): string {
+    const n = this.node(o.node);
+    switch (n.type) {
+      case "source":
+        return `SELECT * FROM ${sqlStreamName(n.config.stream)}`;
+      case "filter":
+        return `SELECT * FROM ${this.rel(this.input(n))}\nWHERE ${this.expr(n.id, n.config.predicate, "predicate")}`;
+      case "split":
+        return `SELECT * FROM ${this.named(this.input(n))}\nWHERE ${this.route(n, o.port)}`;
+      case "projection": {
+        const sel = this.selection(this.input(n));
+        return `SELECT ${this.projectionList(n)}\nFROM ${sel.from}${sel.where ? `\nWHERE ${sel.where}` : ""}`;
+      }
+      case "union":
+        return this.union(n);
+      case "window":
+        return this.window(n, o);
+      case "udf":
+        return this.udf(n);
+      case "sink":
+        return this.fail(n.id, "a Sink has no output");
+    }
+  }
+
+  private projectionList(n: NodeOfType<"projection">): string {
+    const c = n.config;
+    if (c.flatten.length) this.fail(n.id, `flattening (${c.flatten.map((f) => f.field).join(", ")}) has no SQL form; name the leaves instead, e.g. geo.city AS geo_city`);
+    if (c.keepOthers && c.drop.length) this.fail(n.id, `dropping fields (${c.drop.join(", ")}) from "keep others" has no SQL form; list the fields to keep instead`);
+    if (!c.fields.length) this.fail(n.id, c.keepOthers ? "it passes every field through unchanged, which SQL writes as no operator at all" : "it outputs no fields");
+    const items = c.fields.map((f) => {
+      const alias = ` AS ${sqlIdentifier(f.name)}`;
+      if (f.from !== undefined) {
+        const path = f.from.split(".").map(sqlIdentifier).join(".");
+        if (f.cast) return `CAST(${path} AS ${SQL_TYPE_OF_CAST[f.cast]})${alias}`;
+        return f.from === f.name ? path : `${path}${alias}`;
+      }
+      const r = celToSqlOperand(f.expr!);
+      if (!r.ok) this.fail(n.id, `its field "${f.name}" ${JSON.stringify(f.expr)} has no SQL form: ${r.reason}`);
+      // A computed field that reads like a copy (a bare path) or like a cast (a CEL conversion) is parenthesised,
+      // which is how the parser tells `(a) AS x` (compute) from `a AS x` (copy) and `(CAST(a AS BIGINT))` from a cast.
+      const parenthesise = isPath(f.expr!) || isConversion(f.expr!);
+      const text = parenthesise ? `(${r.sql})` : r.sql;
+      if (f.cast) return `CAST(${text} AS ${SQL_TYPE_OF_CAST[f.cast]})${alias}`;
+      return `${text}${alias}`;
+    });
+    return [...(c.keepOthers ? ["*"] : []), ...items].join(", ");
+  }
+
+  private union(n: NodeOfType<"union">): string {
+    const ins = this.incoming.get(n.id) ?? [];
+    if (ins.length < 2) this.fail(n.id, "a Union needs two or more inputs");
+    const field = n.config.sourceField;
+    const branches = ins.map((e) => {
+      const o = { node: e.source, port: e.sourcePort };
+      if (field !== undefined) return `SELECT *, ${sqlString(e.targetPort)} AS ${sqlIdentifier(field)} FROM ${this.rel(o)}`;
+      const src = this.node(o.node);
+      // A union branch inlines its producer's SELECT; a nested union stays a subquery.
+      if (!this.inlined(o) || src.type === "union") return `SELECT * FROM ${this.rel(o)}`;
+      return this.query(o);
+    });
+    if (field !== undefined && new Set(ins.map((e) => e.targetPort)).size !== ins.length) {
+      this.fail(n.id, `its inputs share port names, so "${field}" cannot tell them apart`);
+    }
+    return branches.join("\nUNION ALL\n");
+  }
+
+  private window(n: NodeOfType<"window">, o: Output): string {
+    if (o.port !== DEFAULT_OUTPUT_PORT) this.fail(n.id, "its late output has no SQL form (SQL has no side outputs)");
+    const c = n.config;
+    const time = c.timeField === undefined ? "PROCTIME()" : c.timeField.split(".").map(sqlIdentifier).join(".");
+    const w = c.window;
+    const args = [this.named(this.input(n)), `DESCRIPTOR(${time})`];
+    if (w.kind === "tumbling") args.push(sqlInterval(w.size));
+    else if (w.kind === "hopping") args.push(sqlInterval(w.slide), sqlInterval(w.size));
+    else args.push(sqlInterval(w.gap));
+    if (c.maxOutOfOrderness !== "0s") args.push(`WATERMARK(${sqlInterval(c.maxOutOfOrderness)})`);
+    if (c.allowedLateness !== "0s") args.push(`ALLOWED_LATENESS(${sqlInterval(c.allowedLateness)})`);
+    if (c.idleTimeout !== undefined) args.push(`IDLE_TIMEOUT(${sqlInterval(c.idleTimeout)})`);
+    if (c.emit !== "on_close") args.push(`EMIT_EARLY(${sqlInterval(c.emit.early)})`);
+    const fn = w.kind === "tumbling" ? "TUMBLE" : w.kind === "hopping" ? "HOP" : "SESSION";
+    const keys = c.keys.map((k) => {
+      const text = this.expr(n.id, k.expr, `key "${k.name}"`);
+      return { select: isPath(k.expr) && k.expr === k.name ? text : `${text} AS ${sqlIdentifier(k.name)}`, group: text };
+    });
+    const bound = (col: string, name: string) => (name === col ? col : `${col} AS ${sqlIdentifier(name)}`);
+    const select = [
+      ...keys.map((k) => k.select),
+      bound("window_start", c.windowStartField),
+      bound("window_end", c.windowEndField),
+      ...c.aggregates.map((a) => `${aggregate(a)} AS ${sqlIdentifier(a.name)}`),
+    ];
+    return `SELECT ${select.join(", ")}\nFROM TABLE(${fn}(${args.join(", ")}))\nGROUP BY ${[...keys.map((k) => k.group), "window_start", "window_end"].join(", ")}`;
+  }
+
+  private udf(n: NodeOfType<"udf">): string {
+    const c = n.config;
+    const fn = c.function;
+    if ("inline" in fn) this.fail(n.id, "an inline JavaScript function has no SQL form; register it as a function (Functions page or API) and call it by name");
+    if (c.outputSchema) this.fail(n.id, "a declared output schema has no SQL form");
+    if (c.timeoutMs !== UDF_LIMITS.timeoutMs.default || c.memoryMb !== UDF_LIMITS.memoryMb.default) {
+      this.fail(n.id, `non-default limits (timeoutMs ${c.timeoutMs}, memoryMb ${c.memoryMb}) have no SQL form`);
+    }
+    const args = [this.named(this.input(n)), ...(fn.version !== undefined ? [String(fn.version)] : [])];
+    return `SELECT * FROM TABLE(${fn.name}(${args.join(", ")}))`;
+  }
+
+  run(): ToSqlResult {
+    try {
+      this.plan();
+      const order = this.topological();
+      for (const n of this.pipeline.nodes) {
+        if (n.type !== "sink") continue;
+        const input = this.input(n);
+        const body = this.inlined(input) ? this.query(input) : `SELECT * FROM ${this.rel(input)}`;
+        this.statements.push(`INSERT INTO ${sqlStreamName(n.config.stream)}\n${body};`);
+      }
+      // Views nobody reads yet (a graph being built) come last.
+      for (const id of order) {
+        const n = this.node(id);
+        const ports = n.type === "split" ? [...n.config.outputs.map((x) => x.name), ...(n.config.unmatched === "else" ? [ELSE_PORT] : [])] : [DEFAULT_OUTPUT_PORT];
+        for (const port of ports) if (this.views.has(key({ node: id, port }))) this.ensureView({ node: id, port });
+      }
+    } catch (e) {
+      if (e instanceof NotExpressible) this.problems.push({ nodeId: e.nodeId, message: `Node "${e.nodeId}" cannot be shown as SQL: ${e.message}.` });
+      else throw e;
+    }
+    if (this.problems.length) return { ok: false, problems: this.problems };
+    return { ok: true, sql: this.statements.join("\n\n") + "\n" };
+  }
+}
+
+function aggregate(a: WindowAggregate): string {
+  const field = a.field?.split(".").map(sqlIdentifier).join(".");
+  switch (a.fn) {
+    case "count":
+      return field === undefined ? "COUNT(*)" : `COUNT(${field})`;
+    case "count_distinct":
+      return `COUNT(DISTINCT ${field ?? "*"})`;
+    case "top_k":
+      return `TOP_K(${field ?? "*"}, ${a.k ?? 0})`;
+    default:
+      return `${SQL_AGGREGATE[a.fn]}(${field ?? "*"})`;
+  }
+}
+
+function isPath(cel: string): boolean {
+  return /^\s*[A-Za-z_][A-Za-z0-9_]*(\s*\.\s*[A-Za-z_][A-Za-z0-9_]*)*\s*$/.test(cel);
+}
+
+function isConversion(cel: string): boolean {
+  const p = parseExpression(cel);
+  if (!p.ok) return false;
+  const k = p.parsed.expr.exprKind;
+  return k.case === "callExpr" && CAST_OF_CEL_CONVERSION.has(k.value.function) && (k.value.args.length + (k.value.target ? 1 : 0)) === 1;
+}
+
+/** The pipeline as Sluice SQL, or the nodes SQL cannot express exactly and why. */
+export function pipelineToSql(pipeline: Pipeline): ToSqlResult {
+  return new Generator(pipeline).run();
+}
