@@ -68,10 +68,11 @@ export function parseStatements(text: string): SqlNode[] {
     const err = e as { message?: string; location?: { start: { offset: number }; end: { offset: number } }; found?: string | null; expected?: { type: string; text?: string; description?: string }[] };
     if (e instanceof RangeError) throw new SqlError("the SQL is nested too deeply");
     if (err.location) {
-      const found = err.found === null || err.found === undefined ? "the end of the text" : `"${err.found}"`;
+      const found = err.found === null || err.found === undefined ? "end of text" : `"${err.found}"`;
       const expected = (err.expected ?? [])
         .filter((x) => x.type === "literal" && x.text && /^[A-Z(),;=*]/.test(x.text))
         .map((x) => x.text!)
+        .filter((x, i, all) => all.indexOf(x) === i)
         .slice(0, 8);
       const hint = expected.length ? `; expected ${expected.join(", ")}` : "";
       throw new SqlError(`syntax error: unexpected ${found}${hint}`, spanAt(text, err.location.start.offset, Math.max(err.location.end.offset, err.location.start.offset + 1)));

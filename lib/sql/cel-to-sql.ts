@@ -102,6 +102,15 @@ function expr(e: Expr): Out {
 function call(fn: string, target: Expr | undefined, args: Expr[]): Out {
   const bin = BINARY[fn];
   if (bin && args.length === 2) {
+    if (bin.prec === P.or || bin.prec === P.and) {
+      // Mixed AND/OR always get parentheses: clearer to read, and independent of how a parser ranks them.
+      const side = (x: Expr, min: number) => {
+        const o = expr(x);
+        const logical = o.prec === P.or || o.prec === P.and;
+        return logical && o.prec !== bin.prec ? `(${o.text})` : wrap(o, min);
+      };
+      return { text: `${side(args[0], bin.prec)} ${bin.sql} ${side(args[1], bin.prec + 1)}`, prec: bin.prec };
+    }
     // Left-associative: the right operand needs a tighter precedence, so a - (b - c) keeps its parentheses.
     return { text: `${wrap(expr(args[0]), bin.prec)} ${bin.sql} ${wrap(expr(args[1]), bin.prec + 1)}`, prec: bin.prec };
   }

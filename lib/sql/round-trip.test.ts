@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { canonicalHash, parsePipeline, type Pipeline, type PipelineInput } from "@/lib/pipeline";
+import { canonicalHash, canonicalHashes, parsePipeline, type Pipeline, type PipelineInput } from "@/lib/pipeline";
 import { randomPipeline } from "@/lib/pipeline/testing/random-pipeline";
 import { pipelineToSql, sqlToPipeline } from ".";
 
@@ -36,9 +36,18 @@ describe("SQL round trip", () => {
         const rebuilt = pipeline(back.pipeline);
         expect(sinkHashes(rebuilt), sql.sql).toEqual(sinkHashes(original));
         const again = pipelineToSql(rebuilt);
-        expect(again.ok && again.sql).toBe(sql.sql);
+        if (!again.ok) throw new Error(JSON.stringify(again.problems));
+        // Two Splits with the same input and the same routing read the same in SQL: they come back as one
+        // Split (same hashes, checked above), so the text changes once and is stable from then on.
+        const hashes = canonicalHashes(original);
+        const splitHashes = original.nodes.filter((n) => n.type === "split").map((n) => hashes[n.id]);
+        if (new Set(splitHashes).size === splitHashes.length) expect(again.sql).toBe(sql.sql);
+        else {
+          const third = sqlToPipeline(again.sql);
+          expect(third.ok && pipelineToSql(pipeline(third.pipeline))).toEqual({ ok: true, sql: again.sql });
+        }
       }),
-      { numRuns: 300 },
+      { numRuns: 400 },
     );
   });
 });

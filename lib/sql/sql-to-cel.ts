@@ -216,7 +216,8 @@ class Writer {
     }
   }
 
-  private binary(n: SqlNode): void {
+  private binary(raw: SqlNode): void {
+    const n = String(raw.operator).toUpperCase() === "AND" || String(raw.operator).toUpperCase() === "OR" ? reassociate(raw) : raw;
     const op = String(n.operator).toUpperCase();
     const bin = BINARY[op];
     if (bin) {
@@ -317,6 +318,52 @@ class Writer {
   get sql(): string {
     return this.source;
   }
+}
+
+const isLogical = (n: SqlNode) => n?.type === "binary_expr" && (upper(n.operator) === "AND" || upper(n.operator) === "OR");
+const upper = (s: unknown) => String(s ?? "").toUpperCase();
+
+/**
+ * node-sql-parser's Trino grammar gives AND and OR the same precedence and
+ * groups them to the right (`a AND b OR c` arrives as a AND (b OR c)). SQL
+ * binds AND tighter and both group to the left, so an unparenthesised chain is
+ * flattened and rebuilt: (a AND b) OR c. Parenthesised parts stay as written.
+ */
+function reassociate(n: SqlNode): SqlNode {
+  const operands: SqlNode[] = [];
+  const ops: string[] = [];
+  let cur: SqlNode = n;
+  for (;;) {
+    operands.push(cur.left);
+    ops.push(upper(cur.operator));
+    const right = cur.right as SqlNode;
+    if (isLogical(right) && !right.parentheses) cur = right;
+    else {
+      operands.push(right);
+      break;
+    }
+  }
+  const join = (op: string, a: SqlNode, b: SqlNode): SqlNode => {
+    const sa = spanLoc(a);
+    const sb = spanLoc(b);
+    return { type: "binary_expr", operator: op, left: a, right: b, ...(sa && sb ? { loc: { start: sa.start, end: sb.end } } : {}) };
+  };
+  const groups: SqlNode[] = [];
+  let acc = operands[0];
+  ops.forEach((op, i) => {
+    if (op === "AND") acc = join("AND", acc, operands[i + 1]);
+    else {
+      groups.push(acc);
+      acc = operands[i + 1];
+    }
+  });
+  groups.push(acc);
+  const root = groups.slice(1).reduce((a, b) => join("OR", a, b), groups[0]);
+  return { ...root, parentheses: n.parentheses, loc: n.loc ?? root.loc };
+}
+
+function spanLoc(n: SqlNode): { start: unknown; end: unknown } | undefined {
+  return n?.loc as { start: unknown; end: unknown } | undefined;
 }
 
 export function castTypeName(n: SqlNode): string {
