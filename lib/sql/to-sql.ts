@@ -19,12 +19,12 @@ export interface SqlProblem {
 
 export type ToSqlResult = { ok: true; sql: string } | { ok: false; problems: SqlProblem[] };
 
-interface Output {
+export interface Output {
   node: string;
   port: string;
 }
 
-class NotExpressible extends Error {
+export class NotExpressible extends Error {
   constructor(
     readonly nodeId: string,
     message: string,
@@ -33,54 +33,54 @@ class NotExpressible extends Error {
   }
 }
 
-const key = (o: Output) => `${o.node}\u0000${o.port}`;
-const indent = (text: string) => text.replace(/\n/g, "\n  ");
+export const outputKey = (o: Output) => `${o.node}\u0000${o.port}`;
+export const indent = (text: string) => text.replace(/\n/g, "\n  ");
 
-class Generator {
-  private readonly nodes = new Map<string, PipelineNode>();
-  private readonly incoming = new Map<string, PipelineEdge[]>();
-  private readonly consumers = new Map<string, PipelineEdge[]>();
+export class Generator {
+  protected readonly nodes = new Map<string, PipelineNode>();
+  protected readonly incoming = new Map<string, PipelineEdge[]>();
+  protected readonly consumers = new Map<string, PipelineEdge[]>();
   /** Outputs written as CREATE VIEW (shared, or a window's/UDF's/Split's input), with their view names. */
-  private readonly views = new Map<string, string>();
-  private readonly problems: SqlProblem[] = [];
+  protected readonly views = new Map<string, string>();
+  protected readonly problems: SqlProblem[] = [];
 
-  constructor(private readonly pipeline: Pipeline) {
+  constructor(protected readonly pipeline: Pipeline) {
     for (const n of pipeline.nodes) this.nodes.set(n.id, n);
     for (const e of pipeline.edges) {
       this.incoming.set(e.target, [...(this.incoming.get(e.target) ?? []), e]);
-      const k = key({ node: e.source, port: e.sourcePort });
+      const k = outputKey({ node: e.source, port: e.sourcePort });
       this.consumers.set(k, [...(this.consumers.get(k) ?? []), e]);
     }
   }
 
-  private fail(nodeId: string, message: string): never {
+  protected fail(nodeId: string, message: string): never {
     throw new NotExpressible(nodeId, message);
   }
 
-  private input(n: PipelineNode): Output {
+  protected input(n: PipelineNode): Output {
     const ins = this.incoming.get(n.id) ?? [];
     if (ins.length !== 1) this.fail(n.id, ins.length === 0 ? "it has no input yet: connect one, and the SQL view shows it" : "it has more than one input");
     return { node: ins[0].source, port: ins[0].sourcePort };
   }
 
-  private consumerCount(o: Output): number {
-    return this.consumers.get(key(o))?.length ?? 0;
+  protected consumerCount(o: Output): number {
+    return this.consumers.get(outputKey(o))?.length ?? 0;
   }
 
-  private node(id: string): PipelineNode {
+  protected node(id: string): PipelineNode {
     const n = this.nodes.get(id);
     if (!n) this.fail(id, `an edge names node "${id}", which does not exist`);
     return n;
   }
 
   /** A node's output that must have a name (the first argument of a window or UDF table function, a Split's input). */
-  private needsName(o: Output): void {
+  protected needsName(o: Output): void {
     const n = this.node(o.node);
     if (n.type === "source") return;
-    if (!this.views.has(key(o))) this.views.set(key(o), this.viewName(o));
+    if (!this.views.has(outputKey(o))) this.views.set(outputKey(o), this.viewName(o));
   }
 
-  private viewName(o: Output): string {
+  protected viewName(o: Output): string {
     return o.port === DEFAULT_OUTPUT_PORT ? o.node : `${o.node}_${o.port}`;
   }
 
@@ -94,13 +94,13 @@ class Generator {
       for (const port of ports) {
         const o = { node: id, port };
         // Fanned-out outputs, and outputs nobody reads yet (a graph being built), are views.
-        if (this.consumerCount(o) !== 1) this.views.set(key(o), this.viewName(o));
+        if (this.consumerCount(o) !== 1) this.views.set(outputKey(o), this.viewName(o));
       }
       if (n.type === "window" || n.type === "udf" || n.type === "split") this.needsName(this.input(n));
     }
   }
 
-  private topological(): string[] {
+  protected topological(): string[] {
     const indeg = new Map<string, number>();
     for (const n of this.pipeline.nodes) indeg.set(n.id, 0);
     for (const e of this.pipeline.edges) {
@@ -125,53 +125,53 @@ class Generator {
     return out;
   }
 
-  private expr(nodeId: string, cel: string, what: string): string {
+  protected expr(nodeId: string, cel: string, what: string): string {
     const r = celToSql(cel);
     if (!r.ok) this.fail(nodeId, `its ${what} ${JSON.stringify(cel)} has no SQL form: ${r.reason}`);
     return r.sql;
   }
 
   /** A relation to read from: a stream, a view, or a parenthesised subquery. */
-  private rel(o: Output): string {
+  protected rel(o: Output): string {
     const n = this.node(o.node);
     if (n.type === "source") return sqlStreamName(n.config.stream);
-    const view = this.views.get(key(o));
-    if (view !== undefined) return sqlIdentifier(this.ensureView(o));
+    const view = this.views.get(outputKey(o));
+    if (view !== undefined) return this.ident(this.ensureView(o));
     return `(\n  ${indent(this.query(o))}\n)`;
   }
 
   /** A relation that must be a name (stream or view). */
-  private named(o: Output): string {
+  protected named(o: Output): string {
     const n = this.node(o.node);
     if (n.type === "source") return sqlStreamName(n.config.stream);
-    return sqlIdentifier(this.ensureView(o));
+    return this.ident(this.ensureView(o));
   }
 
-  private readonly statements: string[] = [];
-  private readonly written = new Set<string>();
+  protected readonly statements: string[] = [];
+  protected readonly written = new Set<string>();
 
   /**
    * Writes a view's CREATE VIEW the first time it is read, after the views it
    * reads: statements then come in an order that depends only on the SQL's
    * own structure, so SQL → graph → SQL gives the same text.
    */
-  private ensureView(o: Output): string {
-    const name = this.views.get(key(o))!;
-    if (!this.written.has(key(o))) {
-      this.written.add(key(o));
+  protected ensureView(o: Output): string {
+    const name = this.views.get(outputKey(o))!;
+    if (!this.written.has(outputKey(o))) {
+      this.written.add(outputKey(o));
       // The grammar takes no UNION directly in CREATE VIEW: a union view selects from it as a subquery.
       const body = this.node(o.node).type === "union" ? `SELECT * FROM (\n  ${indent(this.query(o))}\n)` : this.query(o);
-      this.statements.push(`CREATE VIEW ${sqlIdentifier(name)} AS\n${body};`);
+      this.statements.push(this.viewStatement(name, body));
     }
     return name;
   }
 
-  private inlined(o: Output): boolean {
-    return this.node(o.node).type !== "source" && !this.views.has(key(o));
+  protected inlined(o: Output): boolean {
+    return this.node(o.node).type !== "source" && !this.views.has(outputKey(o));
   }
 
   /** The WHERE text and FROM relation that produce `o` when it is a Filter or a Split port, for merging into a SELECT. */
-  private selection(o: Output): { from: string; where?: string } {
+  protected selection(o: Output): { from: string; where?: string } {
     const n = this.node(o.node);
     if (this.inlined(o) && n.type === "filter") {
       return { from: this.rel(this.input(n)), where: this.expr(n.id, n.config.predicate, "predicate") };
@@ -180,12 +180,37 @@ class Generator {
     return { from: this.rel(o) };
   }
 
-  private route(n: NodeOfType<"split">, port: string): string {
+  protected route(n: NodeOfType<"split">, port: string): string {
     const c = n.config;
     if (c.mode !== "first") this.fail(n.id, 'a Split in "all" mode sends a record to every matching output, and SQL\'s CASE routes to the first match only; use "first" mode, or one Filter per output');
     const whens = c.outputs.map((out) => `WHEN ${this.expr(n.id, out.condition, `condition of output "${out.name}"`)} THEN ${sqlString(out.name)}`);
     const otherwise = c.unmatched === "else" ? ` ELSE ${sqlString(ELSE_PORT)}` : "";
     return `CASE ${whens.join(" ")}${otherwise} END = ${sqlString(port)}`;
+  }
+
+  /** A field, view or alias name as SQL. */
+  protected ident(name: string): string {
+    return sqlIdentifier(name);
+  }
+
+  /** A computed field's SQL, and whether it is a primary (needs no parentheses around it). */
+  protected operand(nodeId: string, cel: string): { ok: true; sql: string; primary: boolean } | { ok: false; reason: string } {
+    void nodeId;
+    return celToSqlOperand(cel);
+  }
+
+  /** SQL type of a projection cast. */
+  protected castType(target: keyof typeof SQL_TYPE_OF_CAST): string {
+    return SQL_TYPE_OF_CAST[target];
+  }
+
+  protected viewStatement(name: string, body: string): string {
+    return `CREATE VIEW ${this.ident(name)} AS\n${body};`;
+  }
+
+  protected insertStatement(sink: NodeOfType<"sink">, input: Output): string {
+    const body = this.inlined(input) ? this.query(input) : `SELECT * FROM ${this.rel(input)}`;
+    return `INSERT INTO ${sqlStreamName(sink.config.stream)}\n${body};`;
   }
 
   /** A query producing output `o`. */
@@ -213,37 +238,37 @@ class Generator {
     }
   }
 
-  private projectionList(n: NodeOfType<"projection">): string {
+  protected projectionList(n: NodeOfType<"projection">): string {
     const c = n.config;
     if (c.flatten.length) this.fail(n.id, `flattening (${c.flatten.map((f) => f.field).join(", ")}) has no SQL form; name the leaves instead, e.g. geo.city AS geo_city`);
     if (c.keepOthers && c.drop.length) this.fail(n.id, `dropping fields (${c.drop.join(", ")}) from "keep others" has no SQL form; list the fields to keep instead`);
     if (!c.fields.length) this.fail(n.id, c.keepOthers ? "it passes every field through unchanged, which SQL writes as no operator at all" : "it outputs no fields");
     const items = c.fields.map((f) => {
-      const alias = ` AS ${sqlIdentifier(f.name)}`;
+      const alias = ` AS ${this.ident(f.name)}`;
       if (f.from !== undefined) {
         const path = f.from.split(".").map(sqlIdentifier).join(".");
-        if (f.cast) return `CAST(${path} AS ${SQL_TYPE_OF_CAST[f.cast]})${alias}`;
+        if (f.cast) return `CAST(${path} AS ${this.castType(f.cast)})${alias}`;
         return f.from === f.name ? path : `${path}${alias}`;
       }
-      const r = celToSqlOperand(f.expr!);
+      const r = this.operand(n.id, f.expr!);
       if (!r.ok) this.fail(n.id, `its field "${f.name}" ${JSON.stringify(f.expr)} has no SQL form: ${r.reason}`);
       // A computed field that reads like a copy (a bare path) or like a cast (a CEL conversion) is parenthesised,
       // which is how the parser tells `(a) AS x` (compute) from `a AS x` (copy) and `(CAST(a AS BIGINT))` from a cast.
       const parenthesise = isPath(f.expr!) || isConversion(f.expr!);
       const text = parenthesise ? `(${r.sql})` : r.sql;
-      if (f.cast) return `CAST(${text} AS ${SQL_TYPE_OF_CAST[f.cast]})${alias}`;
+      if (f.cast) return `CAST(${text} AS ${this.castType(f.cast)})${alias}`;
       return `${text}${alias}`;
     });
     return [...(c.keepOthers ? ["*"] : []), ...items].join(", ");
   }
 
-  private union(n: NodeOfType<"union">): string {
+  protected union(n: NodeOfType<"union">): string {
     const ins = this.incoming.get(n.id) ?? [];
     if (ins.length < 2) this.fail(n.id, "a Union needs two or more inputs");
     const field = n.config.sourceField;
     const branches = ins.map((e) => {
       const o = { node: e.source, port: e.sourcePort };
-      if (field !== undefined) return `SELECT *, ${sqlString(e.targetPort)} AS ${sqlIdentifier(field)} FROM ${this.rel(o)}`;
+      if (field !== undefined) return `SELECT *, ${sqlString(e.targetPort)} AS ${this.ident(field)} FROM ${this.rel(o)}`;
       const src = this.node(o.node);
       // A union branch inlines its producer's SELECT; a nested union stays a subquery.
       if (!this.inlined(o) || src.type === "union") return `SELECT * FROM ${this.rel(o)}`;
@@ -255,7 +280,7 @@ class Generator {
     return branches.join("\nUNION ALL\n");
   }
 
-  private window(n: NodeOfType<"window">, o: Output): string {
+  protected window(n: NodeOfType<"window">, o: Output): string {
     if (o.port !== DEFAULT_OUTPUT_PORT) this.fail(n.id, "its late output has no SQL form (SQL has no side outputs)");
     const c = n.config;
     const time = c.timeField === undefined ? "PROCTIME()" : c.timeField.split(".").map(sqlIdentifier).join(".");
@@ -271,19 +296,19 @@ class Generator {
     const fn = w.kind === "tumbling" ? "TUMBLE" : w.kind === "hopping" ? "HOP" : "SESSION";
     const keys = c.keys.map((k) => {
       const text = this.expr(n.id, k.expr, `key "${k.name}"`);
-      return { select: isPath(k.expr) && k.expr === k.name ? text : `${text} AS ${sqlIdentifier(k.name)}`, group: text };
+      return { select: isPath(k.expr) && k.expr === k.name ? text : `${text} AS ${this.ident(k.name)}`, group: text };
     });
-    const bound = (col: string, name: string) => (name === col ? col : `${col} AS ${sqlIdentifier(name)}`);
+    const bound = (col: string, name: string) => (name === col ? col : `${col} AS ${this.ident(name)}`);
     const select = [
       ...keys.map((k) => k.select),
       bound("window_start", c.windowStartField),
       bound("window_end", c.windowEndField),
-      ...c.aggregates.map((a) => `${aggregate(a)} AS ${sqlIdentifier(a.name)}`),
+      ...c.aggregates.map((a) => `${aggregate(a, (x) => this.ident(x))} AS ${this.ident(a.name)}`),
     ];
     return `SELECT ${select.join(", ")}\nFROM TABLE(${fn}(${args.join(", ")}))\nGROUP BY ${[...keys.map((k) => k.group), "window_start", "window_end"].join(", ")}`;
   }
 
-  private udf(n: NodeOfType<"udf">): string {
+  protected udf(n: NodeOfType<"udf">): string {
     const c = n.config;
     const fn = c.function;
     if ("inline" in fn) this.fail(n.id, "an inline JavaScript function has no SQL form; register it as a function (Functions page or API) and call it by name");
@@ -302,26 +327,29 @@ class Generator {
       for (const n of this.pipeline.nodes) {
         if (n.type !== "sink") continue;
         const input = this.input(n);
-        const body = this.inlined(input) ? this.query(input) : `SELECT * FROM ${this.rel(input)}`;
-        this.statements.push(`INSERT INTO ${sqlStreamName(n.config.stream)}\n${body};`);
+        this.statements.push(this.insertStatement(n, input));
       }
       // Views nobody reads yet (a graph being built) come last.
       for (const id of order) {
         const n = this.node(id);
         const ports = n.type === "split" ? [...n.config.outputs.map((x) => x.name), ...(n.config.unmatched === "else" ? [ELSE_PORT] : [])] : [DEFAULT_OUTPUT_PORT];
-        for (const port of ports) if (this.views.has(key({ node: id, port }))) this.ensureView({ node: id, port });
+        for (const port of ports) if (this.views.has(outputKey({ node: id, port }))) this.ensureView({ node: id, port });
       }
     } catch (e) {
       if (e instanceof NotExpressible) this.problems.push({ nodeId: e.nodeId, message: `Node "${e.nodeId}" cannot be shown as SQL: ${e.message}.` });
       else throw e;
     }
     if (this.problems.length) return { ok: false, problems: this.problems };
-    return { ok: true, sql: this.statements.join("\n\n") + "\n" };
+    return { ok: true, sql: this.finish(this.statements) };
+  }
+
+  protected finish(statements: string[]): string {
+    return statements.join("\n\n") + "\n";
   }
 }
 
-function aggregate(a: WindowAggregate): string {
-  const field = a.field?.split(".").map(sqlIdentifier).join(".");
+export function aggregate(a: WindowAggregate, ident: (name: string) => string = sqlIdentifier): string {
+  const field = a.field?.split(".").map(ident).join(".");
   switch (a.fn) {
     case "count":
       return field === undefined ? "COUNT(*)" : `COUNT(${field})`;
@@ -334,11 +362,11 @@ function aggregate(a: WindowAggregate): string {
   }
 }
 
-function isPath(cel: string): boolean {
+export function isPath(cel: string): boolean {
   return /^\s*[A-Za-z_][A-Za-z0-9_]*(\s*\.\s*[A-Za-z_][A-Za-z0-9_]*)*\s*$/.test(cel);
 }
 
-function isConversion(cel: string): boolean {
+export function isConversion(cel: string): boolean {
   const p = parseExpression(cel);
   if (!p.ok) return false;
   const k = p.parsed.expr.exprKind;
