@@ -246,7 +246,7 @@ export class Generator {
     const items = c.fields.map((f) => {
       const alias = ` AS ${this.ident(f.name)}`;
       if (f.from !== undefined) {
-        const path = f.from.split(".").map(sqlIdentifier).join(".");
+        const path = f.from.split(".").map((x) => this.ident(x)).join(".");
         if (f.cast) return `CAST(${path} AS ${this.castType(f.cast)})${alias}`;
         return f.from === f.name ? path : `${path}${alias}`;
       }
@@ -283,7 +283,7 @@ export class Generator {
   protected window(n: NodeOfType<"window">, o: Output): string {
     if (o.port !== DEFAULT_OUTPUT_PORT) this.fail(n.id, "its late output has no SQL form (SQL has no side outputs)");
     const c = n.config;
-    const time = c.timeField === undefined ? "PROCTIME()" : c.timeField.split(".").map(sqlIdentifier).join(".");
+    const time = c.timeField === undefined ? "PROCTIME()" : c.timeField.split(".").map((x) => this.ident(x)).join(".");
     const w = c.window;
     const args = [this.named(this.input(n)), `DESCRIPTOR(${time})`];
     if (w.kind === "tumbling") args.push(sqlInterval(w.size));

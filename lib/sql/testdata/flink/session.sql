@@ -1,0 +1,47 @@
+-- Flink SQL exported by Sluice. Run it in the Flink SQL client (Flink 1.19 or later, with the Kafka connector and JSON format jars).
+-- Timestamps are epoch milliseconds (BIGINT) as in Sluice; a window's start and end are Flink TIMESTAMP_LTZ(3) values (JSON text, not epoch milliseconds).
+-- Not carried over: dead-letter routing (Flink fails or skips a bad record as 'json.ignore-parse-errors' says), Sluice's exactly-once settings, per-record error records.
+-- Warning: Stream "dws.ads.sessions" does not exist yet: its columns come from the pipeline's output, and its topic name is assumed to be the stream's name.
+
+CREATE TABLE `ods.ads.clicks` (
+  `user_id` STRING,
+  `amount` DOUBLE,
+  `country` STRING,
+  `tags` ARRAY<STRING>,
+  `ts` BIGINT,
+  `proctime` AS PROCTIME()
+) WITH (
+  'connector' = 'kafka',
+  'topic' = 'sluice.ods.ads.clicks',
+  'properties.bootstrap.servers' = 'kafka-1:9092,kafka-2:9092',
+  'properties.group.id' = 'sluice-flink-golden',
+  'scan.startup.mode' = 'group-offsets',
+  'properties.auto.offset.reset' = 'earliest',
+  'format' = 'json',
+  'json.fail-on-missing-field' = 'false',
+  'json.ignore-parse-errors' = 'false'
+);
+
+CREATE TABLE `dws.ads.sessions` (
+  `user_id` STRING,
+  `window_start` TIMESTAMP_LTZ(3),
+  `window_end` TIMESTAMP_LTZ(3),
+  `clicks` BIGINT,
+  `spent` DOUBLE
+) WITH (
+  'connector' = 'kafka',
+  'topic' = 'dws.ads.sessions',
+  'properties.bootstrap.servers' = 'kafka-1:9092,kafka-2:9092',
+  'sink.delivery-guarantee' = 'at-least-once',
+  'format' = 'json'
+);
+
+EXECUTE STATEMENT SET
+BEGIN
+INSERT INTO `dws.ads.sessions`
+SELECT `user_id`, `window_start`, `window_end`, `clicks`, `spent` FROM (
+  SELECT `user_id` AS `user_id`, window_start AS `window_start`, window_end AS `window_end`, COUNT(*) AS `clicks`, MAX(`amount`) AS `spent`
+  FROM TABLE(SESSION(TABLE `ods.ads.clicks` PARTITION BY `user_id`, DESCRIPTOR(`proctime`), INTERVAL '30' MINUTE))
+  GROUP BY `user_id`, window_start, window_end
+);
+END;
