@@ -5,7 +5,7 @@
  * that `npm start` writes.
  */
 import { Command, CommanderError } from "commander";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { ZodError } from "zod";
 import type { Principal } from "@/lib/auth/principal";
 import { prisma, disconnectPrisma } from "@/lib/db/prisma";
@@ -15,13 +15,16 @@ import { createTeam } from "@/lib/teams/teams";
 import { createToken } from "@/lib/tokens/tokens";
 import { createUser } from "@/lib/users/create-user";
 import { authenticate } from "@/lib/auth/principal";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { createStream, listStreams } from "@/lib/warehouse/streams";
 import { produceRecords, readRecords, tailRecords } from "@/lib/warehouse/records";
 import { createPipeline, requirePipeline, saveVersion } from "@/lib/pipelines/pipelines";
 import { deploy, resume, stop } from "@/lib/pipelines/deployments";
 import { pipelineStatus } from "@/lib/pipelines/status";
+import { applySql, exportFormat, exportPipeline } from "@/lib/pipelines/sql";
+import type { SqlDiagnostic } from "@/lib/sql";
+import { formatSqlDiagnostics } from "@/lib/sql/format";
 import { closeKafka } from "@/lib/kafka/shared";
 import { closeRedis } from "@/lib/redis/client";
 import { closeTaskQueue } from "@/lib/runtime/task-queue";
@@ -200,10 +203,27 @@ export function buildProgram(io: CliIO = defaultIO): Command {
     .command("apply")
     .description("create the pipeline if needed and save the definition as a new version")
     .requiredOption("--team <slug>", "team")
-    .requiredOption("-f, --file <path>", "pipeline definition JSON (or {name, description, pipeline})")
-    .option("--name <name>", "pipeline name (default: the file's name field)")
+    .requiredOption("-f, --file <path>", "pipeline definition: JSON (or {name, description, pipeline}), or Sluice SQL in a .sql file")
+    .option("--name <name>", "pipeline name (default: the JSON's name field, or the .sql file's name)")
     .option("-m, --message <text>", "version message", "")
     .action(async (o: { team: string; file: string; name?: string; message: string }) => {
+      if (o.file.toLowerCase().endsWith(".sql")) {
+        // Sluice SQL (docs/sql.md): the graph is built and laid out from the SQL; problems print at their line and column.
+        const text = readFileSync(userPath(o.file), "utf8");
+        const name = o.name ?? basename(o.file).replace(/\.sql$/i, "");
+        try {
+          const v = await applySql(await actingFor(o.team), o.team, name, text, o.message);
+          io.out(`Saved ${name} version ${v.version} from ${o.file}`);
+          for (const l of formatSqlDiagnostics(o.file, text, v.diagnostics)) io.err(l);
+        } catch (e) {
+          if (e instanceof AppError && Array.isArray(e.details)) {
+            for (const l of formatSqlDiagnostics(o.file, text, e.details as SqlDiagnostic[])) io.err(l);
+            throw new AppError(e.code, e.message);
+          }
+          throw e;
+        }
+        return;
+      }
       const doc = JSON.parse(readFileSync(userPath(o.file), "utf8")) as { name?: string; description?: string; pipeline?: unknown };
       const def = doc.pipeline ?? doc;
       const name = o.name ?? doc.name;
@@ -214,6 +234,24 @@ export function buildProgram(io: CliIO = defaultIO): Command {
       const v = await saveVersion(principal, o.team, name, { pipeline: def, message: o.message });
       io.out(`Saved ${name} version ${v.version}${v.warnings.length ? ` (${v.warnings.length} warning(s))` : ""}`);
       for (const w of v.warnings) io.err(`warning: ${w.nodeId ? `${w.nodeId}: ` : ""}${w.message}`);
+    });
+  pipeline
+    .command("export")
+    .description("print a saved version as Flink SQL (CREATE TABLEs for Kafka + a statement set) or as Sluice SQL")
+    .requiredOption("--team <slug>", "team")
+    .requiredOption("--name <name>", "pipeline")
+    .option("--format <format>", "flink-sql | sql", "flink-sql")
+    .option("--version <n>", "version (default: latest)", (v) => Number(v))
+    .option("--bootstrap-servers <hosts>", "Kafka servers for the Flink tables (default: KAFKA_BROKERS)")
+    .option("-o, --output <path>", "write to this file instead of standard output")
+    .action(async (o: { team: string; name: string; format: string; version?: number; bootstrapServers?: string; output?: string }) => {
+      const format = exportFormat.parse(o.format);
+      const r = await exportPipeline(await actingFor(o.team), o.team, o.name, { format, version: o.version, bootstrapServers: o.bootstrapServers });
+      if (o.output) {
+        writeFileSync(userPath(o.output), r.text);
+        io.out(`Wrote ${o.name} version ${r.version} as ${format} to ${o.output}`);
+      } else io.out(r.text.trimEnd());
+      for (const w of r.warnings) io.err(`warning: ${w}`);
     });
   pipeline
     .command("deploy")
