@@ -115,7 +115,6 @@ class Builder {
       const stream = table ? tableName(table) : "";
       if (!stream) this.fail("INSERT INTO needs a stream name", s);
       if (s.columns?.length) this.fail("INSERT column lists are not supported: name the fields in the SELECT (… AS name)", s.columns[0]);
-      for (const cte of (s.values?.with ?? []) as SqlNode[]) this.cte(cte);
       const body = s.values?.type === "select" ? s.values : s.values?.ast ?? s.select;
       if (!body || upper(body.type) !== "SELECT") this.fail("INSERT INTO needs a query: INSERT INTO `stream` SELECT …", s);
       const input = this.query(body);

@@ -136,6 +136,11 @@ describe("SQL → pipeline", () => {
     for (const e of p.edges) expect(x.get(e.target)!).toBeGreaterThan(x.get(e.source)!);
   });
 
+  it("reads WITH names like views", () => {
+    const p = fromSql("INSERT INTO `o` WITH f AS (SELECT * FROM `s` WHERE a > 1), g AS (SELECT a FROM f) SELECT * FROM g WHERE a < 5");
+    expect(p.nodes.map((n) => [n.id, n.type])).toEqual([["s", "source"], ["f", "filter"], ["g", "projection"], ["filter", "filter"], ["o", "sink"]]);
+  });
+
   it.each([
     ["SELECT * FROM `ods.ads.clicks`", "bare SELECT writes nowhere", 1, 1],
     ["INSERT INTO `x`\nSELECT DISTINCT a FROM `y`", "DISTINCT", 2, 1],
