@@ -208,3 +208,18 @@ describe("pipeline → SQL", () => {
     expect(r).toEqual({ ok: true, sql: "CREATE VIEW f AS\nSELECT * FROM `ods.ads.clicks`\nWHERE amount > 1.0;\n" });
   });
 });
+
+describe("docs/sql.md", () => {
+  it("every SQL example in the docs and the README builds a pipeline whose SQL reads back the same", async () => {
+    const { readFileSync } = await import("node:fs");
+    const blocks = ["docs/sql.md", "README.md"].flatMap((f) => [...readFileSync(f, "utf8").matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1]));
+    const scripts = blocks.filter((b) => /^\s*(--[^\n]*\n\s*)*(INSERT|CREATE)/.test(b));
+    expect(scripts.length).toBeGreaterThanOrEqual(2);
+    for (const sql of scripts) {
+      const p = fromSql(sql);
+      const back = pipelineToSql(p);
+      expect(back.ok, JSON.stringify(back)).toBe(true);
+      if (back.ok) expect(pipelineToSql(fromSql(back.sql))).toEqual(back);
+    }
+  });
+});
