@@ -2,7 +2,6 @@ import type { Role } from "@prisma/client";
 import { prisma } from "@/lib/db/prisma";
 import { AppError } from "@/lib/errors";
 import { hashToken, TOKEN_PREFIX } from "@/lib/tokens/token-secret";
-import { auth } from "./better-auth";
 
 /** Who is calling: a signed-in user (session cookie) or a team API token (Bearer). */
 export type Principal =
@@ -33,6 +32,9 @@ export async function authenticate(headers: Headers): Promise<Principal> {
     }
     return principalFromToken(match[1]);
   }
+  // Imported here, not at the top: better-auth is the slowest module to load, and the
+  // CLI and workers use this module (actorUserId, token principals) without sessions.
+  const { auth } = await import("./better-auth");
   const session = await auth().api.getSession({ headers });
   if (!session) throw new AppError("unauthenticated", "Sign in, or send an API token as `Authorization: Bearer <token>`.");
   return { kind: "user", userId: session.user.id, email: session.user.email, name: session.user.name };

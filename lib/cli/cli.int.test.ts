@@ -4,16 +4,15 @@ import { closeRedis } from "@/lib/redis/client";
 import { closeTaskQueue } from "@/lib/runtime/task-queue";
 import * as me from "@/app/api/v1/me/route";
 import { bearer, call, uniqueName } from "@/scripts/testing/api";
-import { runCli, type CliIO } from "./main";
+import { runCli } from "./main";
+import { bufferIO, runSluice, SLUICE_BIN } from "./testing";
 
 afterAll(async () => {
   await Promise.allSettled([closeTaskQueue(), closeKafka(), closeRedis()]);
 });
 
 function io(stdin = "") {
-  const out: string[] = [];
-  const err: string[] = [];
-  const cio: CliIO = { out: (l) => out.push(l), err: (l) => err.push(l), readStdin: async () => stdin };
+  const { io: cio, out, err } = bufferIO(stdin);
   return { cio, out, err };
 }
 
@@ -113,5 +112,71 @@ describe.skipIf(!process.env.KAFKA_BROKERS)("sluice CLI: streams and pipelines",
     expect(await runCli(["pipeline", "status", "--team", team, "--name", "cli-pipe", "--json"], st.cio)).toBe(0);
     expect(JSON.parse(st.out.join("\n"))).toMatchObject({ deployed: true, version: 2, desiredState: "running", deliveryGuarantee: "exactly_once" });
     expect(await runCli(["pipeline", "stop", "--team", team, "--name", "cli-pipe"], io().cio)).toBe(0);
+  });
+});
+
+describe("the sluice command, run as a process", () => {
+  it("works from any directory through a symlinked bin (npm link), with clean output", async () => {
+    const { mkdtempSync, symlinkSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    // What `npm link` makes: <prefix>/bin/sluice -> the project's bin/sluice.mjs, run from elsewhere.
+    const elsewhere = mkdtempSync(join(tmpdir(), "sluice-elsewhere-"));
+    const linked = join(elsewhere, "sluice");
+    symlinkSync(SLUICE_BIN, linked);
+    const email = `${uniqueName("proc")}@example.test`;
+    const user = await runSluice(["user", "create", "--email", email, "--name", "Proc", "--password-stdin"], { cwd: elsewhere, bin: linked, stdin: "a long enough password\n" });
+    expect(user, user.stderr).toMatchObject({ code: 0, stderr: "" });
+    expect(user.stdout).toContain(`Created user ${email}`);
+    // Writes through an interactive transaction with relation loads: the path that printed pg's
+    // "client.query() when the client is already executing a query" DeprecationWarning.
+    const slug = uniqueName("proc");
+    const team = await runSluice(["team", "create", "--name", "Proc", "--slug", slug, "--owner", email], { cwd: elsewhere, bin: linked });
+    expect(team).toEqual({ code: 0, stdout: `Created team Proc (slug: ${slug}), owner ${email}\n`, stderr: "" });
+    const list = await runSluice(["team", "list"], { cwd: elsewhere, bin: linked });
+    expect(list.stderr).toBe("");
+    expect(list.stdout).toContain(`${slug}\tProc\t1 member(s)`);
+  });
+
+  it.skipIf(!process.env.KAFKA_BROKERS)("prints nothing but its result when a command writes through a transaction that loads relations", async () => {
+    const { writeFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const email = `${uniqueName("clean")}@example.test`;
+    const slug = uniqueName("clean");
+    expect((await runSluice(["user", "create", "--email", email, "--name", "C", "--password-stdin"], { stdin: "a long enough password" })).code).toBe(0);
+    expect((await runSluice(["team", "create", "--name", "C", "--slug", slug, "--owner", email])).code).toBe(0);
+    // stream create and a new pipeline's create load relations inside an interactive transaction: the
+    // path that printed pg's "client.query() when the client is already executing a query" warning.
+    const src = `ods.${uniqueName("clean")}`;
+    const created = await runSluice(["stream", "create", "--team", slug, "--name", src, "--layer", "ODS", "--partitions", "1", "--schema", '[{"name":"n","type":"int"}]']);
+    expect(created).toEqual({ code: 0, stdout: `Created stream ${src} (ODS, 1 partitions, schema v1)\n`, stderr: "" });
+    const sink = `dwd.${uniqueName("clean")}`;
+    expect((await runSluice(["stream", "create", "--team", slug, "--name", sink, "--layer", "DWD", "--partitions", "1", "--schema", '[{"name":"n","type":"int"}]'])).stderr).toBe("");
+    const cwd = (await import("node:fs")).mkdtempSync(join((await import("node:os")).tmpdir(), "sluice-apply-"));
+    writeFileSync(join(cwd, "copy.json"), JSON.stringify({ name: "copy", pipeline: { version: 1, nodes: [
+      { id: "s", type: "source", config: { stream: src }, position: { x: 0, y: 0 } },
+      { id: "o", type: "sink", config: { stream: sink }, position: { x: 1, y: 0 } },
+    ], edges: [{ source: "s", target: "o" }] } }));
+    // -f relative to the directory the command runs in.
+    const applied = await runSluice(["pipeline", "apply", "--team", slug, "-f", "copy.json"], { cwd });
+    expect(applied).toEqual({ code: 0, stdout: "Saved copy version 1\n", stderr: "" });
+  });
+
+  it("says why it cannot run when Sluice is not running, instead of exiting silently", async () => {
+    const env = { DATABASE_URL: "", REDIS_URL: "", KAFKA_BROKERS: "", CLICKHOUSE_URL: "" };
+    const r = await runSluice(["team", "list"], { env });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/cannot reach Sluice: there is no .*no-data-here\/sluice\.env/);
+    expect(r.stderr).toMatch(/npm start/);
+    const help = await runSluice(["--help"], { env });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Usage: sluice/);
+  });
+
+  it("rejects a non-numeric number option as a usage error", async () => {
+    const r = io();
+    expect(await runCli(["stream", "create", "--team", "t", "--name", "ods.x", "--layer", "ODS", "--schema", "[]", "--partitions", "three"], r.cio)).toBe(2);
+    expect(r.err.join("\n")).toMatch(/--partitions <n>.*expected a whole number/);
   });
 });

@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from "ioredis";
+import { ConfigError } from "@/lib/env/parse";
 import { moduleLogger } from "@/lib/log/logger";
 
 const log = moduleLogger("redis");
@@ -10,7 +11,7 @@ export const bullmqRedisOptions: RedisOptions = { maxRetriesPerRequest: null, en
 
 export function redisUrl(): string {
   const url = process.env.REDIS_URL;
-  if (!url) throw new Error("REDIS_URL is not set: start Sluice with `npm start` or point REDIS_URL at a Redis server.");
+  if (!url) throw new ConfigError("REDIS_URL is not set: start Sluice with `npm start` or point REDIS_URL at a Redis server.");
   return url;
 }
 

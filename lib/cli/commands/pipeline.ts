@@ -1,0 +1,109 @@
+import type { Command } from "commander";
+import { readFileSync, writeFileSync } from "node:fs";
+import { basename } from "node:path";
+import { AppError } from "@/lib/errors";
+import type { SqlDiagnostic } from "@/lib/sql";
+import { actingFor, intOption, userPath, type Cli } from "../context";
+
+/** `sluice pipeline …`: pipelines, versions and deployments. */
+export function register(program: Command, { io }: Cli): void {
+  const pipeline = program.command("pipeline").description("manage pipelines");
+  pipeline
+    .command("apply")
+    .description("create the pipeline if needed and save the definition as a new version")
+    .requiredOption("--team <slug>", "team")
+    .requiredOption("-f, --file <path>", "pipeline definition: JSON (or {name, description, pipeline}), or Sluice SQL in a .sql file")
+    .option("--name <name>", "pipeline name (default: the JSON's name field, or the .sql file's name)")
+    .option("-m, --message <text>", "version message", "")
+    .action(async (o: { team: string; file: string; name?: string; message: string }) => {
+      if (o.file.toLowerCase().endsWith(".sql")) {
+        // Sluice SQL (docs/sql.md): the graph is built and laid out from the SQL; problems print at their line and column.
+        const [{ applySql }, { formatSqlDiagnostics }] = await Promise.all([import("@/lib/pipelines/sql"), import("@/lib/sql/format")]);
+        const text = readFileSync(userPath(o.file), "utf8");
+        const name = o.name ?? basename(o.file).replace(/\.sql$/i, "");
+        try {
+          const v = await applySql(await actingFor(o.team), o.team, name, text, o.message);
+          io.out(`Saved ${name} version ${v.version} from ${o.file}`);
+          for (const l of formatSqlDiagnostics(o.file, text, v.diagnostics)) io.err(l);
+        } catch (e) {
+          if (e instanceof AppError && Array.isArray(e.details)) {
+            for (const l of formatSqlDiagnostics(o.file, text, e.details as SqlDiagnostic[])) io.err(l);
+            throw new AppError(e.code, e.message);
+          }
+          throw e;
+        }
+        return;
+      }
+      const doc = JSON.parse(readFileSync(userPath(o.file), "utf8")) as { name?: string; description?: string; pipeline?: unknown };
+      const def = doc.pipeline ?? doc;
+      const name = o.name ?? doc.name;
+      if (!name) throw new AppError("invalid_input", "Give the pipeline a name with --name (or a top-level `name` in the file).");
+      const { createPipeline, requirePipeline, saveVersion } = await import("@/lib/pipelines/pipelines");
+      const principal = await actingFor(o.team);
+      const exists = await requirePipeline(principal, o.team, name, "viewer").then(() => true, (e) => (e instanceof AppError && e.code === "not_found" ? false : Promise.reject(e)));
+      if (!exists) await createPipeline(principal, o.team, { name, description: doc.description ?? "" });
+      const v = await saveVersion(principal, o.team, name, { pipeline: def, message: o.message });
+      io.out(`Saved ${name} version ${v.version}${v.warnings.length ? ` (${v.warnings.length} warning(s))` : ""}`);
+      for (const w of v.warnings) io.err(`warning: ${w.nodeId ? `${w.nodeId}: ` : ""}${w.message}`);
+    });
+  pipeline
+    .command("export")
+    .description("print a saved version as Flink SQL (CREATE TABLEs for Kafka + a statement set) or as Sluice SQL")
+    .requiredOption("--team <slug>", "team")
+    .requiredOption("--name <name>", "pipeline")
+    .option("--format <format>", "flink-sql | sql", "flink-sql")
+    .option("--version <n>", "version (default: latest)", intOption)
+    .option("--bootstrap-servers <hosts>", "Kafka servers for the Flink tables (default: KAFKA_BROKERS)")
+    .option("-o, --output <path>", "write to this file instead of standard output")
+    .action(async (o: { team: string; name: string; format: string; version?: number; bootstrapServers?: string; output?: string }) => {
+      const { exportFormat, exportPipeline } = await import("@/lib/pipelines/sql");
+      const format = exportFormat.parse(o.format);
+      const r = await exportPipeline(await actingFor(o.team), o.team, o.name, { format, version: o.version, bootstrapServers: o.bootstrapServers });
+      if (o.output) {
+        writeFileSync(userPath(o.output), r.text);
+        io.out(`Wrote ${o.name} version ${r.version} as ${format} to ${o.output}`);
+      } else io.out(r.text.trimEnd());
+      for (const w of r.warnings) io.err(`warning: ${w}`);
+    });
+  pipeline
+    .command("deploy")
+    .description("deploy (or redeploy) a saved version")
+    .requiredOption("--team <slug>", "team")
+    .requiredOption("--name <name>", "pipeline")
+    .option("--version <n>", "version (default: latest)", intOption)
+    .option("--parallelism <n>", "tasks", intOption)
+    .option("--guarantee <g>", "at_least_once | exactly_once")
+    .option("--reset-state", "drop window state that cannot carry over")
+    .action(async (o: { team: string; name: string; version?: number; parallelism?: number; guarantee?: "at_least_once" | "exactly_once"; resetState?: boolean }) => {
+      const { deploy } = await import("@/lib/pipelines/deployments");
+      const d = await deploy(await actingFor(o.team), o.team, o.name, { version: o.version, parallelism: o.parallelism, deliveryGuarantee: o.guarantee, resetState: !!o.resetState });
+      io.out(`Deploying ${o.name} version ${d.version}: ${d.parallelism} task(s), ${d.deliveryGuarantee}`);
+    });
+  for (const [cmd, verb] of [["stop", "Stopping"], ["resume", "Resuming"]] as const) {
+    pipeline
+      .command(cmd)
+      .description(`${cmd} a deployed pipeline`)
+      .requiredOption("--team <slug>", "team")
+      .requiredOption("--name <name>", "pipeline")
+      .action(async (o: { team: string; name: string }) => {
+        const deployments = await import("@/lib/pipelines/deployments");
+        await deployments[cmd](await actingFor(o.team), o.team, o.name);
+        io.out(`${verb} ${o.name}`);
+      });
+  }
+  pipeline
+    .command("status")
+    .description("desired vs actual state, tasks, lag, throughput, last error")
+    .requiredOption("--team <slug>", "team")
+    .requiredOption("--name <name>", "pipeline")
+    .option("--json", "print JSON")
+    .action(async (o: { team: string; name: string; json?: boolean }) => {
+      const { pipelineStatus } = await import("@/lib/pipelines/status");
+      const s = await pipelineStatus(await actingFor(o.team), o.team, o.name);
+      if (o.json) return io.out(JSON.stringify(s, null, 2));
+      if (!s.deployed) return io.out(`${s.pipeline}: not deployed`);
+      io.out(`${s.pipeline} v${s.version}: ${s.actualState} (desired ${s.desiredState}), ${s.parallelism} task(s), ${s.deliveryGuarantee}, ${s.recordsPerSec} rec/s, lag ${s.consumerLag}`);
+      for (const t of s.tasks) io.out(`  task ${t.index}: ${t.state}${t.worker ? ` on ${t.worker}` : ""}, in ${t.recordsIn}, out ${t.recordsOut}, errors ${t.recordsErrored}, lag ${t.consumerLag}`);
+      if (s.lastError) io.out(`  last error: ${s.lastError}`);
+    });
+}
