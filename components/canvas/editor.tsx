@@ -15,6 +15,7 @@ import { readSse } from "./sse";
 import { createGraphStore, GraphStoreProvider, selectedNodeIds, toDoc, useGraph, useGraphApi, type NodeProblem, type PipelineDoc } from "./store";
 import { DeployPanel } from "./deploy-panel";
 import { DiffCanvas } from "./diff-canvas";
+import { SqlView } from "./sql-view";
 import { UnsavedChangesGuard } from "./unsaved-changes-guard";
 import { useDeploymentStatus } from "./use-deployment-status";
 import { SaveVersionDialog, VersionsPanel, type DiffSelection } from "./versions-panel";
@@ -140,6 +141,8 @@ function EditorInner({ team, pipeline, streams, latestVersion, canEdit }: Editor
   const [diffFocus, setDiffFocus] = useState<{ id: string; at: number } | null>(null);
   const [saveDialog, setSaveDialog] = useState<{ saving: boolean; error: string | null } | null>(null);
   const [sidePanel, setSidePanel] = useState<"problems" | "versions">("problems");
+  // The SQL tab replaces the canvas in the middle; the inspector stays, so a node's config can be edited while its SQL is in view.
+  const [centerTab, setCenterTab] = useState<"canvas" | "sql">("canvas");
   const deployment = useDeploymentStatus(team, pipeline);
 
   // While deployed, each node shows its live state and rate (matched by node id to the deployed version).
@@ -289,7 +292,26 @@ function EditorInner({ team, pipeline, streams, latestVersion, canEdit }: Editor
             </button>
           ))}
         </aside>
-        {diffing ? <div className="relative min-w-0 flex-1"><DiffCanvas selection={diffing} focus={diffFocus} /></div> : <Canvas canEdit={canEdit} onRefuse={refuseConnection} />}
+        {diffing ? (
+          <div className="relative min-w-0 flex-1"><DiffCanvas selection={diffing} focus={diffFocus} /></div>
+        ) : (
+          <div className="flex min-w-0 flex-1 flex-col">
+            <div role="tablist" aria-label="Pipeline view" className="flex gap-1 border-b border-slate-200 bg-slate-50 px-2 pt-1">
+              {(["canvas", "sql"] as const).map((t) => (
+                <button key={t} role="tab" aria-selected={centerTab === t} onClick={() => setCenterTab(t)} className={`rounded-t-md px-3 py-1 text-sm ${centerTab === t ? "border border-b-white border-slate-200 bg-white font-medium" : "text-slate-600 hover:text-slate-900"}`}>
+                  {t === "canvas" ? "Canvas" : "SQL"}
+                </button>
+              ))}
+            </div>
+            {centerTab === "canvas" ? (
+              <Canvas canEdit={canEdit} onRefuse={refuseConnection} />
+            ) : (
+              <div role="tabpanel" aria-label="SQL" className="min-h-0 flex-1 bg-white">
+                <SqlView team={team} logicVersion={logicVersion} graph={currentDoc} onSelectNode={(id) => { setCenterTab("canvas"); api.getState().selectNodes([id]); }} />
+              </div>
+            )}
+          </div>
+        )}
         <aside className="w-80 shrink-0 overflow-y-auto border-l border-slate-200 bg-white">
           {diffing || (sidePanel === "versions" && !(selected && selectedData)) ? (
             <>

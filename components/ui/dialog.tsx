@@ -7,7 +7,7 @@ import { useEffect, useId, useRef } from "react";
  * first field takes focus. Used instead of window.prompt/confirm, which block
  * the page, cannot be styled and are skipped silently by some browsers.
  */
-export function Dialog({ title, children, onClose, footer }: { title: string; children: React.ReactNode; onClose: () => void; footer: React.ReactNode }) {
+export function Dialog({ title, children, onClose, footer, wide = false }: { title: string; children: React.ReactNode; onClose: () => void; footer: React.ReactNode; wide?: boolean }) {
   const id = useId();
   const panel = useRef<HTMLDivElement>(null);
   const close = useRef(onClose);
@@ -23,7 +23,7 @@ export function Dialog({ title, children, onClose, footer }: { title: string; ch
   }, []);
   return (
     <div className="fixed inset-0 z-50 flex items-center justify-center bg-slate-900/30 p-4" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
-      <div ref={panel} role="dialog" aria-modal="true" aria-labelledby={id} className="w-full max-w-md rounded-xl bg-white p-5 shadow-xl">
+      <div ref={panel} role="dialog" aria-modal="true" aria-labelledby={id} className={`w-full ${wide ? "max-w-4xl" : "max-w-md"} rounded-xl bg-white p-5 shadow-xl`}>
         <h2 id={id} className="text-base font-semibold text-slate-900">{title}</h2>
         <div className="mt-3 text-sm text-slate-700">{children}</div>
         <div className="mt-5 flex justify-end gap-2">{footer}</div>

@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { NewPipeline } from "@/components/canvas/new-pipeline";
+import { NewPipelineFromSql } from "@/components/pipelines/new-from-sql";
 import { PipelinesTable } from "@/components/pipelines/pipelines-table";
 import { EmptyState } from "@/components/ui/empty-state";
 import { PageHeader } from "@/components/ui/page-header";
@@ -17,7 +18,7 @@ export default async function PipelinesPage({ params }: { params: Promise<{ team
   const [pipelines, { role }] = await Promise.all([listPipelineOverview(user, team), getTeam(user, team)]);
   return (
     <>
-      <PageHeader title="Pipelines" description="Pipelines read warehouse streams, transform them, and produce new streams for other teams to build on." actions={roleAtLeast(role, "editor") ? <NewPipeline team={team} /> : undefined} />
+      <PageHeader title="Pipelines" description="Pipelines read warehouse streams, transform them, and produce new streams for other teams to build on." actions={roleAtLeast(role, "editor") ? <div className="flex items-start gap-2"><NewPipeline team={team} /><NewPipelineFromSql team={team} /></div> : undefined} />
       {pipelines.length === 0 ? (
         <EmptyState title="No pipelines yet">
           <p>A pipeline turns streams into new streams: filter a click stream, project the fields a team needs, split a firehose, count per minute.</p>
