@@ -5,7 +5,7 @@ import { DEFAULT_OUTPUT_PORT } from "@/lib/pipeline/nodes";
 import type { FieldType, StreamSchema } from "@/lib/pipeline/schema";
 import { isListType, isStructType } from "@/lib/pipeline/schema";
 import { CelSqlWriter, SQL_PRECEDENCE as P, wrap, writeCel, type Expr, type Out, type Parsed } from "./cel-to-sql";
-import { SQL_TYPE_OF_CAST, sqlInterval, sqlStreamName, sqlString } from "./dialect";
+import { SQL_NAME_OF_CEL, SQL_TYPE_OF_CAST, sqlInterval, sqlStreamName, sqlString } from "./dialect";
 import { Generator, aggregate, indent, outputKey, type Output, type SqlProblem } from "./to-sql";
 
 /**
@@ -63,29 +63,13 @@ export function flinkType(t: FieldType): string {
 const FLINK_CAST: Record<keyof typeof SQL_TYPE_OF_CAST, string> = { string: "STRING", int: "BIGINT", float: "DOUBLE", bool: "BOOLEAN", timestamp: "BIGINT", json: "STRING" };
 
 /** Sluice CEL functions Flink spells differently, or has no equivalent for (then the export refuses, naming the node). */
-const FLINK_FUNCTION: Record<string, string> = {
-  lowerAscii: "LOWER",
-  upperAscii: "UPPER",
-  trim: "TRIM",
-  replace: "REPLACE",
-  matches: "REGEXP",
-  regexReplace: "REGEXP_REPLACE",
-  abs: "ABS",
-  ceil: "CEIL",
-  floor: "FLOOR",
-  round: "ROUND",
-  sqrt: "SQRT",
-  pow: "POWER",
-  greatest: "GREATEST",
-  least: "LEAST",
-  coalesce: "COALESCE",
-  md5: "MD5",
-  sha1: "SHA1",
-  sha256: "SHA256",
-  startsWith: "STARTSWITH",
-  endsWith: "ENDSWITH",
-  toJson: "JSON_STRING",
-};
+const FLINK_FUNCTION: Record<string, string> = (() => {
+  // Sluice SQL's standard names are Flink's too, except these two (Flink has no CONTAINS or SIZE).
+  const { contains: _contains, size: _size, ...same } = SQL_NAME_OF_CEL;
+  void _contains;
+  void _size;
+  return { ...same, toJson: "JSON_STRING" };
+})();
 
 class FlinkCelWriter extends CelSqlWriter {
   constructor(
