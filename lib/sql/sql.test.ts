@@ -203,6 +203,23 @@ describe("pipeline → SQL", () => {
     expect(r.problems[0].message).toContain(why);
   });
 
+  it("cuts long chains into views, so a 300-Filter pipeline reads back", () => {
+    const nodes: PipelineInput["nodes"] = [{ id: "s", type: "source", config: { stream: "ods.ads.clicks" } }];
+    const edges: NonNullable<PipelineInput["edges"]> = [];
+    for (let i = 0; i < 300; i++) {
+      nodes.push({ id: `f${i}`, type: "filter", config: { predicate: `amount > ${i}.0` } });
+      edges.push({ source: i ? `f${i - 1}` : "s", target: `f${i}` });
+    }
+    nodes.push({ id: "k", type: "sink", config: { stream: "dwd.x" } });
+    edges.push({ source: "f299", target: "k" });
+    const r = pipelineToSql(pipeline({ version: 1, nodes, edges }));
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    expect(r.sql.split("CREATE VIEW").length - 1).toBe(50);
+    const back = fromSql(r.sql);
+    expect(back.nodes.filter((n) => n.type === "filter")).toHaveLength(300);
+    expect(pipelineToSql(back)).toEqual(r);
+  });
+
   it("writes a graph still being built: nodes that reach no Sink are views", () => {
     const r = pipelineToSql(pipeline({ version: 1, nodes: [{ id: "s", type: "source", config: { stream: "ods.ads.clicks" } }, { id: "f", type: "filter", config: { predicate: "amount > 1.0" } }], edges: [{ source: "s", target: "f" }] }));
     expect(r).toEqual({ ok: true, sql: "CREATE VIEW f AS\nSELECT * FROM `ods.ads.clicks`\nWHERE amount > 1.0;\n" });

@@ -33,6 +33,9 @@ export class NotExpressible extends Error {
   }
 }
 
+/** Subquery nesting at which a chain of inlined nodes gets a view. */
+const MAX_INLINE_DEPTH = 6;
+
 export const outputKey = (o: Output) => `${o.node}\u0000${o.port}`;
 export const indent = (text: string) => text.replace(/\n/g, "\n  ");
 
@@ -87,6 +90,19 @@ export class Generator {
   /** Decides which outputs become views, before any text is written. */
   plan(): void {
     const order = this.topological();
+    // How many subqueries deep a node's inlined SQL would be: long chains are cut into views, so the
+    // text stays readable and the parser's recursion stays shallow (a 500-Filter chain reads back).
+    const depth = new Map<string, number>();
+    for (const id of order) {
+      const n = this.node(id);
+      if (n.type === "sink" || n.type === "source") continue;
+      const d = 1 + Math.max(0, ...(this.incoming.get(id) ?? []).map((e) => (this.views.has(outputKey({ node: e.source, port: e.sourcePort })) ? 0 : (depth.get(e.source) ?? 0))));
+      depth.set(id, d);
+      if (d >= MAX_INLINE_DEPTH && n.type !== "split") {
+        this.views.set(outputKey({ node: id, port: DEFAULT_OUTPUT_PORT }), this.viewName({ node: id, port: DEFAULT_OUTPUT_PORT }));
+        depth.set(id, 0);
+      }
+    }
     for (const id of order) {
       const n = this.node(id);
       if (n.type === "sink" || n.type === "source") continue;
