@@ -8,7 +8,7 @@ import { mapDiagnostics, pipelineToSql, sqlToPipeline, type SqlDiagnostic, type 
 import { pipelineToFlinkSql } from "@/lib/sql/flink";
 import { MAX_SQL_LENGTH } from "@/lib/sql/ast";
 import { loadTeamCatalog } from "./catalog-context";
-import { checkPipeline, createPipeline, getVersion, requirePipeline, saveVersion } from "./pipelines";
+import { checkPipeline, createPipeline, deletePipeline, getVersion, requirePipeline, saveVersion } from "./pipelines";
 
 /**
  * Pipelines as SQL for the API and the CLI (docs/sql.md): the pure dialect
@@ -62,8 +62,14 @@ export async function createPipelineFromSql(principal: Principal, teamSlug: stri
   const errors = diagnostics.filter((d) => d.severity === "error");
   if (errors.length) throw new AppError("invalid_input", `The SQL builds a pipeline with ${errors.length} error(s): fix them and try again.`, diagnostics);
   const created = await createPipeline(principal, teamSlug, { name: input.name, description: input.description });
-  const version = await saveVersion(principal, teamSlug, created.name, { pipeline, message: input.message || "created from SQL" });
-  return { pipeline: created.name, version: version.version, diagnostics };
+  try {
+    const version = await saveVersion(principal, teamSlug, created.name, { pipeline, message: input.message || "created from SQL" });
+    return { pipeline: created.name, version: version.version, diagnostics };
+  } catch (e) {
+    // The catalog changed between the check and the save (a stream deleted): leave no empty pipeline behind.
+    await deletePipeline(principal, teamSlug, created.name).catch(() => undefined);
+    throw e;
+  }
 }
 
 /** Saves SQL as a new version of an existing pipeline (or creates it): `sluice pipeline apply -f query.sql`. */
