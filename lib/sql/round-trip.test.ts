@@ -51,3 +51,34 @@ describe("SQL round trip", () => {
     );
   });
 });
+
+describe("SQL robustness", () => {
+  it("never throws on mangled SQL: every problem is an error with a message (property)", () => {
+    const mangled = fc.tuple(inDialect, fc.array(fc.tuple(fc.nat(), fc.nat(6), fc.string({ maxLength: 4, unit: fc.constantFrom(..."()'`;,.*= \nSELECTFROMWHERECASEND01") })), { minLength: 1, maxLength: 4 })).map(([input, edits]) => {
+      const sql = pipelineToSql(pipeline(input));
+      let text = sql.ok ? sql.sql : "";
+      for (const [at, del, ins] of edits) {
+        const i = text.length ? at % text.length : 0;
+        text = text.slice(0, i) + ins + text.slice(i + del);
+      }
+      return text;
+    });
+    fc.assert(
+      fc.property(mangled, (text) => {
+        const r = sqlToPipeline(text);
+        if (!r.ok) {
+          expect(r.error.message.length).toBeGreaterThan(0);
+          if (r.error.span) expect(r.error.span.line).toBeGreaterThanOrEqual(1);
+        } else expect(Array.isArray(r.pipeline.nodes)).toBe(true);
+      }),
+      { numRuns: 400 },
+    );
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (text) => {
+        const r = sqlToPipeline(text);
+        if (!r.ok) expect(r.error.message.length).toBeGreaterThan(0);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
