@@ -218,29 +218,34 @@ class Builder {
     return { node: id, port: "out" };
   }
 
-  private splitPort(route: { caseNode: SqlNode; port: SqlNode; portValue: string }, input: Output, preferred?: string): Output {
-    const args = (route.caseNode.args ?? []) as SqlNode[];
-    const whens = args.filter((a) => a.type === "when");
-    const otherwise = args.find((a) => a.type === "else");
-    const outputs = whens.map((w) => {
+  private splitPort(route: SplitRoute, input: Output, preferred?: string): Output {
+    const outputs = route.whens.map((w) => {
       const name = stringValue(w.result);
-      if (name === undefined) this.fail("each WHEN of a routing CASE names an output: THEN 'name'", w.result ?? w);
+      if (name === undefined) this.fail("each WHEN of a routing CASE names an output: THEN 'name'", w.result);
       if (!portName.safeParse(name).success || name === ELSE_PORT) this.fail(`'${name}' cannot name a Split output: use letters, digits, '_' and '-', starting with a letter (and not 'else')`, w.result);
-      return { name, cond: w.cond as SqlNode };
+      return { name, cond: w.cond };
     });
+    const conditions = outputs.map((o) => ({ name: o.name, ...this.cel(o.cond) }));
     let unmatched: "else" | "drop" = "drop";
-    if (otherwise) {
-      if (stringValue(otherwise.result) !== ELSE_PORT) this.fail("the ELSE of a routing CASE is the Split's else output: ELSE 'else' (or leave ELSE out to drop unmatched records)", otherwise.result ?? route.caseNode);
+    if (route.otherwise && route.mode === "first") {
+      if (stringValue(route.otherwise.result) !== ELSE_PORT) this.fail("the ELSE of a routing CASE is the Split's else output: ELSE 'else' (or leave ELSE out to drop unmatched records)", route.otherwise.result ?? route.at);
+      unmatched = "else";
+    } else if (route.otherwise) {
+      // All mode's else names 'else' exactly when no output's condition holds.
+      const [when, otherwise] = route.otherwise.args as SqlNode[];
+      const none = canonicalExpression(conditions.map((c) => `(${c.cel})`).join(" || "));
+      if (stringValue(otherwise.result) !== ELSE_PORT || canonicalExpression(this.cel(when.cond).cel) !== none) {
+        this.fail(`the last item names the else output when no output matched: CASE WHEN ${route.whens.length > 1 ? "c1 OR c2 …" : "c1"} THEN NULL ELSE 'else' END, with the outputs' conditions`, route.otherwise);
+      }
       unmatched = "else";
     }
     const names = outputs.map((o) => o.name);
-    if (new Set(names).size !== names.length) this.fail("two WHENs of a routing CASE name the same output", route.caseNode);
+    if (new Set(names).size !== names.length) this.fail("two WHENs of a routing CASE name the same output", route.at);
     if (!names.includes(route.portValue) && !(unmatched === "else" && route.portValue === ELSE_PORT)) {
-      this.fail(`'${route.portValue}' is not an output of this CASE (${[...names, ...(unmatched === "else" ? [ELSE_PORT] : [])].join(", ")})`, route.port);
+      this.fail(`'${route.portValue}' is not an output of this routing (${[...names, ...(unmatched === "else" ? [ELSE_PORT] : [])].join(", ")})`, route.port);
     }
-    const conditions = outputs.map((o) => ({ name: o.name, ...this.cel(o.cond) }));
-    // Consumers of one Split repeat its CASE: the same input and the same routing is the same Split.
-    const splitKey = JSON.stringify([input.node, input.port, unmatched, conditions.map((c) => [c.name, canonicalExpression(c.cel)])]);
+    // Consumers of one Split repeat its routing: the same input and the same routing is the same Split.
+    const splitKey = JSON.stringify([input.node, input.port, route.mode, unmatched, conditions.map((c) => [c.name, canonicalExpression(c.cel)])]);
     let split = this.splits.get(splitKey);
     const suffix = `_${route.portValue}`;
     const wanted = preferred?.endsWith(suffix) && preferred.length > suffix.length ? preferred.slice(0, -suffix.length) : undefined;
@@ -255,7 +260,7 @@ class Builder {
       if (wanted === undefined) this.generated.add(id);
       const paths: Record<string, SqlLocation> = {};
       conditions.forEach((c, i) => (paths[`config.outputs[${i}].condition`] = c.loc));
-      this.add({ id, type: "split", config: { outputs: conditions.map((c) => ({ name: c.name, condition: c.cel })), mode: "first", unmatched } }, spanOf(route.caseNode), paths);
+      this.add({ id, type: "split", config: { outputs: conditions.map((c) => ({ name: c.name, condition: c.cel })), mode: route.mode, unmatched } }, spanOf(route.at), paths);
       this.connect(input, id);
       split = { id, ports: new Set() };
       this.splits.set(splitKey, split);
@@ -441,16 +446,53 @@ function isAggregateName(name: string): boolean {
   return Object.values(SQL_AGGREGATE).includes(u) || AGGREGATE_FUNCTIONS.some((a) => a.toUpperCase() === u);
 }
 
-/** `CASE WHEN … THEN 'a' … END = 'a'`: the WHERE of one Split output. */
-function splitRoute(w: SqlNode): { caseNode: SqlNode; port: SqlNode; portValue: string } | undefined {
-  if (w.type !== "binary_expr" || w.operator !== "=") return undefined;
-  const [c, p] = w.left?.type === "case" ? [w.left, w.right] : w.right?.type === "case" ? [w.right, w.left] : [undefined, undefined];
-  if (!c || c.expr) return undefined;
-  const portValue = stringValue(p);
-  const args = (c.args ?? []) as SqlNode[];
-  if (portValue === undefined || !args.every((a) => stringValue(a.result) !== undefined)) return undefined;
-  return { caseNode: c, port: p, portValue };
+interface SplitRoute {
+  /** The node whose span stands for the Split (the CASE, or the IN list). */
+  at: SqlNode;
+  mode: "first" | "all";
+  whens: { cond: SqlNode; result: SqlNode }[];
+  /** ELSE 'else' (first mode), or the CASE that names 'else' when nothing matched (all mode). */
+  otherwise?: SqlNode;
+  port: SqlNode;
+  portValue: string;
 }
+
+/**
+ * The WHERE of one Split output:
+ * - mode "first": `CASE WHEN c1 THEN 'a' WHEN c2 THEN 'b' [ELSE 'else'] END = 'a'` (the first match);
+ * - mode "all": `'a' IN (CASE WHEN c1 THEN 'a' END, CASE WHEN c2 THEN 'b' END[, CASE WHEN c1 OR c2 THEN NULL ELSE 'else' END])`
+ *   (every match: the output's own CASE names it or is NULL).
+ */
+function splitRoute(w: SqlNode): SplitRoute | undefined {
+  if (w.type !== "binary_expr") return undefined;
+  if (w.operator === "=") {
+    const [c, p] = w.left?.type === "case" ? [w.left, w.right] : w.right?.type === "case" ? [w.right, w.left] : [undefined, undefined];
+    if (!c || c.expr) return undefined;
+    const portValue = stringValue(p);
+    const args = (c.args ?? []) as SqlNode[];
+    if (portValue === undefined || !args.every((a) => stringValue(a.result) !== undefined)) return undefined;
+    return { at: c, mode: "first", whens: args.filter((a) => a.type === "when").map((a) => ({ cond: a.cond, result: a.result })), otherwise: args.find((a) => a.type === "else"), port: p, portValue };
+  }
+  if (upperOp(w.operator) === "IN" && w.right?.type === "expr_list") {
+    const portValue = stringValue(w.left);
+    const items = (w.right.value ?? []) as SqlNode[];
+    if (portValue === undefined || !items.length || !items.every((c) => c.type === "case" && !c.expr)) return undefined;
+    const last = items[items.length - 1];
+    const lastArgs = (last.args ?? []) as SqlNode[];
+    const hasElse = lastArgs.length === 2 && lastArgs[0].type === "when" && lastArgs[0].result?.type === "null" && lastArgs[1].type === "else";
+    const outputs = hasElse ? items.slice(0, -1) : items;
+    const whens: SplitRoute["whens"] = [];
+    for (const c of outputs) {
+      const args = (c.args ?? []) as SqlNode[];
+      if (args.length !== 1 || args[0].type !== "when" || stringValue(args[0].result) === undefined) return undefined;
+      whens.push({ cond: args[0].cond, result: args[0].result });
+    }
+    return { at: w.right, mode: "all", whens, otherwise: hasElse ? last : undefined, port: w.left, portValue };
+  }
+  return undefined;
+}
+
+const upperOp = (s: unknown) => String(s ?? "").toUpperCase();
 
 function tableName(t: SqlNode): string {
   const parts = [t.db, t.schema, t.table].filter((x) => typeof x === "string" && x.length) as string[];
@@ -474,6 +516,8 @@ export function sqlToPipeline(text: string): FromSqlResult {
   } catch (e) {
     if (e instanceof SqlError) return { ok: false, error: { message: e.message, span: e.span } };
     if (e instanceof RangeError) return { ok: false, error: { message: "the SQL is nested too deeply" } };
+    // The parser's AST is loosely typed: a shape this module did not expect is a construct Sluice SQL lacks, not a crash.
+    if (e instanceof TypeError) return { ok: false, error: { message: "this SQL uses a construct Sluice SQL does not have (see docs/sql.md for the dialect)" } };
     throw e;
   }
   const pipeline: PipelineInput = { version: 1, nodes: b.nodes, edges: b.edges };

@@ -70,8 +70,16 @@ function precOf(n: SqlNode): number {
 }
 
 export function functionName(n: SqlNode): string {
-  const parts = (n.name?.name ?? []) as { value: string }[];
-  return parts.map((p) => p.value).join(".");
+  // The grammar spells names several ways: "f", {name: [{value}]}, {schema, name}…
+  const name = n?.name as unknown;
+  const part = (v: unknown): string => (typeof v === "string" ? v : v && typeof v === "object" && "value" in v ? String((v as { value: unknown }).value) : "");
+  if (typeof name === "string") return name;
+  if (name && typeof name === "object") {
+    const o = name as { name?: unknown; schema?: unknown };
+    const parts = Array.isArray(o.name) ? o.name.map(part) : [part(o.name)];
+    return [part(o.schema), ...parts].filter(Boolean).join(".");
+  }
+  return "";
 }
 
 const celFunctionsByLowerName = new Map([...FUNCTIONS.keys()].filter((k) => /^[a-z]/i.test(k)).map((k) => [k.toLowerCase(), k]));

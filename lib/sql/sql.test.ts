@@ -190,7 +190,6 @@ describe("pipeline → SQL", () => {
   });
 
   it.each([
-    [{ id: "m", type: "split", config: { outputs: [{ name: "a", condition: "amount > 1.0" }], mode: "all" } }, '"all" mode'],
     [{ id: "m", type: "projection", config: { fields: [{ name: "a", from: "amount" }], keepOthers: true, drop: ["ts"] } }, "dropping fields (ts)"],
     [{ id: "m", type: "projection", config: { fields: [{ name: "g", from: "geo" }], flatten: [{ field: "g" }] } }, "flattening"],
     [{ id: "m", type: "udf", config: { function: { inline: { form: "map", source: "(r) => r" } } } }, "inline JavaScript"],
@@ -218,6 +217,28 @@ describe("pipeline → SQL", () => {
     const back = fromSql(r.sql);
     expect(back.nodes.filter((n) => n.type === "filter")).toHaveLength(300);
     expect(pipelineToSql(back)).toEqual(r);
+  });
+
+  it("writes a Split in all mode as IN over one CASE per output, and reads it back", () => {
+    const p = pipeline({
+      version: 1,
+      nodes: [
+        { id: "s", type: "source", config: { stream: "ods.ads.clicks" } },
+        { id: "sp", type: "split", config: { outputs: [{ name: "big", condition: "amount > 100.0" }, { name: "fr", condition: 'country == "FR"' }], mode: "all", unmatched: "else" } },
+        { id: "k1", type: "sink", config: { stream: "dwd.big" } },
+        { id: "k2", type: "sink", config: { stream: "dwd.fr" } },
+        { id: "k3", type: "sink", config: { stream: "dwd.rest" } },
+      ],
+      edges: [{ source: "s", target: "sp" }, { source: "sp", sourcePort: "big", target: "k1" }, { source: "sp", sourcePort: "fr", target: "k2" }, { source: "sp", sourcePort: "else", target: "k3" }],
+    });
+    const r = pipelineToSql(p);
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    expect(r.sql).toContain("WHERE 'big' IN (CASE WHEN amount > 100.0 THEN 'big' END, CASE WHEN country = 'FR' THEN 'fr' END, CASE WHEN (amount > 100.0) OR (country = 'FR') THEN NULL ELSE 'else' END);");
+    const back = fromSql(r.sql);
+    expect(back.nodes.find((n) => n.type === "split")?.config).toMatchObject({ mode: "all", unmatched: "else" });
+    expect(pipelineToSql(back)).toEqual(r);
+    const wrongElse = sqlToPipeline(r.sql.replace("THEN NULL ELSE 'else' END);", "THEN NULL ELSE 'else' END);").replace("(amount > 100.0) OR (country = 'FR') THEN NULL", "amount > 5.0 THEN NULL"));
+    expect(wrongElse).toMatchObject({ ok: false, error: { message: expect.stringContaining("names the else output when no output matched") } });
   });
 
   it("writes a graph still being built: nodes that reach no Sink are views", () => {

@@ -198,7 +198,13 @@ export class Generator {
 
   protected route(n: NodeOfType<"split">, port: string): string {
     const c = n.config;
-    if (c.mode !== "first") this.fail(n.id, 'a Split in "all" mode sends a record to every matching output, and SQL\'s CASE routes to the first match only; use "first" mode, or one Filter per output');
+    if (c.mode === "all") {
+      // Every match: each output's own CASE names it (or is NULL), and the port is IN that list.
+      const conds = c.outputs.map((out) => this.expr(n.id, out.condition, `condition of output "${out.name}"`));
+      const items = c.outputs.map((out, i) => `CASE WHEN ${conds[i]} THEN ${sqlString(out.name)} END`);
+      if (c.unmatched === "else") items.push(`CASE WHEN ${conds.map((x) => `(${x})`).join(" OR ")} THEN NULL ELSE ${sqlString(ELSE_PORT)} END`);
+      return `${sqlString(port)} IN (${items.join(", ")})`;
+    }
     const whens = c.outputs.map((out) => `WHEN ${this.expr(n.id, out.condition, `condition of output "${out.name}"`)} THEN ${sqlString(out.name)}`);
     const otherwise = c.unmatched === "else" ? ` ELSE ${sqlString(ELSE_PORT)}` : "";
     return `CASE ${whens.join(" ")}${otherwise} END = ${sqlString(port)}`;
