@@ -43,9 +43,9 @@ describe("SQL round trip", () => {
           expect(third.ok && pipelineToSql(pipeline(third.pipeline))).toEqual({ ok: true, sql: again.sql });
         }
       }),
-      { numRuns: 400 },
+      { numRuns: 300 },
     );
-  });
+  }, 180_000);
 });
 
 describe("SQL robustness", () => {
@@ -76,5 +76,5 @@ describe("SQL robustness", () => {
       }),
       { numRuns: 300 },
     );
-  });
+  }, 180_000);
 });
