@@ -87,11 +87,11 @@ describe.skipIf(!hasKafka)("pipelines as SQL over the API", () => {
   });
 
   it("says which node cannot be shown as SQL", async () => {
-    const pipeline = { version: 1, nodes: [{ id: "s", type: "source", config: { stream: clicks } }, { id: "sp", type: "split", config: { outputs: [{ name: "a", condition: "amount > 1.0" }], mode: "all" } }, { id: "k", type: "sink", config: { stream: big } }], edges: [{ source: "s", target: "sp" }, { source: "sp", sourcePort: "a", target: "k" }] };
+    const pipeline = { version: 1, nodes: [{ id: "s", type: "source", config: { stream: clicks } }, { id: "sp", type: "udf", config: { function: { inline: { form: "map", source: "(r) => r" } } } }, { id: "k", type: "sink", config: { stream: big } }], edges: [{ source: "s", target: "sp" }, { source: "sp", target: "k" }] };
     const res = await call(toSqlRoute.POST, { caller: owner, params: { team }, body: { pipeline } });
     expect(res.status).toBe(200);
     expect(res.body.sql).toBeNull();
-    expect(res.body.diagnostics[0]).toMatchObject({ nodeId: "sp", code: "not-expressible-in-sql" });
+    expect(res.body.diagnostics[0]).toMatchObject({ nodeId: "sp", code: "not-expressible-in-sql", message: expect.stringContaining("inline JavaScript") });
   });
 });
 
