@@ -51,6 +51,11 @@ const GOLDEN: Record<string, PipelineInput> = {
     nodes: [src(), { id: "route", type: "split", config: { outputs: [{ name: "eu", condition: 'country in ["FR", "DE"]' }, { name: "us", condition: 'country == "US"' }], mode: "first", unmatched: "else" } }, sink("eu", "dwd.ads.eu"), sink("us", "dwd.ads.us"), sink("rest", "dwd.ads.rest")],
     edges: [{ source: "clicks", target: "route" }, { source: "route", sourcePort: "eu", target: "eu" }, { source: "route", sourcePort: "us", target: "us" }, { source: "route", sourcePort: "else", target: "rest" }],
   },
+  split_all: {
+    version: 1,
+    nodes: [src(), { id: "route", type: "split", config: { outputs: [{ name: "big", condition: "amount > 100.0" }, { name: "fr", condition: 'country == "FR"' }], mode: "all", unmatched: "else" } }, sink("big", "dwd.ads.big"), sink("fr", "dwd.ads.fr"), sink("rest", "dwd.ads.rest")],
+    edges: [{ source: "clicks", target: "route" }, { source: "route", sourcePort: "big", target: "big" }, { source: "route", sourcePort: "fr", target: "fr" }, { source: "route", sourcePort: "else", target: "rest" }],
+  },
   union: {
     version: 1,
     nodes: [src(), src("views", "ods.ads.views"), { id: "slim", type: "projection", config: { fields: [{ name: "user_id", from: "user_id" }, { name: "country", from: "country" }, { name: "ts", from: "ts" }] } }, { id: "all", type: "union", config: { sourceField: "kind" } }, sink("out", "dwd.ads.activity")],
