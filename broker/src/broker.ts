@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import tls from "node:tls";
 import type { Logger } from "pino";
 import type { BrokerConfig } from "./config";
 import { GroupCoordinator } from "./group/coordinator";
@@ -9,8 +10,11 @@ import { adminHandlers } from "./handlers/admin";
 import { dataHandlers } from "./handlers/data";
 import { groupHandlers } from "./handlers/groups";
 import { transactionHandlers } from "./handlers/transactions";
-import { ProtocolServer } from "./server";
+import { SaslUsers } from "./security/sasl";
+import { ProtocolServer, type ServerOptions } from "./server";
+import { StartupError } from "./startup-error";
 import { compactLog } from "./storage/compaction";
+import { type DataDirLock, lockDataDir, mkdirPrivate, restrictDataDir } from "./storage/data-dir";
 import { Durability } from "./storage/durability";
 import { InternalTopic } from "./storage/internal-topic";
 import { LogManager, type TopicState } from "./storage/log-manager";
@@ -21,32 +25,44 @@ export const OFFSETS_TOPIC = "__consumer_offsets";
 export const TXN_STATE_TOPIC = "__transaction_state";
 const INTERNAL_CONFIG = { "cleanup.policy": "compact", "segment.bytes": String(64 << 20) };
 
-/** Raised when another live broker already owns the data directory. */
-export class DataDirLockedError extends Error {
-  constructor(dir: string, pid: number) {
-    super(`data dir ${dir} is in use by broker pid ${pid}`);
-    this.name = "DataDirLockedError";
-  }
-}
-
-function lockDataDir(dir: string): string {
-  const file = path.join(dir, "broker.lock");
-  try {
-    const pid = Number(fs.readFileSync(file, "utf8"));
-    if (pid && pid !== process.pid) {
-      try {
-        process.kill(pid, 0);
-        throw new DataDirLockedError(dir, pid);
-      } catch (err) {
-        if (err instanceof DataDirLockedError) throw err;
-        // ESRCH: the owner died (e.g. kill -9); the lock is stale.
-      }
+/** TLS material and SASL users of the listener, read once at start; a bad file fails the start with its name. */
+function listenerSecurity(config: BrokerConfig, log: Logger): Pick<ServerOptions, "tls" | "sasl"> {
+  const read = (what: string, file: string) => {
+    try {
+      return fs.readFileSync(file);
+    } catch (err) {
+      throw new StartupError(`cannot read the ${what} ${file}: ${(err as Error).message}`);
     }
-  } catch (err) {
-    if (err instanceof DataDirLockedError) throw err;
+  };
+  let tlsOptions: ServerOptions["tls"] = null;
+  if (config.securityProtocol === "SSL" || config.securityProtocol === "SASL_SSL") {
+    tlsOptions = {
+      cert: read("TLS certificate (--ssl-cert-file)", config.sslCertFile!),
+      key: read("TLS private key (--ssl-key-file)", config.sslKeyFile!),
+      minVersion: "TLSv1.2",
+      requestCert: config.sslClientAuth !== "none",
+      rejectUnauthorized: config.sslClientAuth === "required",
+      ...(config.sslCaFile ? { ca: read("TLS CA bundle (--ssl-ca-file)", config.sslCaFile) } : {}),
+    };
+    // Fails now, with the file names, rather than at the first client.
+    try {
+      tls.createSecureContext(tlsOptions);
+    } catch (err) {
+      throw new StartupError(`the TLS certificate/key (${config.sslCertFile}, ${config.sslKeyFile}) are not usable: ${(err as Error).message}`);
+    }
   }
-  fs.writeFileSync(file, String(process.pid));
-  return file;
+  let sasl: ServerOptions["sasl"] = null;
+  if (config.securityProtocol === "SASL_PLAINTEXT" || config.securityProtocol === "SASL_SSL") {
+    const file = config.saslUsersFile!;
+    if (fs.existsSync(file) && (fs.statSync(file).mode & 0o077) !== 0) {
+      log.warn({ file }, "the SASL users file is readable by other users: chmod 600 it");
+    }
+    if (config.securityProtocol === "SASL_PLAINTEXT" && config.saslMechanisms.includes("PLAIN")) {
+      log.warn("SASL/PLAIN without TLS sends passwords in clear text: use SASL_SSL, or SCRAM only");
+    }
+    sasl = { users: SaslUsers.fromFile(file, config.saslMechanisms, config.saslScramIterations), mechanisms: config.saslMechanisms };
+  }
+  return { tls: tlsOptions, sasl };
 }
 
 /** Wires storage, coordinators and the protocol server of one broker process. */
@@ -63,7 +79,7 @@ export class Broker {
   readonly closed = new Promise<void>((r) => (this.markClosed = r));
   private server: ProtocolServer | null = null;
   private maintenance: NodeJS.Timeout | null = null;
-  private lockFile = "";
+  private lock: DataDirLock | null = null;
 
   constructor(
     readonly config: BrokerConfig,
@@ -82,9 +98,13 @@ export class Broker {
   }
 
   async start(): Promise<void> {
+    // Bad TLS or SASL files fail the start before the (possibly long) log recovery.
+    const security = listenerSecurity(this.config, this.log);
     const dir = path.resolve(this.config.dataDir);
-    fs.mkdirSync(dir, { recursive: true });
-    this.lockFile = lockDataDir(dir);
+    mkdirPrivate(dir);
+    this.lock = lockDataDir(dir);
+    const tightened = restrictDataDir(dir);
+    if (tightened > 0) this.log.warn({ dataDir: dir, entries: tightened }, "data dir was readable by other users: made its files 0600 and directories 0700");
     const idFile = path.join(dir, "cluster-id");
     if (!fs.existsSync(idFile)) writeFileDurable(idFile, randomUUID());
     this.clusterId = fs.readFileSync(idFile, "utf8").trim();
@@ -117,7 +137,14 @@ export class Broker {
     this.server = new ProtocolServer(
       [...dataHandlers(this), ...groupHandlers(this), ...adminHandlers(this), ...transactionHandlers(this)],
       this.log.child({ module: "server" }),
-      this.config.maxRequestBytes,
+      {
+        maxRequestBytes: this.config.maxRequestBytes,
+        connectionsMaxIdleMs: this.config.connectionsMaxIdleMs,
+        requestReadTimeoutMs: this.config.requestReadTimeoutMs,
+        authenticationTimeoutMs: this.config.authenticationTimeoutMs,
+        failedAuthenticationDelayMs: this.config.failedAuthenticationDelayMs,
+        ...security,
+      },
     );
     this.port = await this.server.listen(this.config.host, this.config.port);
     this.maintenance = setInterval(() => void this.runMaintenance(), this.config.cleanerIntervalMs);
@@ -167,6 +194,6 @@ export class Broker {
     await this.server?.close();
     await this.durability.close();
     this.logs.close();
-    fs.rmSync(this.lockFile, { force: true });
+    this.lock?.release();
   }
 }

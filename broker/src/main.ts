@@ -1,6 +1,7 @@
 import { Broker } from "./broker";
 import { parseBrokerConfig } from "./config";
 import { createLogger } from "./logger";
+import { StartupError } from "./startup-error";
 
 /**
  * `tsx broker/src/main.ts --port P --data-dir D`: runs in the foreground, prints a line
@@ -16,10 +17,20 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel);
   const broker = new Broker(config, log);
-  await broker.start();
-  log.info({ host: config.host, port: broker.port, dataDir: config.dataDir, fsync: config.fsync }, `listening on ${config.host}:${broker.port}`);
+  try {
+    await broker.start();
+  } catch (err) {
+    // Configuration and data-dir problems are the operator's to fix: the message, not a stack.
+    if (err instanceof StartupError) {
+      process.stderr.write(`broker: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const listening = `listening on ${config.host}:${broker.port} (${config.securityProtocol})`;
+  log.info({ host: config.host, port: broker.port, dataDir: config.dataDir, fsync: config.fsync, securityProtocol: config.securityProtocol }, listening);
   // Also plain text, so a harness can match it regardless of the log level.
-  if (!log.isLevelEnabled("info")) process.stdout.write(`listening on ${config.host}:${broker.port}\n`);
+  if (!log.isLevelEnabled("info")) process.stdout.write(`${listening}\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import getPort from "get-port";
-import { Kafka, logLevel } from "kafkajs";
+import { Kafka, type KafkaConfig, logLevel } from "kafkajs";
+import { createTestPki, type TestPki, writeUsersFile } from "./certs";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 /**
@@ -14,6 +15,31 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 export const nodeWithTsx = [process.execPath, "--import", "tsx"] as const;
 
 /**
+ * How test clients reach a broker: its listener's security protocol and, for SASL, the
+ * mechanism kafkajs and kcat use. Secured brokers enable every mechanism (the bare wire
+ * client logs in with PLAIN) and get a throwaway PKI and one test user.
+ */
+export interface Listener {
+  name: string;
+  protocol: "PLAINTEXT" | "SSL" | "SASL_PLAINTEXT" | "SASL_SSL";
+  mechanism?: "PLAIN" | "SCRAM-SHA-256" | "SCRAM-SHA-512";
+  /** SSL: the broker requires a client certificate (mutual TLS). */
+  clientCert?: boolean;
+}
+export const PLAINTEXT: Listener = { name: "PLAINTEXT", protocol: "PLAINTEXT" };
+/** The listeners every conformance check runs through. */
+export const LISTENERS: Listener[] = [
+  PLAINTEXT,
+  { name: "SASL_SSL SCRAM-SHA-256", protocol: "SASL_SSL", mechanism: "SCRAM-SHA-256" },
+  { name: "SASL_SSL SCRAM-SHA-512", protocol: "SASL_SSL", mechanism: "SCRAM-SHA-512" },
+  { name: "SASL_SSL PLAIN", protocol: "SASL_SSL", mechanism: "PLAIN" },
+  { name: "SASL_PLAINTEXT SCRAM-SHA-512", protocol: "SASL_PLAINTEXT", mechanism: "SCRAM-SHA-512" },
+  { name: "SSL with client certificates", protocol: "SSL", clientCert: true },
+];
+
+export const TEST_USER = { username: "sluice-test", password: "s3cret, with = and , in it" };
+
+/**
  * One real broker process per test file, on a free port with its own temp data dir,
  * so kill -9 and restart tests never disturb each other.
  */
@@ -21,14 +47,16 @@ export class BrokerProcess {
   private child: ChildProcess | null = null;
   port = 0;
   output = "";
+  pki: TestPki | null = null;
 
   constructor(
     readonly dataDir: string,
     private readonly extraArgs: string[] = [],
+    readonly listener: Listener = PLAINTEXT,
   ) {}
 
-  static async start(extraArgs: string[] = []): Promise<BrokerProcess> {
-    const b = new BrokerProcess(mkdtempSync(join(tmpdir(), "sluice-broker-test-")), extraArgs);
+  static async start(extraArgs: string[] = [], listener: Listener = PLAINTEXT): Promise<BrokerProcess> {
+    const b = new BrokerProcess(mkdtempSync(join(tmpdir(), "sluice-broker-test-")), extraArgs, listener);
     b.port = await getPort();
     await b.spawn();
     return b;
@@ -38,6 +66,55 @@ export class BrokerProcess {
     return `127.0.0.1:${this.port}`;
   }
 
+  get tls(): boolean {
+    return this.listener.protocol === "SSL" || this.listener.protocol === "SASL_SSL";
+  }
+
+  get sasl(): boolean {
+    return this.listener.protocol.startsWith("SASL_");
+  }
+
+  /** Broker flags for the listener (the PKI and users file are made on first use). */
+  private securityArgs(): string[] {
+    if (this.listener.protocol === "PLAINTEXT") return [];
+    this.pki ??= createTestPki();
+    const args = ["--security-protocol", this.listener.protocol];
+    if (this.tls) args.push("--ssl-cert-file", this.pki.serverCertFile, "--ssl-key-file", this.pki.serverKeyFile);
+    if (this.listener.clientCert) args.push("--ssl-ca-file", this.pki.caFile, "--ssl-client-auth", "required");
+    if (this.sasl) {
+      args.push("--sasl-users-file", writeUsersFile(this.pki.dir, { [TEST_USER.username]: TEST_USER.password }));
+      args.push("--sasl-mechanisms", "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512");
+    }
+    return args;
+  }
+
+  /** kafkajs settings for this listener. */
+  clientConfig(): Pick<KafkaConfig, "ssl" | "sasl"> {
+    const out: Pick<KafkaConfig, "ssl" | "sasl"> = {};
+    if (this.tls) {
+      out.ssl = {
+        ca: [this.pki!.read(this.pki!.caFile)],
+        ...(this.listener.clientCert ? { cert: this.pki!.read(this.pki!.clientCertFile), key: this.pki!.read(this.pki!.clientKeyFile) } : {}),
+      };
+    }
+    if (this.sasl) {
+      const mechanism = this.listener.mechanism!.toLowerCase() as "plain" | "scram-sha-256" | "scram-sha-512";
+      out.sasl = { mechanism, ...TEST_USER } as KafkaConfig["sasl"];
+    }
+    return out;
+  }
+
+  /** `-b host:port` plus librdkafka's security settings for this listener. */
+  kcatArgs(): string[] {
+    const args = ["-b", this.brokers];
+    if (this.listener.protocol === "PLAINTEXT") return args;
+    args.push("-X", `security.protocol=${this.listener.protocol.toLowerCase()}`);
+    if (this.tls) args.push("-X", `ssl.ca.location=${this.pki!.caFile}`);
+    if (this.listener.clientCert) args.push("-X", `ssl.certificate.location=${this.pki!.clientCertFile}`, "-X", `ssl.key.location=${this.pki!.clientKeyFile}`);
+    if (this.sasl) args.push("-X", `sasl.mechanisms=${this.listener.mechanism}`, "-X", `sasl.username=${TEST_USER.username}`, "-X", `sasl.password=${TEST_USER.password}`);
+    return args;
+  }
+
   get pid(): number {
     return this.child?.pid ?? -1;
   }
@@ -45,7 +122,7 @@ export class BrokerProcess {
   private spawn(): Promise<void> {
     const child = spawn(
       nodeWithTsx[0],
-      [...nodeWithTsx.slice(1), join(root, "broker/src/main.ts"), "--port", String(this.port), "--data-dir", this.dataDir, "--log-level", "warn", ...this.extraArgs],
+      [...nodeWithTsx.slice(1), join(root, "broker/src/main.ts"), "--port", String(this.port), "--data-dir", this.dataDir, "--log-level", "warn", ...this.securityArgs(), ...this.extraArgs],
       { cwd: root, stdio: ["ignore", "pipe", "pipe"] },
     );
     this.child = child;
@@ -98,15 +175,18 @@ export class BrokerProcess {
   async destroy(): Promise<void> {
     if (this.child) await this.kill9();
     rmSync(this.dataDir, { recursive: true, force: true });
+    this.pki?.remove();
   }
 }
 
-export function kafka(b: BrokerProcess, clientId = "broker-test"): Kafka {
+export function kafka(b: BrokerProcess, clientId = "broker-test", overrides: Partial<KafkaConfig> = {}): Kafka {
   return new Kafka({
     brokers: [b.brokers],
     clientId,
+    ...b.clientConfig(),
     logLevel: process.env.BROKER_TEST_DEBUG ? logLevel.INFO : logLevel.NOTHING,
     retry: { retries: 8, initialRetryTime: 100 },
+    ...overrides,
   });
 }
 

@@ -1,6 +1,8 @@
 import net from "node:net";
+import tls from "node:tls";
 import { Reader } from "../src/protocol/reader";
 import { Writer } from "../src/protocol/writer";
+import { type BrokerProcess, TEST_USER } from "./harness";
 
 /**
  * A bare Kafka-protocol connection for the cases real clients never produce on purpose:
@@ -32,11 +34,41 @@ export class WireClient {
     socket.on("close", () => (this.closed = true));
   }
 
-  static connect(port: number): Promise<WireClient> {
-    return new Promise((resolve, reject) => {
-      const s = net.connect(port, "127.0.0.1", () => resolve(new WireClient(s)));
+  /**
+   * A connection to `target`'s listener: over TLS when it has TLS, and logged in with
+   * SASL/PLAIN (SaslHandshake v1 + SaslAuthenticate) when it has SASL, unless
+   * `authenticate` is false (to test what an anonymous client may do).
+   */
+  static async connect(target: BrokerProcess | number, opts: { authenticate?: boolean } = {}): Promise<WireClient> {
+    const port = typeof target === "number" ? target : target.port;
+    const useTls = typeof target !== "number" && target.tls;
+    const socket = await new Promise<net.Socket>((resolve, reject) => {
+      const s = useTls
+        ? tls.connect({
+            port,
+            host: "127.0.0.1",
+            ca: [target.pki!.read(target.pki!.caFile)],
+            ...(target.listener.clientCert ? { cert: target.pki!.read(target.pki!.clientCertFile), key: target.pki!.read(target.pki!.clientKeyFile) } : {}),
+          }, () => resolve(s))
+        : net.connect(port, "127.0.0.1", () => resolve(s));
       s.once("error", reject);
     });
+    const c = new WireClient(socket);
+    if (typeof target !== "number" && target.sasl && opts.authenticate !== false) {
+      const login = await c.saslPlain(TEST_USER.username, TEST_USER.password);
+      if (login.authenticate !== 0) throw new Error(`SASL login failed: ${JSON.stringify(login)}`);
+    }
+    return c;
+  }
+
+  /** SaslHandshake v1 (PLAIN) + SaslAuthenticate v1; resolves with both error codes and the broker's message. */
+  async saslPlain(username: string, password: string): Promise<{ handshake: number; authenticate: number; message: string | null }> {
+    const hs = await this.request(17, 1, (w) => w.string("PLAIN"));
+    const handshake = hs.int16();
+    if (handshake !== 0) return { handshake, authenticate: -1, message: null };
+    const r = await this.request(36, 1, (w) => w.bytes(Buffer.from(`\0${username}\0${password}`)));
+    const authenticate = r.int16();
+    return { handshake, authenticate, message: r.nullableString() };
   }
 
   sendRaw(bytes: Buffer): void {

@@ -8,6 +8,7 @@ import {
   readBatchHeader,
   recordsOfBatch,
 } from "../protocol/record-batch";
+import { FILE_MODE } from "./data-dir";
 import type { PartitionLog } from "./partition-log";
 import { Segment, fsyncDir, scanSegment } from "./segment";
 
@@ -100,7 +101,7 @@ function replaceSegment(p: PartitionLog, old: Segment, batches: Buffer[]): void 
   const i = p.segments.indexOf(old);
   if (i < 0 || i === p.segments.length - 1) return; // removed by retention meanwhile, or became active
   const tmp = `${old.logPath}.cleaned`;
-  const fd = fs.openSync(tmp, "w");
+  const fd = fs.openSync(tmp, "w", FILE_MODE);
   let size = 0;
   for (const b of batches) {
     fs.writeSync(fd, b, 0, b.length, size);

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Logger } from "pino";
 import { ErrorCode, KafkaError } from "../protocol/errors";
+import { mkdirPrivate } from "./data-dir";
 import type { Durability } from "./durability";
 import { PartitionLog } from "./partition-log";
 import { writeFileDurable } from "./segment";
@@ -36,7 +37,7 @@ export class LogManager {
   }
 
   async load(): Promise<void> {
-    fs.mkdirSync(path.join(this.dataDir, "logs"), { recursive: true });
+    mkdirPrivate(path.join(this.dataDir, "logs"));
     let file: TopicsFile = { topics: {} };
     try {
       file = JSON.parse(fs.readFileSync(path.join(this.dataDir, META_FILE), "utf8")) as TopicsFile;

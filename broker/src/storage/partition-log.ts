@@ -13,6 +13,7 @@ import {
   recordsOfBatch,
 } from "../protocol/record-batch";
 import { ProducerStateTable } from "../txn/producer-state";
+import { mkdirPrivate } from "./data-dir";
 import type { Durability, Flushable } from "./durability";
 import { Segment, fsyncDir, readAt, scanSegment, writeFileDurable } from "./segment";
 import type { TopicConfig } from "./topic-config";
@@ -97,7 +98,7 @@ export class PartitionLog implements Flushable {
     log: Logger,
   ): Promise<PartitionLog> {
     if (!fs.existsSync(dir)) {
-      fs.mkdirSync(dir, { recursive: true });
+      mkdirPrivate(dir);
       fsyncDir(path.dirname(dir));
     }
     const p = new PartitionLog(topic, partition, dir, config, durability, log);

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { BATCH, type BatchHeader, readBatchHeader, validateBatch } from "../protocol/record-batch";
+import { FILE_MODE } from "./data-dir";
 
 /** Segment files are named by their base offset, zero-padded like Kafka's. */
 export function segmentName(baseOffset: number): string {
@@ -100,7 +101,7 @@ export class Segment {
   static create(dir: string, baseOffset: number, indexIntervalBytes: number): Segment {
     const file = path.join(dir, `${segmentName(baseOffset)}.log`);
     const isNew = !fs.existsSync(file);
-    const fd = fs.openSync(file, "a+");
+    const fd = fs.openSync(file, "a+", FILE_MODE);
     // fsync of the file does not make its directory entry durable: a new segment's name must be.
     if (isNew) fsyncDir(dir);
     const size = fs.fstatSync(fd).size;
@@ -198,7 +199,7 @@ export class Segment {
 /** write-to-temp, fsync, rename, fsync dir: a crash leaves the old or the new file, never half. */
 export function writeFileDurable(file: string, data: Buffer | string): void {
   const tmp = `${file}.tmp`;
-  const fd = fs.openSync(tmp, "w");
+  const fd = fs.openSync(tmp, "w", FILE_MODE);
   try {
     fs.writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);
     fs.fsyncSync(fd);
