@@ -12,7 +12,9 @@ import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { parseEnv, brokerList, url } from "@/lib/env/parse";
 import { startStack, type Stack } from "./services/local-stack";
+import { kafkaSecuritySettings } from "@/lib/env/kafka";
 import { loadOrCreateSecrets, writeLocalEnv } from "@/lib/env/local";
+import { kafkaSecurityVariables } from "@/lib/kafka/security";
 import { stopProcess } from "./services/process";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -52,6 +54,11 @@ function runChild(name: string, cmd: string, args: string[], env: NodeJS.Process
 
 async function main() {
   const cfg = parseEnv(startEnvSchema);
+  const kafkaSecurity = kafkaSecuritySettings();
+  if (!cfg.KAFKA_BROKERS && (kafkaSecurity.KAFKA_SSL || kafkaSecurity.KAFKA_SASL_MECHANISM)) {
+    log("sluice", "KAFKA_SSL / KAFKA_SASL_MECHANISM are set but KAFKA_BROKERS is not: they are for your own Kafka cluster (the embedded broker npm start runs is plaintext on 127.0.0.1). Set KAFKA_BROKERS, or unset them.");
+    process.exit(1);
+  }
   const secrets = loadOrCreateSecrets(cfg.SLUICE_DATA_DIR);
   const publicUrl = cfg.SLUICE_URL ?? `http://localhost:${cfg.PORT}`;
 
@@ -85,6 +92,8 @@ async function main() {
 
   const appEnv = {
     ...stack.env,
+    // TLS/SASL settings for an external cluster, so the CLI (which reads .data/sluice.env) connects like the workers.
+    ...(cfg.KAFKA_BROKERS ? kafkaSecurityVariables() : {}),
     SLUICE_URL: publicUrl,
     BETTER_AUTH_SECRET: cfg.BETTER_AUTH_SECRET ?? secrets.betterAuthSecret,
   };
@@ -137,7 +146,14 @@ async function main() {
     ["Postgres", cfg.DATABASE_URL ? "external (DATABASE_URL)" : `127.0.0.1:${cfg.SLUICE_POSTGRES_PORT}`],
     ["Redis", cfg.REDIS_URL ? "external (REDIS_URL)" : `127.0.0.1:${cfg.SLUICE_REDIS_PORT}`],
     ["ClickHouse", cfg.CLICKHOUSE_URL ? "external (CLICKHOUSE_URL)" : `http://127.0.0.1:${cfg.SLUICE_CLICKHOUSE_HTTP_PORT}`],
-    ["Kafka", cfg.KAFKA_BROKERS ? `external (${cfg.KAFKA_BROKERS.join(",")})` : stack.env.KAFKA_BROKERS ? `embedded broker ${stack.env.KAFKA_BROKERS}` : "not available (set KAFKA_BROKERS)"],
+    [
+      "Kafka",
+      cfg.KAFKA_BROKERS
+        ? `external (${cfg.KAFKA_BROKERS.join(",")}${kafkaSecurity.KAFKA_SSL ? ", TLS" : ""}${kafkaSecurity.KAFKA_SASL_MECHANISM ? `, SASL ${kafkaSecurity.KAFKA_SASL_MECHANISM}` : ""})`
+        : stack.env.KAFKA_BROKERS
+          ? `embedded broker ${stack.env.KAFKA_BROKERS}`
+          : "not available (set KAFKA_BROKERS)",
+    ],
     ["Workers", String(cfg.WORKERS)],
     ["CLI", "npm run sluice -- --help"],
   ];

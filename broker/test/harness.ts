@@ -58,7 +58,12 @@ export class BrokerProcess {
   static async start(extraArgs: string[] = [], listener: Listener = PLAINTEXT): Promise<BrokerProcess> {
     const b = new BrokerProcess(mkdtempSync(join(tmpdir(), "sluice-broker-test-")), extraArgs, listener);
     b.port = await getPort();
-    await b.spawn();
+    try {
+      await b.spawn();
+    } catch (err) {
+      await b.destroy();
+      throw err;
+    }
     return b;
   }
 

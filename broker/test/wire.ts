@@ -75,6 +75,16 @@ export class WireClient {
     this.socket.write(bytes);
   }
 
+  /** Sends a bare size-prefixed token (SASL after a v0 handshake) and resolves with the bare answer. */
+  exchangeToken(token: Buffer): Promise<Buffer> {
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(token.length, 0);
+    return new Promise((resolve) => {
+      this.waiters.push(resolve);
+      this.socket.write(Buffer.concat([size, token]));
+    });
+  }
+
   /** Sends a request (header v1) and resolves with the response body after the correlation id. */
   request(apiKey: number, version: number, body: (w: Writer) => void): Promise<Reader> {
     const w = new Writer();

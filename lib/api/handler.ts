@@ -1,5 +1,6 @@
 import { ZodError, type z } from "zod";
 import { AppError, statusOf } from "@/lib/errors";
+import { explainKafkaConnectionError } from "@/lib/kafka/security";
 import { moduleLogger } from "@/lib/log/logger";
 
 const log = moduleLogger("api");
@@ -26,6 +27,12 @@ export function errorResponse(e: unknown): Response {
   }
   if (e instanceof ZodError) {
     return json({ error: { code: "invalid_input", message: "The request is invalid: see details for each field.", details: zodDetails(e) } }, 422);
+  }
+  const kafka = explainKafkaConnectionError(e);
+  if (kafka) {
+    // The broker's address and the TLS/SASL details go to the log, not to every user.
+    log.error({ err: e, hint: kafka.hint }, kafka.summary);
+    return json({ error: { code: "unavailable", message: `The streaming warehouse is unavailable: ${kafka.summary}. An operator should check Sluice's Kafka settings (${kafka.hint}). Try again later.` } }, 503);
   }
   log.error({ err: e }, "unhandled error in API route");
   return json({ error: { code: "internal", message: "Something went wrong on our side; the error was logged." } }, 500);

@@ -2,6 +2,7 @@ import { CommanderError } from "commander";
 import { ZodError } from "zod";
 import { ConfigError } from "@/lib/env/parse";
 import { AppError } from "@/lib/errors";
+import { explainKafkaConnectionError } from "@/lib/kafka/security";
 import type { CliIO } from "./context";
 
 /** Thrown by a command that has already printed its own report: only the exit code is left to set. */
@@ -32,7 +33,8 @@ export function reportError(e: unknown, io: CliIO, ctx: ReportContext = {}): num
       io.err("Start Sluice with `npm start` in its directory, or set SLUICE_DATA_DIR to its data directory, or DATABASE_URL, REDIS_URL and KAFKA_BROKERS to its services.");
     } else io.err(`error: ${e.message}`);
   } else {
-    io.err(`error: ${e instanceof Error ? e.message : String(e)}`);
+    // A Kafka connection failure (wrong credentials, untrusted certificate) names the KAFKA_* setting to fix.
+    io.err(`error: ${explainKafkaConnectionError(e)?.message ?? (e instanceof Error ? e.message : String(e))}`);
   }
   return 1;
 }

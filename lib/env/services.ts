@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { kafkaSecurityEnvShape } from "./kafka";
 import { brokerList, url } from "./parse";
 
 /** Connection settings every Sluice process (web, worker, CLI) shares. */
@@ -7,6 +8,7 @@ export const serviceEnv = z.object({
   REDIS_URL: url(["redis", "rediss"]),
   KAFKA_BROKERS: brokerList.optional(),
   KAFKA_CLIENT_ID: z.string().default("sluice"),
+  ...kafkaSecurityEnvShape,
   CLICKHOUSE_URL: url(["http", "https"]).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });

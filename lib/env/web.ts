@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { kafkaSecuritySettings } from "./kafka";
 import { parseEnv, url } from "./parse";
 import { serviceEnv } from "./services";
 
@@ -13,6 +14,10 @@ export type WebEnv = z.infer<typeof webEnvSchema>;
 
 let cached: WebEnv | undefined;
 export function webEnv(): WebEnv {
-  cached ??= parseEnv(webEnvSchema);
+  if (!cached) {
+    const env = parseEnv(webEnvSchema);
+    kafkaSecuritySettings(); // the KAFKA_SSL*/KAFKA_SASL_* rules that span variables
+    cached = env;
+  }
   return cached;
 }

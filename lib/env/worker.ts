@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { kafkaSecuritySettings } from "./kafka";
 import { parseEnv } from "./parse";
 import { serviceEnv } from "./services";
 
@@ -11,5 +12,7 @@ export const workerEnvSchema = serviceEnv.extend({
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;
 
 export function workerEnv(): WorkerEnv {
-  return parseEnv(workerEnvSchema);
+  const env = parseEnv(workerEnvSchema);
+  kafkaSecuritySettings(); // the KAFKA_SSL*/KAFKA_SASL_* rules that span variables: fail at start, not at the first task
+  return env;
 }

@@ -2,6 +2,7 @@ import { logLevel } from "kafkajs";
 import { clickhouse, clickhouseUrl } from "@/lib/clickhouse/client";
 import { prisma } from "@/lib/db/prisma";
 import { createKafka, kafkaBrokers } from "@/lib/kafka/client";
+import { explainKafkaConnectionError } from "@/lib/kafka/security";
 import { redis } from "@/lib/redis/client";
 
 export interface DependencyHealth {
@@ -41,6 +42,9 @@ async function kafkaProbe(): Promise<void> {
   try {
     await admin.connect();
     await admin.describeCluster();
+  } catch (e) {
+    const problem = explainKafkaConnectionError(e);
+    throw problem ? new Error(problem.message) : e;
   } finally {
     await admin.disconnect().catch(() => {});
   }

@@ -6,10 +6,12 @@ import { moduleLogger } from "@/lib/log/logger";
 import { hookClusters } from "./cluster-hooks";
 import { coordinatorCache } from "./coordinator-cache";
 import { forgetDeletedTopics } from "./deleted-topics";
+import { kafkaClientSecurity } from "./security";
 
 /**
  * The only place Sluice builds a Kafka client. It knows nothing about the
- * embedded broker: KAFKA_BROKERS may name it or any real Kafka cluster.
+ * embedded broker: KAFKA_BROKERS may name it or any real Kafka cluster, reached
+ * over TLS and/or SASL as KAFKA_SSL* / KAFKA_SASL_* say (lib/kafka/security.ts).
  */
 export function kafkaBrokers(): string[] | undefined {
   const raw = process.env.KAFKA_BROKERS;
@@ -44,6 +46,7 @@ export function createKafka(overrides: Partial<KafkaConfig> = {}): Kafka {
       brokers,
       logLevel: logLevel.ERROR,
       logCreator: toPino,
+      ...kafkaClientSecurity(),
       ...overrides,
     }),
     coordinatorCache(),

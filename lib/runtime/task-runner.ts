@@ -3,6 +3,7 @@ import type { Consumer, KafkaMessage, Message, Producer } from "kafkajs";
 import type { Redis } from "ioredis";
 import { prisma } from "@/lib/db/prisma";
 import { createKafka } from "@/lib/kafka/client";
+import { explainKafkaConnectionError } from "@/lib/kafka/security";
 import { moduleLogger } from "@/lib/log/logger";
 import { compilePipeline, encodeRecord, hasErrors, type Plan, type PlanResult } from "@/lib/pipeline";
 import { loadTeamCatalog } from "@/lib/pipelines/catalog-context";
@@ -392,8 +393,10 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     tlog.info({ reason: stopReason, instance }, "task stopping");
   } catch (e) {
     if (lockLost()) throw new TaskLockLost();
-    await recordTaskError(redis, deployment.id, `task ${payload.taskIndex}: ${e instanceof Error ? e.message : String(e)}`).catch(() => {});
-    state.lastError = e instanceof Error ? e.message : String(e);
+    // A Kafka connection failure (wrong credentials, untrusted certificate) names the setting to fix.
+    const message = explainKafkaConnectionError(e)?.message ?? (e instanceof Error ? e.message : String(e));
+    await recordTaskError(redis, deployment.id, `task ${payload.taskIndex}: ${message}`).catch(() => {});
+    state.lastError = message;
     await publish("failed");
     throw e;
   } finally {

@@ -21,7 +21,9 @@ async function main() {
   // kafkajs is loaded here, after the optional fix (which must come first).
   if (process.env.BENCH_HAND_LINEAR) await import("../../lib/kafka/linear-grouping");
   const { Kafka, logLevel } = await import("kafkajs");
-  const kafka = new Kafka({ brokers: env("BENCH_BROKERS").split(","), logLevel: logLevel.NOTHING, clientId: "bench-hand" });
+  const { kafkaClientSecurity } = await import("../../lib/kafka/security");
+  // Same TLS/SASL settings as Sluice's own clients (KAFKA_SSL*, KAFKA_SASL_*), so both sides pay the same.
+  const kafka = new Kafka({ brokers: env("BENCH_BROKERS").split(","), logLevel: logLevel.NOTHING, clientId: "bench-hand", ...kafkaClientSecurity() });
   const consumer = kafka.consumer({ groupId: env("BENCH_GROUP"), maxBytesPerPartition: 1024 * 1024, maxBytes: 4 * 1024 * 1024 });
   const out = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   const sink = env("BENCH_SINK");

@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import getPort from "get-port";
 import { Kafka, logLevel, type Producer } from "kafkajs";
+import { kafkaClientSecurity } from "@/lib/kafka/security";
 import { startStack, type Stack } from "../services/local-stack";
 import { handTransform, pipelineDef, record, schema, sinkSchema } from "./runtime-shared";
 
@@ -60,7 +61,7 @@ async function main() {
     const u = await createUser({ email: "bench@example.test", name: "Bench", password: "bench bench bench" });
     const principal = { kind: "user" as const, userId: u.id, email: u.email, name: u.name };
     await createTeam(principal, { name: "Bench", slug: "bench" });
-    const kafka = new Kafka({ brokers: stack.env.KAFKA_BROKERS!.split(","), logLevel: logLevel.NOTHING, clientId: "bench" });
+    const kafka = new Kafka({ brokers: stack.env.KAFKA_BROKERS!.split(","), logLevel: logLevel.NOTHING, clientId: "bench", ...kafkaClientSecurity() });
     const admin = kafka.admin();
     await admin.connect();
     const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });

@@ -6,6 +6,8 @@ export interface BrokerOptions {
   root: string;
   dataDir: string;
   port: number;
+  /** More broker flags (e.g. a TLS/SASL listener for tests): `npm start` passes none. */
+  args?: string[];
   onLine?: (line: string) => void;
 }
 
@@ -15,12 +17,12 @@ export function brokerAvailable(root: string): boolean {
 }
 
 export async function startBroker(opts: BrokerOptions): Promise<ServiceProcess> {
-  mkdirSync(opts.dataDir, { recursive: true });
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const recent = lineBuffer();
   let listening = false;
   // `node --import tsx`, not the tsx CLI: the CLI runs the program in a child
   // process, so a SIGKILL to it would orphan the broker.
-  const child = spawnService(process.execPath, ["--import", "tsx", join(opts.root, "broker/src/main.ts"), "--port", String(opts.port), "--data-dir", opts.dataDir], {
+  const child = spawnService(process.execPath, ["--import", "tsx", join(opts.root, "broker/src/main.ts"), "--port", String(opts.port), "--data-dir", opts.dataDir, ...(opts.args ?? [])], {
     cwd: opts.root,
     onLine: (l) => {
       if (l.includes("listening")) listening = true;
