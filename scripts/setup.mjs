@@ -51,6 +51,8 @@ const wanted = [
   ["redis-server", () => process.env.REDIS_URL || has("redis-server")],
   ["clickhouse-server", () => process.env.CLICKHOUSE_URL || has("clickhouse-server")],
   ["kcat", () => has("kcat")],
+  // The TLS tests make a throwaway PKI at test time (broker/test/certs.ts).
+  ["openssl", () => has("openssl")],
   ["chromium", () => has("chromium")],
 ];
 const missing = wanted.filter(([, ok]) => !ok()).map(([pkg]) => pkg);
