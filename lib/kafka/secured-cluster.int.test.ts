@@ -21,7 +21,7 @@ import { startTaskProcessor, type TaskProcessor } from "@/lib/runtime/task-proce
 import { closeTaskQueue } from "@/lib/runtime/task-queue";
 import { startBroker } from "@/scripts/services/broker";
 import type { ServiceProcess } from "@/scripts/services/process";
-import { call, createPipelineWithVersion, signUp, uniqueName, type TestUser } from "@/scripts/testing/api";
+import { call, createPipelineWithVersion, signUp, uniqueName, waitFor, type TestUser } from "@/scripts/testing/api";
 
 /**
  * Sluice against a Kafka that requires what production clusters require: TLS with client
@@ -94,17 +94,6 @@ afterAll(async () => {
   pki?.remove();
 });
 
-async function waitFor<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 40_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await fn();
-  while (!ok(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: last value ${JSON.stringify(last).slice(0, 500)}`);
-    await new Promise((r) => setTimeout(r, 250));
-    last = await fn();
-  }
-  return last;
-}
-
 describe.skipIf(!hasKafka)("Sluice on a Kafka cluster that requires TLS client certificates and SASL/SCRAM", () => {
   it("creates streams, takes records, runs an exactly-once pipeline and serves its output, all through KAFKA_SSL*/KAFKA_SASL_*", async () => {
     expect((await checkHealth()).deps.kafka).toMatchObject({ state: "ok" });
@@ -150,10 +139,10 @@ describe.skipIf(!hasKafka)("Sluice on a Kafka cluster that requires TLS client c
       return out;
     };
     const sort = (rows: { user: string; cents: number }[]) => [...rows].sort((a, b) => a.user.localeCompare(b.user));
-    const out = await waitFor("the pipeline's output", readSink, (rows) => rows.length >= expected.length);
+    const out = await waitFor("the pipeline's output", readSink, (rows) => rows.length >= expected.length, 40_000);
     expect(sort(out)).toEqual(sort(expected));
-    const status = await call(statusRoute.GET, { caller: user, params: { team, pipeline: name } });
-    expect(status.body.actualState).toBe("running");
+    const status = await waitFor("running status", async () => (await call(statusRoute.GET, { caller: user, params: { team, pipeline: name } })).body, (s) => s.actualState === "running");
+    expect(status.tasks).toHaveLength(2);
 
     // The records live on the secured broker, and it serves nobody without credentials.
     const admin = createKafka({ clientId: "secured-test" }).admin();

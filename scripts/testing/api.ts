@@ -101,3 +101,15 @@ export const copyPipeline = (from: string, to: string) => ({
   ],
   edges: [{ source: "s", target: "o" }],
 });
+
+/** Polls `fn` every 250 ms until `ok` holds; the timeout error shows the last value. */
+export async function waitFor<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await fn();
+  while (!ok(last)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: last value ${JSON.stringify(last).slice(0, 500)}`);
+    await new Promise((r) => setTimeout(r, 250));
+    last = await fn();
+  }
+  return last;
+}
