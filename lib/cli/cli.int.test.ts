@@ -104,6 +104,7 @@ describe.skipIf(!process.env.KAFKA_BROKERS)("sluice CLI: streams and pipelines",
     const ap = io();
     expect(await runCli(["pipeline", "apply", "--team", team, "-f", file, "-m", "first"], ap.cio), ap.err.join()).toBe(0);
     expect(ap.out[0]).toBe("Saved cli-pipe version 1");
+    expect(ap.err).toEqual([]);
     expect(await runCli(["pipeline", "apply", "--team", team, "-f", file], io().cio)).toBe(0);
     const dp = io();
     expect(await runCli(["pipeline", "deploy", "--team", team, "--name", "cli-pipe", "--guarantee", "exactly_once"], dp.cio), dp.err.join()).toBe(0);
@@ -112,6 +113,73 @@ describe.skipIf(!process.env.KAFKA_BROKERS)("sluice CLI: streams and pipelines",
     expect(await runCli(["pipeline", "status", "--team", team, "--name", "cli-pipe", "--json"], st.cio)).toBe(0);
     expect(JSON.parse(st.out.join("\n"))).toMatchObject({ deployed: true, version: 2, desiredState: "running", deliveryGuarantee: "exactly_once" });
     expect(await runCli(["pipeline", "stop", "--team", team, "--name", "cli-pipe"], io().cio)).toBe(0);
+  });
+});
+
+describe.skipIf(!process.env.KAFKA_BROKERS)("sluice pipeline apply and deploy: problems printed like a compiler", () => {
+  it("prints each problem at file:line:column with the field, code, node and a caret; a new pipeline is not created", async () => {
+    const { writeFileSync, mkdtempSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const email = `${uniqueName("diag")}@example.test`;
+    const team = uniqueName("diag");
+    await runCli(["user", "create", "--email", email, "--name", "D", "--password-stdin"], io("a long enough password").cio);
+    await runCli(["team", "create", "--name", "Diag", "--slug", team, "--owner", email], io().cio);
+    const [src, sink] = [`ods.${uniqueName("diag")}`, `dwd.${uniqueName("diag")}`];
+    const schema = JSON.stringify([{ name: "n", type: "int" }]);
+    for (const name of [src, sink]) expect(await runCli(["stream", "create", "--team", team, "--name", name, "--layer", "ODS", "--schema", schema, "--partitions", "1"], io().cio)).toBe(0);
+    const dir = mkdtempSync(join(tmpdir(), "sluice-diag-"));
+    const file = join(dir, "p.json");
+    const lines = [
+      `{ "name": "diag", "pipeline": { "version": 1, "nodes": [`,
+      `  { "id": "s", "type": "source", "config": { "stream": "${src}" }, "position": { "x": 0, "y": 0 } },`,
+      `  { "id": "f", "type": "filter", "config": { "predicate": "n > 1 && nn < 5" }, "position": { "x": 1, "y": 0 } },`,
+      `  { "id": "o", "type": "sink", "config": { "stream": "${sink}" }, "position": { "x": 2, "y": 0 } } ],`,
+      `  "edges": [ { "source": "s", "target": "f" }, { "source": "f", "target": "o" } ] } }`,
+    ];
+    writeFileSync(file, lines.join("\n"));
+    const bad = io();
+    expect(await runCli(["pipeline", "apply", "--team", team, "-f", file], bad.cio)).toBe(1);
+    const col = lines[2].indexOf("nn < 5") + 1;
+    expect(bad.err).toEqual([
+      `${file}:3:${col}: error: config.predicate: unknown field "nn" — did you mean "n"? [unknown-field, node f]`,
+      "   | n > 1 && nn < 5",
+      "   |          ^^",
+      "error: The pipeline has 1 error(s); fix them before saving.",
+    ]);
+    // Item 5: the failed apply under a new name left no empty pipeline behind.
+    const st = io();
+    expect(await runCli(["pipeline", "status", "--team", team, "--name", "diag"], st.cio)).toBe(1);
+    expect(st.err.join("\n")).toMatch(/Pipeline "diag" in team ".*" was not found/);
+
+    // Item 4: a cycle through a Union is the same `cycle` diagnostic as any other cycle, not an internal error.
+    writeFileSync(file, JSON.stringify({ name: "diag", pipeline: { version: 1, nodes: [
+      { id: "s", type: "source", config: { stream: src }, position: { x: 0, y: 0 } },
+      { id: "u", type: "union", config: {}, position: { x: 0, y: 0 } },
+      { id: "f", type: "filter", config: { predicate: "n > 1" }, position: { x: 0, y: 0 } },
+      { id: "o", type: "sink", config: { stream: sink }, position: { x: 0, y: 0 } },
+    ], edges: [{ source: "s", target: "u" }, { source: "f", target: "u" }, { source: "u", target: "f" }, { source: "f", target: "o" }] } }, null, 2));
+    const cyc = io();
+    expect(await runCli(["pipeline", "apply", "--team", team, "-f", file], cyc.cio)).toBe(1);
+    const heads = cyc.err.filter((l) => l.startsWith(file));
+    expect(heads.map((l) => l.replace(/^.*?: error: /, ""))).toEqual([
+      "this node is part of a cycle (u, f); pipelines must be acyclic [cycle, node u]",
+      "this node is part of a cycle (u, f); pipelines must be acyclic [cycle, node f]",
+    ]);
+    expect(cyc.err.join("\n")).not.toMatch(/internal|Something went wrong|canonical/i);
+
+    // Deploy re-validates against today's catalog: its diagnostics print on the saved definition.
+    writeFileSync(file, lines.join("\n").replace("nn < 5", "n < 5"));
+    const ok = io();
+    expect(await runCli(["pipeline", "apply", "--team", team, "-f", file], ok.cio), ok.err.join("\n")).toBe(0);
+    expect(ok.out).toEqual(["Saved diag version 1"]);
+    const { deleteStream } = await import("@/lib/warehouse/streams");
+    const { ownerOf } = await import("./context");
+    await deleteStream(await ownerOf(team), team, src, { force: true });
+    const dp = io();
+    expect(await runCli(["pipeline", "deploy", "--team", team, "--name", "diag"], dp.cio)).toBe(1);
+    expect(dp.err[0]).toMatch(new RegExp(`^error: config\\.stream: stream "${src.replace(/\./g, "\\.")}" does not exist or you cannot read it.* \\[unknown-stream, node s\\]$`));
+    expect(dp.err.at(-1)).toBe("error: Version 1 no longer validates against the catalog; fix the errors and save a new version.");
   });
 });
 

@@ -96,7 +96,7 @@ export async function deploy(principal: Principal, teamSlug: string, name: strin
     await recordAudit(principal, { teamId: team.id, action: prev ? "pipeline.redeploy" : "pipeline.deploy", entityType: "deployment", entityId: d.id, details: { version: version.version, parallelism, deliveryGuarantee, resetState: input.resetState } }, tx);
     return d;
   });
-  await recordSinkLogic(def);
+  await recordSinkLogic(def, checked.logicHashes ?? {});
   await clearLastError(redis(), deployment.id);
   await writeControl(redis(), deployment.id, { generation: deployment.generation, desired: "running" });
   await enqueueTasks(deployment.id, deployment.generation, parallelism);

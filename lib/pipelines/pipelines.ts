@@ -17,8 +17,10 @@ export const pipelineName = z
   .max(100)
   .regex(/^[a-z0-9][a-z0-9_-]*$/, "use lowercase letters, digits, _ and - (e.g. clicks-cleaning)");
 
-export const createPipelineInput = z.object({ name: pipelineName, description: z.string().max(5_000).default("") });
 export const saveVersionInput = z.object({ pipeline: z.unknown(), message: z.string().max(1_000).default("") });
+/** `pipeline` (and `message`) given: the pipeline is created with it as version 1, or not at all. */
+export const createPipelineInput = z.object({ name: pipelineName, description: z.string().max(5_000).default(""), pipeline: z.unknown().optional(), message: saveVersionInput.shape.message });
+export const applyPipelineInput = createPipelineInput.extend({ description: z.string().max(5_000).optional(), pipeline: z.unknown() });
 
 export interface PipelineSummary {
   id: string;
@@ -56,6 +58,10 @@ const withRelations = {
 
 export async function createPipeline(principal: Principal, teamSlug: string, raw: z.input<typeof createPipelineInput>): Promise<PipelineSummary> {
   const input = createPipelineInput.parse(raw);
+  if (input.pipeline !== undefined) {
+    await applyPipeline(principal, teamSlug, { ...input, pipeline: input.pipeline }, { createOnly: true });
+    return getPipeline(principal, teamSlug, input.name);
+  }
   const { team } = await requireTeamRole(principal, teamSlug, "editor");
   try {
     const p = await prisma().$transaction(async (tx) => {
@@ -65,9 +71,15 @@ export async function createPipeline(principal: Principal, teamSlug: string, raw
     });
     return summary(p);
   } catch (e) {
-    if (e instanceof P.PrismaClientKnownRequestError && e.code === "P2002") throw new AppError("conflict", `Team "${teamSlug}" already has a pipeline named "${input.name}".`);
-    throw e;
+    throw nameTaken(e, teamSlug, input.name);
   }
+}
+
+const nameConflict = (teamSlug: string, name: string) => new AppError("conflict", `Team "${teamSlug}" already has a pipeline named "${name}".`);
+
+/** A unique-name violation as the conflict the user can act on; anything else unchanged. */
+function nameTaken(e: unknown, teamSlug: string, name: string): unknown {
+  return e instanceof P.PrismaClientKnownRequestError && e.code === "P2002" ? nameConflict(teamSlug, name) : e;
 }
 
 export async function listPipelines(principal: Principal, teamSlug: string): Promise<PipelineSummary[]> {
@@ -110,33 +122,77 @@ export interface ValidatedPipeline {
  * catalog. Returns diagnostics (never throws for a bad pipeline); `pipeline`
  * is undefined when the JSON does not even parse.
  */
-export async function checkPipeline(teamId: string, json: unknown): Promise<{ pipeline?: Pipeline; diagnostics: Diagnostic[]; schemas: Record<string, unknown> }> {
+export async function checkPipeline(teamId: string, json: unknown): Promise<{ pipeline?: Pipeline; diagnostics: Diagnostic[]; schemas: Record<string, unknown>; logicHashes?: Record<string, string> }> {
   const parsed = parsePipeline(json);
   if (!("pipeline" in parsed) || !parsed.pipeline) return { diagnostics: (parsed as { diagnostics: Diagnostic[] }).diagnostics, schemas: {} };
   const catalog = await loadTeamCatalog(teamId);
   const result = validatePipeline(parsed.pipeline, catalog.ctx);
-  const duplicates = await equivalentStreamDiagnostics(teamId, parsed.pipeline);
-  return { pipeline: parsed.pipeline, diagnostics: [...catalog.accessDiagnostics(parsed.pipeline), ...result.diagnostics, ...duplicates], schemas: result.schemas };
+  // Only a pipeline without errors has logic hashes (a cycle, e.g. through a Union, has none): nothing to compare before that.
+  const duplicates = result.logicHashes ? await equivalentStreamDiagnostics(teamId, parsed.pipeline, result.logicHashes) : [];
+  return { pipeline: parsed.pipeline, diagnostics: [...catalog.accessDiagnostics(parsed.pipeline), ...result.diagnostics, ...duplicates], schemas: result.schemas, logicHashes: result.logicHashes };
 }
+
+/** A definition that validates, or a 422 with every diagnostic (nothing is written). */
+async function validDefinition(teamId: string, definition: unknown) {
+  const checked = await checkPipeline(teamId, definition);
+  if (!checked.pipeline || hasErrors(checked.diagnostics)) {
+    throw new AppError("invalid_input", `The pipeline has ${checked.diagnostics.filter((d) => d.severity === "error").length} error(s); fix them before saving.`, checked.diagnostics);
+  }
+  return { pipeline: checked.pipeline, warnings: checked.diagnostics.filter((d) => d.severity !== "error") };
+}
+
+/** Appends the next immutable version of a pipeline inside the caller's transaction. */
+async function insertVersion(tx: Prisma.TransactionClient, principal: Principal, teamId: string, pipelineId: string, graph: Pipeline, message: string) {
+  const last = await tx.pipelineVersion.findFirst({ where: { pipelineId }, orderBy: { version: "desc" } });
+  const v = await tx.pipelineVersion.create({
+    data: { pipelineId, version: (last?.version ?? 0) + 1, graph: graph as unknown as Prisma.InputJsonValue, message, authorId: actorUserId(principal) },
+  });
+  await tx.pipeline.update({ where: { id: pipelineId }, data: { updatedAt: new Date() } });
+  await recordAudit(principal, { teamId, action: "pipeline.version", entityType: "pipeline", entityId: pipelineId, details: { version: v.version } }, tx);
+  return v;
+}
+
+const versionView = (v: { version: number; id: string; createdAt: Date; message: string }, warnings: Diagnostic[]) => ({ version: v.version, id: v.id, createdAt: v.createdAt, message: v.message, warnings });
 
 /** Saves an immutable new version after validation; errors → 422 with every diagnostic. */
 export async function saveVersion(principal: Principal, teamSlug: string, name: string, raw: z.input<typeof saveVersionInput>) {
   const input = saveVersionInput.parse(raw);
   const { team, pipeline } = await requirePipeline(principal, teamSlug, name, "editor");
-  const checked = await checkPipeline(team.id, input.pipeline);
-  if (!checked.pipeline || hasErrors(checked.diagnostics)) {
-    throw new AppError("invalid_input", `The pipeline has ${checked.diagnostics.filter((d) => d.severity === "error").length} error(s); fix them before saving.`, checked.diagnostics);
-  }
-  const version = await prisma().$transaction(async (tx) => {
-    const last = await tx.pipelineVersion.findFirst({ where: { pipelineId: pipeline.id }, orderBy: { version: "desc" } });
-    const v = await tx.pipelineVersion.create({
-      data: { pipelineId: pipeline.id, version: (last?.version ?? 0) + 1, graph: checked.pipeline as unknown as Prisma.InputJsonValue, message: input.message, authorId: actorUserId(principal) },
+  const valid = await validDefinition(team.id, input.pipeline);
+  const version = await prisma().$transaction((tx) => insertVersion(tx, principal, team.id, pipeline.id, valid.pipeline, input.message));
+  return versionView(version, valid.warnings);
+}
+
+/**
+ * `sluice pipeline apply` (and creating a pipeline with a definition over the
+ * API): saves `pipeline` as the next version of pipeline `name`, creating the
+ * pipeline with it as version 1 when there is none of that name. Validation
+ * comes first and the pipeline, its first version and their audit entries are
+ * written in one transaction, so a definition with errors (or a failure part
+ * way) leaves no empty, undeployable pipeline behind. `createOnly` refuses an
+ * existing name instead of adding a version to it.
+ */
+export async function applyPipeline(principal: Principal, teamSlug: string, raw: z.input<typeof applyPipelineInput>, options: { createOnly?: boolean } = {}) {
+  const input = applyPipelineInput.parse(raw);
+  const { team } = await requireTeamRole(principal, teamSlug, "editor");
+  const existing = await prisma().pipeline.findUnique({ where: { teamId_name: { teamId: team.id, name: input.name } } });
+  if (existing && options.createOnly) throw nameConflict(teamSlug, input.name);
+  const valid = await validDefinition(team.id, input.pipeline);
+  try {
+    const version = await prisma().$transaction(async (tx) => {
+      let pipelineId = existing?.id;
+      if (!pipelineId) {
+        const p = await tx.pipeline.create({ data: { teamId: team.id, name: input.name, description: input.description ?? "", createdById: actorUserId(principal) } });
+        await recordAudit(principal, { teamId: team.id, action: "pipeline.create", entityType: "pipeline", entityId: p.id, details: { name: p.name } }, tx);
+        pipelineId = p.id;
+      }
+      return insertVersion(tx, principal, team.id, pipelineId, valid.pipeline, input.message);
     });
-    await tx.pipeline.update({ where: { id: pipeline.id }, data: { updatedAt: new Date() } });
-    await recordAudit(principal, { teamId: team.id, action: "pipeline.version", entityType: "pipeline", entityId: pipeline.id, details: { version: v.version } }, tx);
-    return v;
-  });
-  return { version: version.version, id: version.id, createdAt: version.createdAt, message: version.message, warnings: checked.diagnostics.filter((d) => d.severity !== "error") };
+    return { created: !existing, pipeline: input.name, ...versionView(version, valid.warnings) };
+  } catch (e) {
+    // Created by someone else between the lookup and the insert: say so rather than retrying blindly.
+    throw nameTaken(e, teamSlug, input.name);
+  }
 }
 
 export async function listVersions(principal: Principal, teamSlug: string, name: string) {

@@ -8,7 +8,7 @@ import { mapDiagnostics, pipelineToSql, sqlToPipeline, type SqlDiagnostic, type 
 import { pipelineToFlinkSql } from "@/lib/sql/flink";
 import { MAX_SQL_LENGTH } from "@/lib/sql/ast";
 import { loadTeamCatalog } from "./catalog-context";
-import { checkPipeline, createPipeline, deletePipeline, getVersion, requirePipeline, saveVersion } from "./pipelines";
+import { applyPipeline, checkPipeline, getVersion, requirePipeline } from "./pipelines";
 
 /**
  * Pipelines as SQL for the API and the CLI (docs/sql.md): the pure dialect
@@ -61,27 +61,17 @@ export async function createPipelineFromSql(principal: Principal, teamSlug: stri
   const { pipeline, diagnostics } = await graphFromSql(principal, teamSlug, { sql: input.sql });
   const errors = diagnostics.filter((d) => d.severity === "error");
   if (errors.length) throw new AppError("invalid_input", `The SQL builds a pipeline with ${errors.length} error(s): fix them and try again.`, diagnostics);
-  const created = await createPipeline(principal, teamSlug, { name: input.name, description: input.description });
-  try {
-    const version = await saveVersion(principal, teamSlug, created.name, { pipeline, message: input.message || "created from SQL" });
-    return { pipeline: created.name, version: version.version, diagnostics };
-  } catch (e) {
-    // The catalog changed between the check and the save (a stream deleted): leave no empty pipeline behind.
-    await deletePipeline(principal, teamSlug, created.name).catch(() => undefined);
-    throw e;
-  }
+  // The pipeline and its version 1 are written together (applyPipeline), or not at all.
+  const created = await applyPipeline(principal, teamSlug, { name: input.name, description: input.description, pipeline, message: input.message || "created from SQL" }, { createOnly: true });
+  return { pipeline: created.pipeline, version: created.version, diagnostics };
 }
 
 /** Saves SQL as a new version of an existing pipeline (or creates it): `sluice pipeline apply -f query.sql`. */
 export async function applySql(principal: Principal, teamSlug: string, name: string, sql: string, message: string) {
   const { pipeline, diagnostics } = await graphFromSql(principal, teamSlug, { sql });
   if (hasErrors(diagnostics)) throw new AppError("invalid_input", `The SQL builds a pipeline with ${diagnostics.filter((d) => d.severity === "error").length} error(s); fix them before saving.`, diagnostics);
-  const exists = await requirePipeline(principal, teamSlug, name, "viewer").then(
-    () => true,
-    (e) => (e instanceof AppError && e.code === "not_found" ? false : Promise.reject(e)),
-  );
-  if (!exists) await createPipeline(principal, teamSlug, { name });
-  const v = await saveVersion(principal, teamSlug, name, { pipeline, message });
+  // A new pipeline is created with this version as v1 in one transaction (applyPipeline): nothing half-made on failure.
+  const v = await applyPipeline(principal, teamSlug, { name, pipeline, message });
   return { version: v.version, diagnostics };
 }
 

@@ -1,10 +1,10 @@
 import { prisma } from "@/lib/db/prisma";
-import { canonicalHash, type Diagnostic, type Pipeline } from "@/lib/pipeline";
+import type { Diagnostic, Pipeline } from "@/lib/pipeline";
 import { accessOf } from "./access";
 
-/** Canonical logic hash of each Sink's upstream (node id → hash). */
-export function sinkLogicHashes(pipeline: Pipeline): Map<string, { stream: string; hash: string }> {
-  return new Map(pipeline.nodes.flatMap((n) => (n.type === "sink" ? [[n.id, { stream: n.config.stream, hash: canonicalHash(pipeline, n.id) }] as const] : [])));
+/** Canonical logic hash of each Sink's upstream (node id → stream and hash), from a valid pipeline's hashes. */
+export function sinkLogicHashes(pipeline: Pipeline, logicHashes: Record<string, string>): Map<string, { stream: string; hash: string }> {
+  return new Map(pipeline.nodes.flatMap((n) => (n.type === "sink" && logicHashes[n.id] ? [[n.id, { stream: n.config.stream, hash: logicHashes[n.id] }] as const] : [])));
 }
 
 /**
@@ -12,10 +12,12 @@ export function sinkLogicHashes(pipeline: Pipeline): Map<string, { stream: strin
  * sources, same operators, regardless of node ids, layout or field order) has
  * the same canonical hash as a stream some pipeline already produces, an info
  * diagnostic naming that stream — only streams the team can see, so a
- * private stream of another team is never revealed.
+ * private stream of another team is never revealed. Takes the hashes that
+ * validation computes for a pipeline without errors (validatePipeline's
+ * `logicHashes`): an invalid graph, e.g. one with a cycle, has none.
  */
-export async function equivalentStreamDiagnostics(teamId: string, pipeline: Pipeline): Promise<Diagnostic[]> {
-  const sinks = sinkLogicHashes(pipeline);
+export async function equivalentStreamDiagnostics(teamId: string, pipeline: Pipeline, logicHashes: Record<string, string>): Promise<Diagnostic[]> {
+  const sinks = sinkLogicHashes(pipeline, logicHashes);
   if (!sinks.size) return [];
   const matches = await prisma().stream.findMany({
     where: { logicHash: { in: [...new Set([...sinks.values()].map((s) => s.hash))] } },
@@ -40,9 +42,9 @@ export async function equivalentStreamDiagnostics(teamId: string, pipeline: Pipe
   return out;
 }
 
-/** Records which logic produces each sink stream of a deployed pipeline. */
-export async function recordSinkLogic(pipeline: Pipeline): Promise<void> {
-  for (const { stream, hash } of sinkLogicHashes(pipeline).values()) {
+/** Records which logic produces each sink stream of a deployed (hence valid) pipeline. */
+export async function recordSinkLogic(pipeline: Pipeline, logicHashes: Record<string, string>): Promise<void> {
+  for (const { stream, hash } of sinkLogicHashes(pipeline, logicHashes).values()) {
     await prisma().stream.updateMany({ where: { name: stream }, data: { logicHash: hash } });
   }
 }

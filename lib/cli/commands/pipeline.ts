@@ -2,7 +2,11 @@ import type { Command } from "commander";
 import { readFileSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import { AppError } from "@/lib/errors";
+import type { Principal } from "@/lib/auth/principal";
+import type { Diagnostic } from "@/lib/pipeline";
 import type { SqlDiagnostic } from "@/lib/sql";
+import { pipelineProblems, sqlProblems } from "../diagnostics";
+import { parseJsonFile, printProblems, withProblems } from "../report";
 import { actingFor, intOption, userPath, type Cli } from "../context";
 
 /** `sluice pipeline …`: pipelines, versions and deployments. */
@@ -10,41 +14,34 @@ export function register(program: Command, { io }: Cli): void {
   const pipeline = program.command("pipeline").description("manage pipelines");
   pipeline
     .command("apply")
-    .description("create the pipeline if needed and save the definition as a new version")
+    .description("create the pipeline if needed and save the definition as a new version (a new pipeline is created with it, or not at all)")
     .requiredOption("--team <slug>", "team")
     .requiredOption("-f, --file <path>", "pipeline definition: JSON (or {name, description, pipeline}), or Sluice SQL in a .sql file")
     .option("--name <name>", "pipeline name (default: the JSON's name field, or the .sql file's name)")
     .option("-m, --message <text>", "version message", "")
+    .addHelpText("after", "\nProblems print as file:line:column: severity: field: message [code, node], with a caret under the\nexpression; nothing is saved while there are errors.")
     .action(async (o: { team: string; file: string; name?: string; message: string }) => {
+      const text = readFileSync(userPath(o.file), "utf8");
       if (o.file.toLowerCase().endsWith(".sql")) {
         // Sluice SQL (docs/sql.md): the graph is built and laid out from the SQL; problems print at their line and column.
-        const [{ applySql }, { formatSqlDiagnostics }] = await Promise.all([import("@/lib/pipelines/sql"), import("@/lib/sql/format")]);
-        const text = readFileSync(userPath(o.file), "utf8");
+        const { applySql } = await import("@/lib/pipelines/sql");
         const name = o.name ?? basename(o.file).replace(/\.sql$/i, "");
-        try {
-          const v = await applySql(await actingFor(o.team), o.team, name, text, o.message);
-          io.out(`Saved ${name} version ${v.version} from ${o.file}`);
-          for (const l of formatSqlDiagnostics(o.file, text, v.diagnostics)) io.err(l);
-        } catch (e) {
-          if (e instanceof AppError && Array.isArray(e.details)) {
-            for (const l of formatSqlDiagnostics(o.file, text, e.details as SqlDiagnostic[])) io.err(l);
-            throw new AppError(e.code, e.message);
-          }
-          throw e;
-        }
+        const v = await withProblems(io, (details) => sqlProblems(o.file, text, details as SqlDiagnostic[]), async () => applySql(await actingFor(o.team), o.team, name, text, o.message));
+        io.out(`Saved ${name} version ${v.version} from ${o.file}`);
+        printProblems(io, sqlProblems(o.file, text, v.diagnostics));
         return;
       }
-      const doc = JSON.parse(readFileSync(userPath(o.file), "utf8")) as { name?: string; description?: string; pipeline?: unknown };
-      const def = doc.pipeline ?? doc;
-      const name = o.name ?? doc.name;
+      const doc = parseJsonFile(io, o.file, text) as { name?: string; description?: string; pipeline?: unknown };
+      const wrapped = doc !== null && typeof doc === "object" && "pipeline" in doc;
+      const name = o.name ?? doc?.name;
       if (!name) throw new AppError("invalid_input", "Give the pipeline a name with --name (or a top-level `name` in the file).");
-      const { createPipeline, requirePipeline, saveVersion } = await import("@/lib/pipelines/pipelines");
-      const principal = await actingFor(o.team);
-      const exists = await requirePipeline(principal, o.team, name, "viewer").then(() => true, (e) => (e instanceof AppError && e.code === "not_found" ? false : Promise.reject(e)));
-      if (!exists) await createPipeline(principal, o.team, { name, description: doc.description ?? "" });
-      const v = await saveVersion(principal, o.team, name, { pipeline: def, message: o.message });
+      const source = { file: o.file, text, prefix: wrapped ? ["pipeline"] : [] };
+      const { applyPipeline } = await import("@/lib/pipelines/pipelines");
+      const v = await withProblems(io, (details) => pipelineProblems(details as Diagnostic[], source), async () =>
+        applyPipeline(await actingFor(o.team), o.team, { name, description: wrapped ? doc.description : undefined, pipeline: wrapped ? doc.pipeline : doc, message: o.message }),
+      );
       io.out(`Saved ${name} version ${v.version}${v.warnings.length ? ` (${v.warnings.length} warning(s))` : ""}`);
-      for (const w of v.warnings) io.err(`warning: ${w.nodeId ? `${w.nodeId}: ` : ""}${w.message}`);
+      printProblems(io, pipelineProblems(v.warnings, source));
     });
   pipeline
     .command("export")
@@ -76,7 +73,13 @@ export function register(program: Command, { io }: Cli): void {
     .option("--reset-state", "drop window state that cannot carry over")
     .action(async (o: { team: string; name: string; version?: number; parallelism?: number; guarantee?: "at_least_once" | "exactly_once"; resetState?: boolean }) => {
       const { deploy } = await import("@/lib/pipelines/deployments");
-      const d = await deploy(await actingFor(o.team), o.team, o.name, { version: o.version, parallelism: o.parallelism, deliveryGuarantee: o.guarantee, resetState: !!o.resetState });
+      const principal = await actingFor(o.team);
+      // A version that no longer validates (the catalog changed) comes back with diagnostics: show them on the saved definition.
+      const d = await withProblems(io, async (details) => {
+        const { getVersion } = await import("@/lib/pipelines/pipelines");
+        const graph = await getVersion(principal, o.team, o.name, o.version ?? (await latestVersion(principal, o.team, o.name))).then((v) => v.pipeline, () => undefined);
+        return pipelineProblems(details as Diagnostic[], { pipeline: graph });
+      }, () => deploy(principal, o.team, o.name, { version: o.version, parallelism: o.parallelism, deliveryGuarantee: o.guarantee, resetState: !!o.resetState }));
       io.out(`Deploying ${o.name} version ${d.version}: ${d.parallelism} task(s), ${d.deliveryGuarantee}`);
     });
   for (const [cmd, verb] of [["stop", "Stopping"], ["resume", "Resuming"]] as const) {
@@ -106,4 +109,9 @@ export function register(program: Command, { io }: Cli): void {
       for (const t of s.tasks) io.out(`  task ${t.index}: ${t.state}${t.worker ? ` on ${t.worker}` : ""}, in ${t.recordsIn}, out ${t.recordsOut}, errors ${t.recordsErrored}, lag ${t.consumerLag}`);
       if (s.lastError) io.out(`  last error: ${s.lastError}`);
     });
+}
+
+async function latestVersion(principal: Principal, team: string, name: string): Promise<number> {
+  const { getPipeline } = await import("@/lib/pipelines/pipelines");
+  return (await getPipeline(principal, team, name)).latestVersion ?? 0;
 }

@@ -10,7 +10,7 @@ export const GET = api<{ team: string }>(async (req, { params }) => {
   return { pipelines: live ? await listPipelineOverview(principal, params.team) : await listPipelines(principal, params.team) };
 });
 
-// POST /api/v1/teams/:team/pipelines — create an (empty) pipeline
+// POST /api/v1/teams/:team/pipelines — create a pipeline: empty, or with `pipeline` (+ `message`) as version 1 — both or nothing
 export const POST = api<{ team: string }>(async (req, { params }) => {
   const principal = await authenticate(req.headers);
   return json(await createPipeline(principal, params.team, await parseBody(req, createPipelineInput)), 201);
