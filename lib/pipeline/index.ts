@@ -5,7 +5,8 @@
 export { parsePipeline, type ParseResult } from "./parse";
 export { validatePipeline, type ValidationResult } from "./validate";
 export { analyzePipeline, type ValidationContext, type StreamInfo, type RegisteredFunction } from "./analyze";
-export { compilePipeline, PipelineCompileError, PARTIAL_GRAPH_CODES, type Plan, type PlanResult, type ProcessOptions, type CompileOptions } from "./plan";
+export { compilePipeline, PipelineCompileError, PARTIAL_GRAPH_CODES, type Plan, type PlanResult, type ProcessOptions, type CompileOptions, type SourceCheck } from "./plan";
+export type { PartitionId } from "@/lib/operators/window";
 export { canonicalForm, canonicalHash, canonicalHashes } from "./canonical";
 export { decodeRecord, encodeRecord } from "./codec";
 export type { Diagnostic, Severity } from "./diagnostics";

@@ -15,6 +15,7 @@ import type { Pipeline, PipelineEdge } from "./nodes";
 import { DEFAULT_OUTPUT_PORT } from "./nodes";
 import { LATE_PORT, outputPorts } from "./ports";
 import type { UdfRuntime, WindowRuntime } from "./stateful";
+import type { PartitionId, WatermarkCheck } from "@/lib/operators/window";
 import type { Row, StreamSchema } from "./schema";
 import { recordCheckSource } from "@/lib/udf/record-check-source";
 
@@ -47,13 +48,17 @@ export interface CompileOptions {
   checkSourceSchema?: boolean;
   /**
    * The source partition of a record, from the meta the caller passed with it
-   * (ProcessOptions.metas). Given, each Window keeps a watermark per source
-   * partition: a fast partition does not make a slower one's records late, and
-   * an idle partition stops holding windows back after the node's idleTimeout
-   * (10 s by default).
+   * (ProcessOptions.metas), as an id the caller also uses in
+   * `assignPartitions` and source checks. Given, each Window keeps a watermark
+   * per source partition (docs/runtime.md "Watermarks"): a partition that is
+   * behind or not fetched yet holds windows open, and an idle one (caught up,
+   * no record for the node's idleTimeout, 10 s by default) stops holding them.
    */
-  partitionOf?: (meta: unknown) => string | number | undefined;
+  partitionOf?: (meta: unknown) => PartitionId | undefined;
 }
+
+/** A source check in progress (Plan.beginSourceCheck): each Window's view when it began. */
+export type SourceCheck = ReadonlyMap<string, WatermarkCheck>;
 
 /** Errors that only say the graph is unfinished (see CompileOptions.partial). */
 export const PARTIAL_GRAPH_CODES: ReadonlySet<string> = new Set(["dangling-node", "no-sink"]);
@@ -128,8 +133,21 @@ export interface Plan {
   processEncoded(source: string, values: (Uint8Array | null)[], options?: ProcessOptions): Promise<PlanResult & { encoded: Map<string, Uint8Array[]> }>;
   /** True when the plan holds Window state (snapshot/restore/changes matter). */
   readonly stateful: boolean;
-  /** Processing time passed without records: windows may close (idle timeout, processing-time windows, early emits) and their results flow downstream. */
-  advanceTime(now: number, options?: Pick<ProcessOptions, "capture">): Promise<PlanResult>;
+  /**
+   * Processing time passed without records: windows may close (idle timeout,
+   * processing-time windows, early emits) and their results flow downstream.
+   * With `source` (a check begun by beginSourceCheck and the partitions then
+   * found caught up), idle partitions stop holding Window watermarks back.
+   */
+  advanceTime(now: number, options?: Pick<ProcessOptions, "capture"> & { source?: { check: SourceCheck; caughtUp: ReadonlySet<PartitionId> } }): Promise<PlanResult>;
+  /**
+   * The source partitions the task owns, per source stream (its assignment):
+   * each Window fed by a stream holds its watermark back for every one of
+   * them, fetched yet or not. Ids are those `partitionOf` returns.
+   */
+  assignPartitions(byStream: ReadonlyMap<string, readonly PartitionId[]>, now: number): void;
+  /** Starts a source check: call it before reading the sources' end offsets, then pass it to advanceTime with the partitions found caught up. */
+  beginSourceCheck(now: number): SourceCheck;
   /** Closes every open window now and emits its result (end of a preview sample, end of a bounded run). */
   flush(options?: Pick<ProcessOptions, "capture">): Promise<PlanResult>;
   /** Window state by node id, for checkpoints. */
@@ -470,6 +488,17 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
   const sourceChecks = new Map([...sources.keys()].map((id) => [id, compileRecordCheck(analysis.schemas[id] ?? [])]));
 
   const windowSteps = steps.filter((s): s is Extract<Step, { kind: "window" }> => s.kind === "window");
+  /** The source streams whose records can reach each Window: only their partitions hold its watermark. */
+  const upstreamStreams = new Map<string, Set<string>>();
+  const streamsReaching = (id: string, seen = new Set<string>()): Set<string> => {
+    const out = new Set<string>();
+    if (seen.has(id)) return out;
+    seen.add(id);
+    if (sources.has(id)) out.add(sources.get(id)!);
+    for (const e of incoming.get(id) ?? []) for (const s of streamsReaching(e.source, seen)) out.add(s);
+    return out;
+  };
+  for (const w of windowSteps) upstreamStreams.set(w.nodeId, streamsReaching(w.nodeId));
   const udfSteps = steps.filter((s): s is Extract<Step, { kind: "udf" }> => s.kind === "udf");
 
   const metasFor = (n: number, given?: unknown[]) => given ?? new Array<unknown>(n).fill(undefined);
@@ -616,9 +645,27 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
     advanceTime(now, opts = {}) {
       return serial(() => {
         const state = newState(opts.capture === true, now);
-        for (const w of windowSteps) emitWindow(state, w.nodeId, w.op.advanceTime(now));
+        for (const w of windowSteps) {
+          const check = opts.source?.check.get(w.nodeId);
+          emitWindow(state, w.nodeId, w.op.advanceTime(now, check ? { check, caughtUp: opts.source!.caughtUp } : undefined));
+        }
         return drain(state);
       });
+    },
+    assignPartitions(byStream, now) {
+      for (const w of windowSteps) {
+        const ids: PartitionId[] = [];
+        for (const stream of upstreamStreams.get(w.nodeId)!) for (const id of byStream.get(stream) ?? []) ids.push(id);
+        w.op.assignPartitions(ids, now);
+      }
+    },
+    beginSourceCheck(now) {
+      const checks = new Map<string, WatermarkCheck>();
+      for (const w of windowSteps) {
+        const c = w.op.beginSourceCheck(now);
+        if (c) checks.set(w.nodeId, c);
+      }
+      return checks;
     },
     flush(opts = {}) {
       return serial(() => {

@@ -1,4 +1,4 @@
-import { buildWindow } from "@/lib/operators/window";
+import { buildWindow, type PartitionId, type WatermarkCheck } from "@/lib/operators/window";
 import type { Batch, Built, OpDiagnostic, RecordError } from "@/lib/operators/types";
 import { buildUdf, UdfSandbox, type UdfEncodedResult } from "@/lib/udf";
 import type { UdfForm } from "./nodes/udf";
@@ -13,7 +13,11 @@ import type { Row, StreamSchema } from "./schema";
  */
 export interface WindowRuntime {
   process(batch: Batch, now: number): { out: Batch; late: Batch; errors: RecordError[] };
-  advanceTime(now: number): { out: Batch; late: Batch; errors: RecordError[] };
+  /** With a source check's result, idle partitions stop holding the watermark back (partitioned watermarks only). */
+  advanceTime(now: number, source?: { check: WatermarkCheck; caughtUp: ReadonlySet<PartitionId> }): { out: Batch; late: Batch; errors: RecordError[] };
+  /** The source partitions feeding this node that the task owns (partitioned watermarks only). */
+  assignPartitions(ids: Iterable<PartitionId>, now: number): void;
+  beginSourceCheck(now: number): WatermarkCheck | undefined;
   flush(): { out: Batch; late: Batch; errors: RecordError[] };
   snapshot(): unknown;
   restore(snapshot: unknown): void;
@@ -38,10 +42,11 @@ export interface UdfRuntime {
 export interface WindowRuntimeOptions {
   /**
    * The source partition of a row, from its meta. Given, windows keep a
-   * watermark per source partition (the runtime passes this); without it (a
-   * preview, tests) there is one watermark for the whole input.
+   * watermark per source partition (the runtime and the preview pass this);
+   * without it (tests, the in-memory reference) there is one watermark for
+   * the whole input.
    */
-  partitionOf?: (meta: unknown) => string | number | undefined;
+  partitionOf?: (meta: unknown) => PartitionId | undefined;
 }
 
 export type StatefulOp = { kind: "window"; nodeId: string; create: (options?: WindowRuntimeOptions) => WindowRuntime } | { kind: "udf"; nodeId: string; create: () => UdfRuntime };
@@ -73,10 +78,12 @@ function buildWindowNode(node: NodeOfType<"window">, input: StreamSchema): Built
         const r = op.process(batch.rows, now, partitionOf ? { partitions: batch.metas.map(partitionOf) } : undefined);
         return { out: noMetas(r.out), late: { rows: r.late, metas: metasOf(batch, r.late) }, errors: errorsOf(batch, r.errors) };
       },
-      advanceTime(now) {
-        const r = op.advanceTime(now);
+      advanceTime(now, source) {
+        const r = op.advanceTime(now, source);
         return { out: noMetas(r.out), late: noMetas(r.late), errors: errorsOf(empty, r.errors) };
       },
+      assignPartitions: (ids, now) => op.assignPartitions(ids, now),
+      beginSourceCheck: (now) => op.beginSourceCheck(now),
       flush() {
         return { out: noMetas(op.flush()), late: { rows: [], metas: [] }, errors: [] };
       },

@@ -63,6 +63,7 @@ export class TaskMetrics {
       r.records_out += c.out;
       r.records_filtered += c.filtered;
       r.records_errored += c.errored;
+      r.records_late += c.late ?? 0;
       this.nodeOut.set(nodeId, (this.nodeOut.get(nodeId) ?? 0) + c.out);
       if (bytes.sourceNodes.has(nodeId)) {
         r.bytes_in += bytes.in;

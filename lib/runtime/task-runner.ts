@@ -5,7 +5,8 @@ import { prisma } from "@/lib/db/prisma";
 import { createKafka } from "@/lib/kafka/client";
 import { explainKafkaConnectionError } from "@/lib/kafka/security";
 import { moduleLogger } from "@/lib/log/logger";
-import { compilePipeline, encodeRecord, hasErrors, type Plan, type PlanResult } from "@/lib/pipeline";
+import { compilePipeline, encodeRecord, hasErrors, type PartitionId, type Plan, type PlanResult } from "@/lib/pipeline";
+import { kafkaAdmin } from "@/lib/kafka/shared";
 import { loadTeamCatalog } from "@/lib/pipelines/catalog-context";
 import { checkPipeline } from "@/lib/pipelines/pipelines";
 import type { RunTaskPayload } from "@/lib/queue/contracts";
@@ -15,6 +16,7 @@ import { staticTaskAssigner } from "./static-assigner";
 import { GroupCommit } from "./group-commit";
 import { changelogMessages, dropOldChangelogs, ensureChangelogTopic, readChangelog } from "./state-store";
 import { TaskMetrics } from "./task-metrics";
+import { SourceProgress, sourcePartitionId } from "./source-progress";
 import { clearTaskState, readTaskStates, recordTaskError, writeTaskState, type TaskPhase, type TaskState } from "./task-state";
 
 const log = moduleLogger("task");
@@ -146,9 +148,11 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
   let inBatch: InBatch | undefined;
   const plan: Plan = compilePipeline(checked.pipeline, catalog.ctx, {
     checkSourceSchema: true,
-    // Windows keep a watermark per source partition this task reads.
-    partitionOf: (m) => (m && inBatch ? `${inBatch.topic}:${inBatch.partition}` : undefined),
+    // Windows keep a watermark per source partition this task owns (docs/runtime.md "Watermarks").
+    partitionOf: (m) => (m && inBatch ? sourcePartitionId(inBatch.topic, inBatch.partition) : undefined),
   });
+  // Positions and end offsets of the owned source partitions: which ones are caught up (may go idle).
+  const progress = new SourceProgress();
   const sourceTopics = [...new Set([...plan.sources.values()].map((s) => catalog.entries.get(s)!.topic))];
   const topicToStream = new Map([...plan.sources.values()].map((s) => [catalog.entries.get(s)!.topic, s]));
   const sinkTopic = new Map([...plan.sinks].map(([nodeId, s]) => [nodeId, catalog.entries.get(s)!.topic]));
@@ -277,34 +281,74 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     write: writeRound,
   });
 
-  const processBatch = async (topic: string, partition: number, messages: KafkaMessage[]) => {
-    const started = performance.now();
-    const stream = topicToStream.get(topic)!;
-    const values = messages.map((m) => m.value);
-    const offset = (BigInt(messages[messages.length - 1].offset) + 1n).toString();
-    const { result, bytes } = await commits.submit(async (): Promise<TaskResult> => {
-      inBatch = { topic, partition };
-      try {
-        return { res: await plan.processEncoded(stream, values, { metas: messages }), offsets: { topic, partition, offset }, batch: { topic, partition } };
-      } finally {
-        inBatch = undefined;
-      }
-    });
-    const bytesIn = values.reduce((n, v) => n + (v?.byteLength ?? 0), 0);
-    metrics.recordBatch(result.res.perNode, { in: bytesIn, out: bytes, sourceNodes, sinkNodes }, performance.now() - started);
+  /** Every plan result — a batch's or a window pass's — is counted the same way, so status, ClickHouse and the sinks agree. */
+  const account = (res: PlanResult, bytes: { in: number; out: number }, ms: number) => {
+    metrics.recordBatch(res.perNode, { ...bytes, sourceNodes, sinkNodes }, ms);
     state.recordsIn = metrics.totalIn;
     state.recordsOut = metrics.totalOut;
     state.recordsErrored = metrics.totalErrored;
   };
 
-  /** Processing time passes: windows may close (idle timeout, early emits); their results are written like a batch's. */
+  /**
+   * A fetched batch of one partition. `next` is where the consumer continues
+   * after it (past any transaction markers at its end), `highWatermark` the
+   * partition's end the broker reported with it.
+   */
+  const processBatch = async (topic: string, partition: number, messages: KafkaMessage[], next: bigint, highWatermark: string) => {
+    const started = performance.now();
+    const stream = topicToStream.get(topic)!;
+    const id = sourcePartitionId(topic, partition);
+    progress.sawEnd(id, BigInt(highWatermark));
+    const values = messages.map((m) => m.value);
+    const offset = (BigInt(messages[messages.length - 1].offset) + 1n).toString();
+    const { result, bytes } = await commits.submit(async (): Promise<TaskResult> => {
+      inBatch = { topic, partition };
+      try {
+        const res = await plan.processEncoded(stream, values, { metas: messages });
+        // The plan has seen this partition up to `next`: a check may now find it caught up.
+        progress.advance(id, next);
+        return { res, offsets: { topic, partition, offset }, batch: { topic, partition } };
+      } finally {
+        inBatch = undefined;
+      }
+    });
+    account(result.res, { in: values.reduce((n, v) => n + (v?.byteLength ?? 0), 0), out: bytes }, performance.now() - started);
+  };
+
+  /** Set when the assignment is known: the next source check first reads where each owned partition starts. */
+  let assigned = false;
+  let startRead = false;
+
+  /**
+   * Processing time passes: windows may close (idle partitions, idle timeout,
+   * early emits); their results are written like a batch's. A source check
+   * runs first: the plan notes what each partition had delivered, then the
+   * end offsets are read, and partitions whose position reached them are
+   * caught up — those quiet for the idle timeout stop holding watermarks back.
+   */
   const advanceTime = async () => {
-    const { result } = await commits.submit(
-      async (): Promise<TaskResult> => ({ res: await plan.advanceTime(Date.now()) }),
+    const check = plan.beginSourceCheck(Date.now());
+    let caughtUp: Set<PartitionId> | undefined;
+    if (check.size && assigned) {
+      try {
+        const admin = await kafkaAdmin();
+        if (!startRead) {
+          await progress.readStart(admin, groupId);
+          startRead = true;
+        }
+        caughtUp = progress.caughtUp(await progress.readEnds(admin));
+      } catch (e) {
+        // Without fresh end offsets no partition is released; the next pass tries again.
+        tlog.warn({ err: e instanceof Error ? e.message : String(e) }, "could not read source end offsets");
+      }
+    }
+    const started = performance.now();
+    const { result, bytes } = await commits.submit(
+      async (): Promise<TaskResult> => ({ res: await plan.advanceTime(Date.now(), caughtUp ? { source: { check, caughtUp } } : {}) }),
       // Nothing emitted: the state changes ride along with the next round.
       ({ res }) => res.errors.length > 0 || [...res.sinks.values()].some((rows) => rows.length > 0),
     );
-    metrics.recordBatch(result.res.perNode, { in: 0, out: 0, sourceNodes, sinkNodes }, 0);
+    account(result.res, { in: 0, out: bytes }, performance.now() - started);
   };
 
   const lags = new Map<string, number>();
@@ -330,8 +374,20 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     await consumer.subscribe({ topics: sourceTopics, fromBeginning: true });
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       state.partitions = e.payload.memberAssignment;
+      if (plan.stateful) {
+        // Every owned partition holds Window watermarks back from now on, fetched or not.
+        const byTopic = progress.assign(e.payload.memberAssignment);
+        plan.assignPartitions(new Map([...byTopic].map(([topic, ids]) => [topicToStream.get(topic)!, ids])), Date.now());
+        assigned = true;
+        startRead = false;
+      }
       void publish("running");
       tlog.info({ partitions: e.payload.memberAssignment }, "task joined its consumer group");
+    });
+    consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+      // kafkajs skips batches of only transaction markers or aborted records without calling
+      // eachBatch; the position still moves past them (or the partition would never be caught up).
+      if (e.payload.batchSize === 0 && e.payload.lastOffset !== null) progress.advance(sourcePartitionId(e.payload.topic, e.payload.partition), BigInt(e.payload.lastOffset) + 1n);
     });
     consumer.on(consumer.events.CRASH, (e) => {
       if (!e.payload.restart) crashed = e.payload.error;
@@ -343,7 +399,7 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
       partitionsConsumedConcurrently: 64,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         if (!isRunning() || isStale() || stopReason || lockLost() || !batch.messages.length) return;
-        await processBatch(batch.topic, batch.partition, batch.messages);
+        await processBatch(batch.topic, batch.partition, batch.messages, BigInt(batch.lastOffset()) + 1n, batch.highWatermark);
         resolveOffset(batch.messages[batch.messages.length - 1].offset);
         lags.set(`${batch.topic}:${batch.partition}`, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(batch.messages[batch.messages.length - 1].offset) - 1n)));
         await heartbeat();

@@ -8,7 +8,7 @@ import { compileWindowKeys, validateWindowConfig, windowOutputSchema } from "./s
 export { WindowOperator, WindowSnapshotError } from "./operator";
 export type { WindowChange, WindowDeps, WindowError, WindowOptions, WindowResult, WindowSnapshot, WindowStats } from "./operator";
 export { compileWindowKeys, validateWindowConfig, windowOutputSchema } from "./schema";
-export { PartitionWatermarks } from "./watermarks";
+export { PartitionWatermarks, type PartitionId, type WatermarkCheck } from "./watermarks";
 export { distinctKey } from "./aggregates";
 
 export interface BuiltWindow {

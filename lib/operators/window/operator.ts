@@ -1,7 +1,7 @@
 import { durationMs, type WindowNodeConfig } from "@/lib/pipeline/nodes/window";
 import type { Row } from "@/lib/pipeline/schema";
 import { buildAggregator, type Aggregator } from "./aggregates";
-import { PartitionWatermarks } from "./watermarks";
+import { PartitionWatermarks, type PartitionId, type WatermarkCheck } from "./watermarks";
 
 /**
  * The Window operator: keyed tumbling, hopping and session windows with
@@ -20,11 +20,15 @@ import { PartitionWatermarks } from "./watermarks";
  *   source partitions, see `PartitionWatermarks`) and passes it with
  *   `process(rows, now, {watermark})` or `onWatermark(ms)`; W never goes back.
  *   In `partitioned` mode the operator does that itself from each row's source
- *   partition (`process(rows, now, {partitions})`): W is the minimum over the
- *   partitions' newest event times minus maxOutOfOrderness, so a fast partition
- *   does not make a slower one's records late; a partition without records for
- *   idleTimeout (default PARTITION_IDLE_DEFAULT_MS) stops holding W back, so an
- *   idle partition never stalls windows forever.
+ *   partition (`process(rows, now, {partitions})`) with `PartitionWatermarks`:
+ *   W is the minimum over every partition the task owns (`assignPartitions`) of
+ *   its newest event time minus maxOutOfOrderness, so neither a fast partition
+ *   nor one not fetched yet makes another's records late. A partition stops
+ *   holding W back only when a source check (`beginSourceCheck`, then
+ *   `advanceTime(now, {check, caughtUp})`) finds it caught up and it has had no
+ *   record for idleTimeout (default PARTITION_IDLE_DEFAULT_MS); a partition with
+ *   unread records never does. The per-partition event times are part of the
+ *   state (snapshot and changelog), so a restarted task resumes with them.
  * - A window [start, end) closes when W >= end and emits one row per key.
  *   With allowedLateness L it is kept until W >= end + L; a record for it in
  *   that time updates it and immediately emits the updated row (same key and
@@ -36,7 +40,10 @@ import { PartitionWatermarks } from "./watermarks";
  *   `emit: {early}` open windows that changed emit partial rows every interval;
  *   with `idleTimeout`, after that long without records the watermark moves on
  *   by the processing time elapsed since the last record, so a quiet stream's
- *   last windows still close (a record arriving later may then be late).
+ *   last windows still close (a record arriving later may then be late). In
+ *   `partitioned` mode that happens only at a source check that finds every
+ *   partition caught up, each partition's watermark moving on from its own
+ *   last record.
  * - Rows emitted by one firing come in no particular order.
  */
 export interface WindowDeps {
@@ -125,6 +132,8 @@ interface KeySessions {
 
 interface MetaJson {
   watermark: number | null;
+  /** `partitioned` mode: newest event time per source partition (absent in state written before it existed). */
+  partitions?: Record<string, number>;
   maxTs: number | null;
   seq: number;
   lastArrival: number | null;
@@ -215,7 +224,10 @@ export class WindowOperator {
     this.idleMs = config.idleTimeout === undefined ? undefined : durationMs(config.idleTimeout);
     this.earlyMs = config.emit === "on_close" ? undefined : durationMs(config.emit.early);
     this.external = options.watermarks === "external";
-    this.partitions = options.watermarks === "partitioned" && this.eventTime ? new PartitionWatermarks(this.outOfOrderness, this.idleMs ?? PARTITION_IDLE_DEFAULT_MS) : undefined;
+    this.partitions =
+      options.watermarks === "partitioned" && this.eventTime
+        ? new PartitionWatermarks({ boundMs: this.outOfOrderness, idleTimeoutMs: this.idleMs ?? PARTITION_IDLE_DEFAULT_MS, quietAdvanceAfterMs: this.idleMs })
+        : undefined;
     this.capture = options.changeCapture ?? true;
     this.startField = config.windowStartField;
     this.endField = config.windowEndField;
@@ -232,7 +244,21 @@ export class WindowOperator {
     return { watermark: finiteOrNull(this.W), lateRecords: this.lateRecords, errorRecords: this.errorRecords, openWindows: open };
   }
 
-  process(rows: readonly Row[], nowMs: number, opts?: { watermark?: number; partitions?: readonly (string | number | undefined)[] }): WindowResult {
+  /**
+   * `partitioned` mode: the source partitions the task owns now. Each holds the
+   * watermark back (at -∞ until its first record) until a source check finds
+   * it idle; partitions no longer listed stop counting.
+   */
+  assignPartitions(ids: Iterable<PartitionId>, nowMs: number): void {
+    this.partitions?.assign(ids, nowMs);
+  }
+
+  /** `partitioned` mode: starts a source check (call before reading end offsets); undefined in other modes. */
+  beginSourceCheck(nowMs: number): WatermarkCheck | undefined {
+    return this.partitions?.beginCheck(nowMs);
+  }
+
+  process(rows: readonly Row[], nowMs: number, opts?: { watermark?: number; partition?: PartitionId; partitions?: readonly (PartitionId | undefined)[] }): WindowResult {
     const res: WindowResult = { out: [], late: [], errors: [] };
     if (nowMs > this.lastNow) this.lastNow = nowMs;
     const now = this.lastNow;
@@ -287,8 +313,8 @@ export class WindowOperator {
       }
       if (this.partitions) {
         // Record by record, like the internal mode, so results do not depend on batching.
-        this.partitions.observe(opts?.partitions?.[r] ?? "", ts, now);
-        const w = this.partitions.current(now);
+        this.partitions.observe(opts?.partition ?? opts?.partitions?.[r] ?? "", ts, now);
+        const w = this.partitions.holding();
         if (w > this.W) {
           this.W = w;
           if (w >= this.nextTimer) this.runTimers(res.out);
@@ -332,16 +358,21 @@ export class WindowOperator {
    * Called periodically by the runtime. Closes processing-time windows, emits
    * early results, and (with idleTimeout) advances an idle stream's watermark.
    */
-  advanceTime(nowMs: number): WindowResult {
+  advanceTime(nowMs: number, source?: { check: WatermarkCheck; caughtUp: ReadonlySet<PartitionId> }): WindowResult {
     const res: WindowResult = { out: [], late: [], errors: [] };
     if (nowMs > this.lastNow) this.lastNow = nowMs;
     const now = this.lastNow;
     if (!this.eventTime) this.advanceWatermark(now, res.out);
-    else if (this.partitions && this.maxTs > -Infinity) {
-      // Partitions that went idle stop holding the watermark back.
-      this.advanceWatermark(this.partitions.current(now), res.out);
+    else if (this.partitions) {
+      // Partitions assigned or revoked since the last record may change the minimum.
+      this.advanceWatermark(this.partitions.holding(), res.out);
+      if (source) {
+        // Idle partitions (caught up and quiet) stop holding the watermark back; with idleTimeout a quiet input moves on.
+        const w = this.partitions.completeCheck(source.check, source.caughtUp, now);
+        if (w !== undefined) this.advanceWatermark(w, res.out);
+      }
     }
-    if (this.eventTime && !this.external && this.idleMs !== undefined && this.maxTs > -Infinity && now - this.lastArrival >= this.idleMs) {
+    if (this.eventTime && !this.external && !this.partitions && this.idleMs !== undefined && this.maxTs > -Infinity && now - this.lastArrival >= this.idleMs) {
       this.advanceWatermark(this.maxTs - this.outOfOrderness + (now - this.lastArrival), res.out);
     }
     this.maybeEmitEarly(now, res.out);
@@ -604,6 +635,7 @@ export class WindowOperator {
   private metaJson(): MetaJson {
     return {
       watermark: finiteOrNull(this.W),
+      ...(this.partitions ? { partitions: this.partitions.snapshot() } : {}),
       maxTs: finiteOrNull(this.maxTs),
       seq: this.seq,
       lastArrival: finiteOrNull(this.lastArrival),
@@ -689,6 +721,7 @@ export class WindowOperator {
     this.nextEarlyAt = m.nextEarlyAt ?? NaN;
     this.lateRecords = m.lateRecords;
     this.errorRecords = m.errorRecords;
+    this.partitions?.restore(m.partitions ?? {}, Number.isFinite(this.lastNow) ? this.lastNow : 0);
   }
 
   private recomputeTimer() {

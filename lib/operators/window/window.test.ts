@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { windowNodeConfig } from "@/lib/pipeline/nodes/window";
 import { EXACT_LIMIT } from "./hll";
-import { buildWindow, PartitionWatermarks, validateWindowConfig, windowOutputSchema, WindowSnapshotError } from "./index";
+import { buildWindow, validateWindowConfig, windowOutputSchema, WindowSnapshotError } from "./index";
 import { EVENTS, makeWindow, sortedRows, windowConfig } from "./testing/helpers";
 
 const ev = (ts: number, user = "a", v = 1, tag: string | null = null) => ({ ts, user, v, tag });
@@ -194,21 +194,6 @@ describe("time", () => {
     expect(op.process([], 0, { watermark: 10 }).out).toEqual([{ user: "a", window_start: 0, window_end: 10, n: 1 }]);
     expect(op.onWatermark(5)).toEqual([]);
     expect(op.watermark).toBe(10);
-  });
-
-  it("PartitionWatermarks takes the minimum over partitions and ignores idle ones", () => {
-    const w = new PartitionWatermarks(5, 1_000);
-    w.assign(2, 0);
-    w.observe(0, 100, 0);
-    w.observe(1, 40, 0);
-    expect(w.current(0)).toBe(-Infinity); // partition 2 has not produced yet
-    w.observe(2, 70, 10);
-    expect(w.current(10)).toBe(35);
-    w.observe(0, 120, 1_500);
-    w.observe(2, 90, 1_500);
-    expect(w.current(1_500)).toBe(85); // partition 1 idle since 0
-    w.revoke(2);
-    expect(w.current(1_500)).toBe(115);
   });
 });
 

@@ -2,7 +2,8 @@ import type { Redis } from "ioredis";
 import { prisma } from "@/lib/db/prisma";
 import { PartitionReader, type ReadRecord } from "@/lib/kafka/partition-reader";
 import { kafka, kafkaAdmin } from "@/lib/kafka/shared";
-import { compilePipeline, PARTIAL_GRAPH_CODES, type NodeCounts, type PlanResult } from "@/lib/pipeline";
+import { compilePipeline, PARTIAL_GRAPH_CODES, type NodeCounts, type PartitionId, type PlanResult } from "@/lib/pipeline";
+import { sourcePartitionId } from "../source-progress";
 import { loadTeamCatalog } from "@/lib/pipelines/catalog-context";
 import { checkPipeline } from "@/lib/pipelines/pipelines";
 import { redisKeys, type RunPreviewPayload } from "@/lib/queue/contracts";
@@ -54,7 +55,9 @@ export async function runPreview(payload: RunPreviewPayload, redis: Redis): Prom
     const blocking = checked.diagnostics.find((d) => d.severity === "error" && !PARTIAL_GRAPH_CODES.has(d.code));
     if (!checked.pipeline || blocking) return void (await publish({ type: "error", message: `The pipeline has errors: ${blocking?.message ?? "invalid"}` }));
     const catalog = await loadTeamCatalog(team.id);
-    const plan = compilePipeline(checked.pipeline, catalog.ctx, { partial: true, checkSourceSchema: true });
+    // Windows keep a watermark per source partition, as in production, so the sample gives the
+    // results a deployment would give on the same records (docs/runtime.md "Live preview").
+    const plan = compilePipeline(checked.pipeline, catalog.ctx, { partial: true, checkSourceSchema: true, partitionOf: (m) => (m ? sourcePartitionId((m as Meta).topic, (m as Meta).partition) : undefined) });
     const sources = [...new Set(plan.sources.values())];
     await publish({ type: "started", previewId: payload.previewId, mode: payload.mode, sources });
 
@@ -105,14 +108,20 @@ export async function runPreview(payload: RunPreviewPayload, redis: Redis): Prom
     let reason: "complete" | "cancelled" | "timeout" | "limit" = "complete";
     try {
       if (payload.mode === "sample") {
-        for (const stream of sources) {
+        // The sample is a bounded replay: every partition it holds records of holds the
+        // watermark back until it has delivered them all (records go in append order).
+        const samples = new Map<string, ReadRecord[]>();
+        for (const stream of sources) samples.set(stream, await newestRecords(reader, catalog.entries.get(stream)!.topic, payload.limit));
+        plan.assignPartitions(new Map([...samples].map(([stream, records]) => [stream, [...new Set(records.map((r) => sourcePartitionId(r.topic, r.partition)))]])), Date.now());
+        for (const [stream, records] of samples) {
           if (await cancelled()) return void (reason = "cancelled");
-          await run(stream, await newestRecords(reader, catalog.entries.get(stream)!.topic, payload.limit));
+          await run(stream, records);
         }
       } else {
         const admin = await kafkaAdmin();
         const positions = new Map<string, Map<number, string>>();
         for (const stream of sources) positions.set(stream, new Map((await admin.fetchTopicOffsets(catalog.entries.get(stream)!.topic)).map((w) => [w.partition, w.high])));
+        plan.assignPartitions(new Map([...positions].map(([stream, parts]) => [stream, [...parts.keys()].map((p) => sourcePartitionId(catalog.entries.get(stream)!.topic, p))])), Date.now());
         const deadline = started + payload.seconds * 1000;
         while (Date.now() < deadline && sampled < payload.limit) {
           if (await cancelled()) {
@@ -120,14 +129,24 @@ export async function runPreview(payload: RunPreviewPayload, redis: Redis): Prom
             break;
           }
           let got = 0;
+          // A source check around each round of fetches, as a task runs it: partitions found
+          // at their end and quiet for the idle timeout stop holding watermarks back.
+          const check = plan.beginSourceCheck(Date.now());
+          const caughtUp = new Set<PartitionId>();
           for (const [stream, parts] of positions) {
+            const topic = catalog.entries.get(stream)!.topic;
             for (const [partition, offset] of parts) {
-              const res = await reader.fetch(catalog.entries.get(stream)!.topic, partition, offset, { maxBytes: 256 * 1024 });
-              parts.set(partition, res.nextOffset);
+              const res = await reader.fetch(topic, partition, offset, { maxBytes: 256 * 1024 });
               const take = res.records.slice(0, payload.limit - sampled);
+              parts.set(partition, take.length < res.records.length ? (BigInt(take[take.length - 1]?.offset ?? offset) + 1n).toString() : res.nextOffset);
               got += take.length;
               if (take.length) await run(stream, take);
+              if (BigInt(parts.get(partition)!) >= BigInt(res.highWatermark)) caughtUp.add(sourcePartitionId(topic, partition));
             }
+          }
+          if (plan.stateful) {
+            const passed = await plan.advanceTime(Date.now(), { capture: true, source: { check, caughtUp } });
+            if ([...passed.perNode.values()].some((c) => c.out || c.errored)) await report(passed);
           }
           if (!got) await new Promise((r) => setTimeout(r, 200));
         }
