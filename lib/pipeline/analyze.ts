@@ -7,7 +7,7 @@ import { buildUnion, type UnionOp } from "@/lib/operators/union";
 import type { Diagnostic } from "./diagnostics";
 import type { UdfDefinition } from "@/lib/udf";
 import type { Pipeline, PipelineEdge, PipelineNode } from "./nodes";
-import { acceptsInputPort, outputPorts } from "./ports";
+import { acceptsInputPort, LATE_PORT, outputPorts } from "./ports";
 import type { Field, StreamSchema } from "./schema";
 import { fieldTypesEqual, formatFieldType } from "./schema";
 import { buildStatefulNode, type StatefulOp } from "./stateful";
@@ -177,10 +177,13 @@ export function analyzePipeline(pipeline: Pipeline, ctx: ValidationContext): Ana
   const attach = (node: PipelineNode, built: Built<unknown>, prefix = "config") => {
     for (const d of built.diagnostics) diagnostics.push(toDiagnostic(node.id, d, prefix));
   };
+  // A Window's `late` port carries its input records, so its schema is the Window's input schema.
+  const lateSchemas: Record<string, StreamSchema> = {};
+  const schemaOfEdge = (e: PipelineEdge) => (e.sourcePort === LATE_PORT && nodes.get(e.source)?.type === "window" ? lateSchemas[e.source] : schemas[e.source]);
   for (const id of order) {
     const node = nodes.get(id)!;
     const ins = incoming.get(id)!;
-    const inputSchemas = ins.map((e) => schemas[e.source]);
+    const inputSchemas = ins.map(schemaOfEdge);
     if (node.type !== "source" && (ins.length === 0 || inputSchemas.some((s) => s === undefined))) continue;
     if (node.type !== "union" && ins.length > 1) continue;
     const input = inputSchemas[0];
@@ -215,6 +218,9 @@ export function analyzePipeline(pipeline: Pipeline, ctx: ValidationContext): Ana
         record(node, buildUnion(id, node.config, ins.map((e, i) => ({ port: e.targetPort, schema: inputSchemas[i] }))));
         break;
       case "window":
+        lateSchemas[id] = input;
+        record(node, buildStatefulNode(node, input, ctx));
+        break;
       case "udf":
         record(node, buildStatefulNode(node, input, ctx));
         break;

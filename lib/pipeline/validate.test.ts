@@ -192,3 +192,15 @@ describe("node config JSON Schemas", () => {
     expect(split.required).toEqual(["outputs"]);
   });
 });
+
+describe("Window late port", () => {
+  it("carries the Window's input records: a Sink on it is checked against the input schema, not the window rows", () => {
+    const win = { id: "w", type: "window" as const, config: { window: { kind: "tumbling" as const, size: "1m" }, keys: [{ name: "user", expr: "user" }], aggregates: [{ name: "n", fn: "count" as const }] } };
+    const nodes: Nodes = [src(), win, sink("k", "dwd.counts"), sink("late", "dwd.loose")];
+    const edges = [{ source: "s", target: "w" }, { source: "w", target: "k" }, { source: "w", sourcePort: "late", target: "late" }];
+    const ds = validate(nodes, edges).filter((d) => d.nodeId === "late");
+    // dwd.loose (user, country) matches the clicks' fields; the window's rows (user, window_start, window_end, n) would not.
+    expect(ds.filter((d) => d.severity === "error")).toEqual([]);
+    expect(ds.map((d) => d.message).join(" ")).not.toContain("window_start");
+  });
+});
