@@ -147,7 +147,7 @@ describe.skipIf(!hasKafka)("pipeline runtime", () => {
     90_000,
   );
 
-  it("keeps a Window watermark per source partition: a partition behind the others is not late, an idle one stops holding windows back", async () => {
+  it("keeps a Window watermark per source partition: a partition behind the others is not late, a quiet input moves on with idleTimeout", async () => {
     const src = `ods.${uniqueName("events")}`;
     const sink = `dws.${uniqueName("counts")}`;
     await stream(src, 2, [{ name: "ts", type: "timestamp" }, { name: "user", type: "string" }]);
@@ -173,8 +173,15 @@ describe.skipIf(!hasKafka)("pipeline runtime", () => {
     await new Promise((r) => setTimeout(r, 700));
     await at(1, 8_000);
     // One watermark for both partitions would have closed [0, 10 s) at 100 s and
-    // made 8 s late (n = 1). Per partition, both count; partition 1 then goes
-    // idle, stops holding the watermark back, and the window closes.
+    // made 8 s late (n = 1). Per partition, both count. Then both partitions are
+    // quiet: a silent partition never moves the watermark past another, but the
+    // node's idleTimeout (2 s) moves a quiet input on with processing time, from
+    // the slower partition, so [0, 10 s) closes.
+    const first = await waitFor("first window", () => readAll(sink, 1), (r) => r.length >= 1, 30_000);
+    expect(first.map((r) => r.value)).toEqual([{ user: "a", window_start: 0, window_end: 10_000, n: 2 }]);
+    // Records far ahead in both partitions close [100 s, 110 s).
+    await at(0, 1_000_000);
+    await at(1, 1_000_000);
     const rows = await waitFor("window results", () => readAll(sink, 1), (r) => r.length >= 2, 30_000);
     expect(rows.map((r) => r.value).sort((x, y) => x.window_start - y.window_start)).toEqual([
       { user: "a", window_start: 0, window_end: 10_000, n: 2 },

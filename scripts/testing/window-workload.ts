@@ -84,8 +84,8 @@ export function clicks(opts: { count: number; perSecond: number; jitterMs: numbe
   }));
 }
 
-/** The reference: the same plan in one process over `phases` of records, each phase in the order given. */
-export async function reference(def: unknown, source: string, sink: string, lateSink: string, phases: Click[][]): Promise<{ out: Row[]; late: Row[] }> {
+/** The reference: the same plan in one process over `phases` of records, each phase in the order given; `flush` closes every window at the end (a preview's sample). */
+export async function reference(def: unknown, source: string, sink: string, lateSink: string, phases: Click[][], opts: { flush?: boolean } = {}): Promise<{ out: Row[]; late: Row[] }> {
   const parsed = parsePipeline(def);
   if (!parsed.pipeline) throw new Error("reference pipeline does not parse");
   const schemas = new Map([[source, clickSchema], [sink, countSchema], [lateSink, clickSchema]]);
@@ -97,6 +97,7 @@ export async function reference(def: unknown, source: string, sink: string, late
     out.push(...r.sinks.get("out")!);
     late.push(...r.sinks.get("late")!);
   }
+  if (opts.flush) out.push(...(await plan.flush()).sinks.get("out")!);
   return { out, late };
 }
 

@@ -5,6 +5,7 @@ import * as recordsRoute from "@/app/api/v1/teams/[team]/streams/[stream]/record
 import * as previewRoute from "@/app/api/v1/teams/[team]/pipelines/preview/route";
 import { closeKafka, kafkaAdmin, kafkaProducer } from "@/lib/kafka/shared";
 import { BASE, call, signUp, uniqueName, type TestUser } from "@/scripts/testing/api";
+import { byEventTime, clickKey, clickSchema, countKey, countSchema, multiset, reference, windowCountPipeline, type Click } from "@/scripts/testing/window-workload";
 import type { PreviewEvent } from "./events";
 import { startPreviewProcessor } from "./processor";
 import { closePreviewQueue } from "./start-preview";
@@ -145,5 +146,29 @@ describe.skipIf(!hasKafka)("live preview", () => {
     while ((await queue.getActiveCount()) > 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
     expect(await queue.getActiveCount()).toBe(0);
     await queue.close();
+  });
+
+  it("a Window over a 4-partition sample gives what production gives on the same records: a partition behind the others is not late", async () => {
+    const source = `ods.${uniqueName("pv-clicks")}`;
+    const counts = `dws.${uniqueName("pv-counts")}`;
+    const lateSink = `dwd.${uniqueName("pv-late")}`;
+    for (const [name, layer, partitions, schema] of [[source, "ODS", 4, clickSchema], [counts, "DWS", 1, countSchema], [lateSink, "DWD", 1, clickSchema]] as const) {
+      expect((await call(streamsRoute.POST, { caller: user, params: { team }, body: { name, layer, partitions, schema } })).status).toBe(201);
+    }
+    // Produced round-robin: partitions 0–2 at the current time, partition 3 (a replaying producer) 60 s behind.
+    const base = Date.UTC(2026, 11, 4, 9, 0, 0);
+    const sent: (Click & { partition: number })[] = [];
+    for (let i = 0; i < 50; i++) for (let p = 0; p < 4; p++) sent.push({ ad: `ad-${p}`, ts: base + i * 400 - (p === 3 ? 60_000 : 0), seq: sent.length, partition: p });
+    const records = sent.map(({ partition, ...c }, i) => ({ key: c.ad, partition, timestamp: base + i, value: { ...c, pad: null } }));
+    expect((await call(recordsRoute.POST, { caller: user, params: { team, stream: source }, body: { records } })).status).toBe(200);
+    const def = windowCountPipeline({ source, sink: counts, lateSink, size: "10s", bound: "5s" });
+    const r = await preview({ pipeline: def, limit: 1_000 });
+    expect(r.status).toBe(200);
+    // The reference: the same plan over the records in event-time order; a sample ends with every window closed.
+    const expected = await reference(def, source, counts, lateSink, [byEventTime(sent.map(({ partition: _, ...c }) => c))], { flush: true });
+    expect(expected.late).toEqual([]);
+    expect(expected.out.length).toBeGreaterThan(10);
+    expect(multiset(rowsOf(r.events, "late"), clickKey)).toEqual([]);
+    expect(multiset(rowsOf(r.events, "out"), countKey)).toEqual(multiset(expected.out, countKey));
   });
 });
