@@ -1,5 +1,5 @@
 /**
- * npm run bench -- <suite>   (suites: broker, core, runtime; none = all available)
+ * npm run bench -- <suite>   (suites: broker, core, runtime, watermarks; none = all available)
  * Each suite is a standalone script that measures against a baseline in the
  * same run and prints a markdown table; docs/benchmarks.md records the figures.
  */
@@ -13,6 +13,7 @@ const suites: Record<string, string> = {
   broker: "broker/bench/main.ts",
   core: "lib/bench/core-bench.ts",
   runtime: "scripts/bench/runtime.ts",
+  watermarks: "scripts/bench/window-watermarks.ts",
 };
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith("-"));
