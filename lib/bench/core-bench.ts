@@ -9,7 +9,8 @@
  */
 import { celEnv, CelScalar, parse as celParse, plan as celPlan } from "@bufbuild/cel";
 import { compileExpression } from "@/lib/expr";
-import { compilePipeline, parsePipeline, type Pipeline } from "@/lib/pipeline";
+import { parsePipeline, type Pipeline } from "@/lib/pipeline";
+import { compilePipeline } from "@/lib/compiler";
 import type { Row, StreamSchema } from "@/lib/pipeline/schema";
 import { UdfSandbox } from "@/lib/udf";
 

@@ -1,5 +1,6 @@
 import { prisma } from "@/lib/db/prisma";
-import type { Diagnostic, Pipeline, RegisteredFunction, StreamSchema, ValidationContext } from "@/lib/pipeline";
+import type { Diagnostic, Pipeline, StreamSchema } from "@/lib/pipeline";
+import type { RegisteredFunction, ValidationContext } from "@/lib/compiler";
 import { accessOf, type StreamAccess } from "@/lib/warehouse/access";
 
 export interface CatalogEntry {

@@ -6,7 +6,8 @@ import { actorUserId, type Principal } from "@/lib/auth/principal";
 import { requireTeamRole } from "@/lib/auth/team-access";
 import { prisma } from "@/lib/db/prisma";
 import { AppError, notFound } from "@/lib/errors";
-import { hasErrors, parsePipeline, validatePipeline, type Diagnostic, type Pipeline } from "@/lib/pipeline";
+import { hasErrors, parsePipeline, type Diagnostic, type Pipeline } from "@/lib/pipeline";
+import { validatePipeline } from "@/lib/compiler";
 import { equivalentStreamDiagnostics } from "@/lib/warehouse/duplicates";
 import { loadTeamCatalog } from "./catalog-context";
 

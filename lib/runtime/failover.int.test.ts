@@ -10,7 +10,8 @@ import * as statusRoute from "@/app/api/v1/teams/[team]/pipelines/[pipeline]/sta
 import { closeKafka, kafka } from "@/lib/kafka/shared";
 import { PartitionReader } from "@/lib/kafka/partition-reader";
 import { closeTaskQueue } from "@/lib/runtime/task-queue";
-import { compilePipeline, parsePipeline, type StreamSchema } from "@/lib/pipeline";
+import { parsePipeline, type StreamSchema } from "@/lib/pipeline";
+import { compilePipeline } from "@/lib/compiler";
 import { call, createPipelineWithVersion, signUp, uniqueName, type TestUser } from "@/scripts/testing/api";
 
 /**

@@ -1,5 +1,5 @@
 import type { Admin } from "kafkajs";
-import type { PartitionId } from "@/lib/pipeline";
+import type { PartitionId } from "@/lib/compiler";
 
 /**
  * Where a task stands in each source partition it owns: the next offset its

@@ -1,4 +1,4 @@
-import type { NodeCounts } from "@/lib/pipeline";
+import type { NodeCounts } from "@/lib/compiler";
 import { BatchWriter } from "@/lib/metrics/batch-writer";
 import { minuteOf, type NodeMetricsRow } from "@/lib/metrics/node-metrics";
 import { clickhouse, clickhouseUrl } from "@/lib/clickhouse/client";

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parsePipeline, validatePipeline, type Pipeline, type PipelineInput, type StreamSchema } from "@/lib/pipeline";
+import { parsePipeline, type Pipeline, type PipelineInput, type StreamSchema } from "@/lib/pipeline";
+import { validatePipeline } from "@/lib/compiler";
 import { pipelineToFlinkSql } from "./flink";
 
 /**

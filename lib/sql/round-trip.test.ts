@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { canonicalHash, canonicalHashes, parsePipeline, type Pipeline, type PipelineInput } from "@/lib/pipeline";
+import { parsePipeline, type Pipeline, type PipelineInput } from "@/lib/pipeline";
+import { canonicalHash, canonicalHashes } from "@/lib/compiler";
 import { randomPipeline } from "@/lib/pipeline/testing/random-pipeline";
 import { pipelineToSql, sqlToPipeline } from ".";
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { canonicalExpression } from "@/lib/expr";
 import { FUNCTIONS, functionNames } from "@/lib/expr/functions";
-import { parsePipeline, validatePipeline, type Pipeline, type PipelineInput, type StreamSchema } from "@/lib/pipeline";
+import { parsePipeline, type Pipeline, type PipelineInput, type StreamSchema } from "@/lib/pipeline";
+import { validatePipeline } from "@/lib/compiler";
 import { celToSql, mapDiagnostics, pipelineToSql, sqlToPipeline } from ".";
 import { parseStatements } from "./ast";
 import { sqlToCel } from "./sql-to-cel";

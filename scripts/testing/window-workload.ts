@@ -1,6 +1,7 @@
 import type { Kafka } from "kafkajs";
 import { PartitionReader } from "@/lib/kafka/partition-reader";
-import { compilePipeline, parsePipeline, type Row, type StreamSchema } from "@/lib/pipeline";
+import { parsePipeline, type Row, type StreamSchema } from "@/lib/pipeline";
+import { compilePipeline } from "@/lib/compiler";
 
 /**
  * The click workload of issue 17 and the in-memory reference the window

@@ -1,4 +1,4 @@
-import type { NodeCounts } from "@/lib/pipeline";
+import type { NodeCounts } from "@/lib/compiler";
 
 /**
  * What a live preview streams to the browser (worker → Redis pub/sub → web →

@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import { prisma } from "@/lib/db/prisma";
 import { PartitionReader, type ReadRecord } from "@/lib/kafka/partition-reader";
 import { kafka, kafkaAdmin } from "@/lib/kafka/shared";
-import { compilePipeline, PARTIAL_GRAPH_CODES, type NodeCounts, type PartitionId, type PlanResult } from "@/lib/pipeline";
+import { compilePipeline, PARTIAL_GRAPH_CODES, type NodeCounts, type PartitionId, type PlanResult } from "@/lib/compiler";
 import { sourcePartitionId } from "../source-progress";
 import { loadTeamCatalog } from "@/lib/pipelines/catalog-context";
 import { checkPipeline } from "@/lib/pipelines/pipelines";

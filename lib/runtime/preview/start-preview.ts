@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { Principal } from "@/lib/auth/principal";
 import { requireTeamRole } from "@/lib/auth/team-access";
 import { AppError } from "@/lib/errors";
-import { PARTIAL_GRAPH_CODES } from "@/lib/pipeline";
+import { PARTIAL_GRAPH_CODES } from "@/lib/compiler";
 import { checkPipeline } from "@/lib/pipelines/pipelines";
 import { QUEUE_PREFIX, jobNames, queues, redisKeys, runPreviewPayload } from "@/lib/queue/contracts";
 import { bullmqRedisOptions, createRedis, redis } from "@/lib/redis/client";

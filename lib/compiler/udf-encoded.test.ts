@@ -1,11 +1,11 @@
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { liveIsolates } from "@/lib/udf";
-import type { UdfForm } from "./nodes/udf";
-import { parsePipeline } from "./parse";
+import type { UdfForm } from "@/lib/pipeline/nodes/udf";
+import { parsePipeline } from "@/lib/pipeline/parse";
 import type { Plan } from "./plan";
 import { compilePipeline } from "./plan";
-import type { StreamSchema } from "./schema";
+import type { StreamSchema } from "@/lib/pipeline/schema";
 
 /**
  * The encoded route (Source → UDF → Sink on bytes, plan.ts encodedRoutes)

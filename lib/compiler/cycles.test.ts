@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parsePipeline } from "./parse";
-import { acceptsInputPort, outputPorts } from "./ports";
+import { parsePipeline } from "@/lib/pipeline/parse";
+import { acceptsInputPort, outputPorts } from "@/lib/pipeline/ports";
 import { validatePipeline } from "./validate";
-import { randomCtx, randomPipeline } from "./testing/random-pipeline";
-import type { PipelineInput } from "./nodes";
+import { randomCtx, randomPipeline } from "@/lib/pipeline/testing/random-pipeline";
+import type { PipelineInput } from "@/lib/pipeline/nodes";
 
 /**
  * Cycles through every node type. Start from a random valid pipeline, give it

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { Diagnostic } from "./diagnostics";
-import type { PipelineInput } from "./nodes";
-import { parsePipeline } from "./parse";
-import type { StreamSchema } from "./schema";
+import type { Diagnostic } from "@/lib/pipeline/diagnostics";
+import type { PipelineInput } from "@/lib/pipeline/nodes";
+import { parsePipeline } from "@/lib/pipeline/parse";
+import type { StreamSchema } from "@/lib/pipeline/schema";
 import { validatePipeline } from "./validate";
 
 const clicks: StreamSchema = [
@@ -184,7 +184,7 @@ describe("validatePipeline schemas and expressions", () => {
 
 describe("node config JSON Schemas", () => {
   it("exist for every node type and carry the zod constraints", async () => {
-    const { NODE_TYPES, nodeConfigJsonSchema } = await import("./nodes");
+    const { NODE_TYPES, nodeConfigJsonSchema } = await import("@/lib/pipeline/nodes");
     for (const t of NODE_TYPES) expect(nodeConfigJsonSchema(t).type).toBe("object");
     const split = nodeConfigJsonSchema("split") as { properties: { outputs: { minItems: number }; mode: { enum: string[] } }; required: string[] };
     expect(split.properties.outputs.minItems).toBe(1);

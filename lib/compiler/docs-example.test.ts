@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { compilePipeline } from "./plan";
-import { parsePipeline } from "./parse";
+import { parsePipeline } from "@/lib/pipeline/parse";
 import { validatePipeline } from "./validate";
 
 // Keeps docs/pipeline-format.md true: its example must parse, validate and run.

@@ -1,10 +1,10 @@
 import { buildWindow, type PartitionId, type WatermarkCheck } from "@/lib/operators/window";
 import type { Batch, Built, OpDiagnostic, RecordError } from "@/lib/operators/types";
 import { buildUdf, UdfSandbox, type UdfEncodedResult } from "@/lib/udf";
-import type { UdfForm } from "./nodes/udf";
+import type { UdfForm } from "@/lib/pipeline/nodes/udf";
 import type { ValidationContext } from "./analyze";
-import type { NodeOfType } from "./nodes";
-import type { Row, StreamSchema } from "./schema";
+import type { NodeOfType } from "@/lib/pipeline/nodes";
+import type { Row, StreamSchema } from "@/lib/pipeline/schema";
 
 /**
  * Window and UDF nodes, built from core-2's operators (lib/operators/window,

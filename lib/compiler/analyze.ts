@@ -4,12 +4,12 @@ import { buildProjection, type ProjectionOp } from "@/lib/operators/projection";
 import { buildSplit, type SplitOp } from "@/lib/operators/split";
 import type { Built, OpDiagnostic } from "@/lib/operators/types";
 import { buildUnion, type UnionOp } from "@/lib/operators/union";
-import type { Diagnostic } from "./diagnostics";
+import type { Diagnostic } from "@/lib/pipeline/diagnostics";
 import type { UdfDefinition } from "@/lib/udf";
-import type { Pipeline, PipelineEdge, PipelineNode } from "./nodes";
-import { acceptsInputPort, LATE_PORT, outputPorts } from "./ports";
-import type { Field, StreamSchema } from "./schema";
-import { fieldTypesEqual, formatFieldType } from "./schema";
+import type { Pipeline, PipelineEdge, PipelineNode } from "@/lib/pipeline/nodes";
+import { acceptsInputPort, LATE_PORT, outputPorts } from "@/lib/pipeline/ports";
+import type { Field, StreamSchema } from "@/lib/pipeline/schema";
+import { fieldTypesEqual, formatFieldType } from "@/lib/pipeline/schema";
 import { buildStatefulNode, type StatefulOp } from "./stateful";
 
 export interface StreamInfo {

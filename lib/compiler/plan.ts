@@ -8,15 +8,15 @@ import type { Batch, NodeCounts, RecordError } from "@/lib/operators/types";
 import { reasonOf, zeroCounts } from "@/lib/operators/types";
 import type { UnionOp } from "@/lib/operators/union";
 import { analyzePipeline, type ValidationContext } from "./analyze";
-import { decodeRecord, encodeRecord } from "./codec";
-import { compileRecordCheck } from "./record-check";
-import type { Diagnostic } from "./diagnostics";
-import type { Pipeline, PipelineEdge } from "./nodes";
-import { DEFAULT_OUTPUT_PORT } from "./nodes";
-import { LATE_PORT, outputPorts } from "./ports";
+import { decodeRecord, encodeRecord } from "@/lib/pipeline/codec";
+import { compileRecordCheck } from "@/lib/pipeline/record-check";
+import type { Diagnostic } from "@/lib/pipeline/diagnostics";
+import type { Pipeline, PipelineEdge } from "@/lib/pipeline/nodes";
+import { DEFAULT_OUTPUT_PORT } from "@/lib/pipeline/nodes";
+import { LATE_PORT, outputPorts } from "@/lib/pipeline/ports";
 import type { UdfRuntime, WindowRuntime } from "./stateful";
 import type { PartitionId, WatermarkCheck } from "@/lib/operators/window";
-import type { Row, StreamSchema } from "./schema";
+import type { Row, StreamSchema } from "@/lib/pipeline/schema";
 import { recordCheckSource } from "@/lib/udf/record-check-source";
 
 /** Thrown by compilePipeline for a pipeline with errors; validatePipeline reports the same list without throwing. */

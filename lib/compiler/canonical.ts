@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { canonicalExpression } from "@/lib/expr";
-import type { Pipeline, PipelineEdge, PipelineNode } from "./nodes";
-import { ELSE_PORT } from "./nodes";
+import type { Pipeline, PipelineEdge, PipelineNode } from "@/lib/pipeline/nodes";
+import { ELSE_PORT } from "@/lib/pipeline/nodes";
 
 /**
  * Canonical form of the logic that produces a node's output: the node's type

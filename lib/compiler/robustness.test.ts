@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compilePipeline, PipelineCompileError } from "./plan";
-import { parsePipeline } from "./parse";
+import { parsePipeline } from "@/lib/pipeline/parse";
 import { validatePipeline } from "./validate";
-import { randomCtx } from "./testing/random-pipeline";
+import { randomCtx } from "@/lib/pipeline/testing/random-pipeline";
 
 /**
  * Whatever the canvas sends — cycles, dangling edges, unknown streams, broken

@@ -1,8 +1,8 @@
 import { analyzePipeline, type ValidationContext } from "./analyze";
 import { canonicalHashes } from "./canonical";
-import { hasErrors, type Diagnostic } from "./diagnostics";
-import type { Pipeline } from "./nodes";
-import type { StreamSchema } from "./schema";
+import { hasErrors, type Diagnostic } from "@/lib/pipeline/diagnostics";
+import type { Pipeline } from "@/lib/pipeline/nodes";
+import type { StreamSchema } from "@/lib/pipeline/schema";
 
 export interface ValidationResult {
   diagnostics: Diagnostic[];

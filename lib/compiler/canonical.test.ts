@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { canonicalHash, canonicalHashes } from "./canonical";
-import type { Pipeline, PipelineInput } from "./nodes";
-import { parsePipeline } from "./parse";
-import { randomPipeline } from "./testing/random-pipeline";
+import type { Pipeline, PipelineInput } from "@/lib/pipeline/nodes";
+import { parsePipeline } from "@/lib/pipeline/parse";
+import { randomPipeline } from "@/lib/pipeline/testing/random-pipeline";
 
 function pipeline(input: PipelineInput): Pipeline {
   const r = parsePipeline(input);

@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { liveIsolates } from "@/lib/udf";
-import type { PipelineInput, WindowNodeConfigInput } from "./nodes";
+import type { PipelineInput, WindowNodeConfigInput } from "@/lib/pipeline/nodes";
 import { compilePipeline, type Plan } from "./plan";
-import { parsePipeline } from "./parse";
-import type { Row, StreamSchema } from "./schema";
+import { parsePipeline } from "@/lib/pipeline/parse";
+import type { Row, StreamSchema } from "@/lib/pipeline/schema";
 import { validatePipeline } from "./validate";
 
 const events: StreamSchema = [

@@ -4,10 +4,10 @@ import type { NodeCounts, RecordError } from "@/lib/operators/types";
 import { zeroCounts } from "@/lib/operators/types";
 import { analyzePipeline } from "./analyze";
 import { compilePipeline, PipelineCompileError } from "./plan";
-import { parsePipeline } from "./parse";
-import type { Pipeline, PipelineInput } from "./nodes";
-import type { Row, StreamSchema } from "./schema";
-import { randomCtx, randomPipeline, randomRows } from "./testing/random-pipeline";
+import { parsePipeline } from "@/lib/pipeline/parse";
+import type { Pipeline, PipelineInput } from "@/lib/pipeline/nodes";
+import type { Row, StreamSchema } from "@/lib/pipeline/schema";
+import { randomCtx, randomPipeline, randomRows } from "@/lib/pipeline/testing/random-pipeline";
 
 const clicks: StreamSchema = [
   { name: "user", type: "string" },
