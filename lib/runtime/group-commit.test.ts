@@ -14,10 +14,12 @@ function deferred() {
  * A stand-in plan: every run appends its id to the state changes not yet
  * drained, as a Window's changelog does, and the committer records each round.
  */
-function harness(opts: { write?: (ids: number[]) => Promise<unknown> } = {}) {
+function harness(opts: { write?: (ids: number[]) => Promise<unknown>; haltOnFailure?: boolean } = {}) {
   let changes: number[] = [];
   const rounds: { results: number[]; changes: number[] }[] = [];
+  const ran: number[] = [];
   const commits = new GroupCommit<number, number[]>({
+    haltOnFailure: opts.haltOnFailure,
     drain: () => {
       const c = changes;
       changes = [];
@@ -32,10 +34,11 @@ function harness(opts: { write?: (ids: number[]) => Promise<unknown> } = {}) {
   const run = (id: number, delayMs = 0) =>
     commits.submit(async () => {
       if (delayMs) await sleep(delayMs);
+      ran.push(id);
       changes.push(id);
       return id;
     });
-  return { commits, rounds, run, change: (id: number) => changes.push(id) };
+  return { commits, rounds, ran, run, change: (id: number) => changes.push(id) };
 }
 
 describe("GroupCommit", () => {
@@ -78,6 +81,31 @@ describe("GroupCommit", () => {
     fail = false;
     await expect(h.run(3)).resolves.toEqual({ result: 3, bytes: 30 });
     expect(h.rounds.map((r) => r.results)).toEqual([[1, 2], [3]]);
+  });
+
+  it("with haltOnFailure (a plan with state), fails the runs behind a failed round and every later run without running them", async () => {
+    const gate = deferred();
+    const h = harness({
+      haltOnFailure: true,
+      write: async (ids) => {
+        if (ids.includes(1)) {
+          await gate.promise;
+          throw new Error("broker gone: commit failed");
+        }
+      },
+    });
+    const first = h.run(1);
+    await sleep(5);
+    // Computed on the plan while the first round is being written: its state includes batch 1's.
+    const second = h.run(2);
+    await sleep(5);
+    gate.resolve();
+    await expect(first).rejects.toThrow("broker gone");
+    await expect(second).rejects.toThrow(/round failed to commit \(broker gone: commit failed\)/);
+    await expect(h.run(3)).rejects.toMatchObject({ name: "GroupCommitHalted" });
+    expect(h.ran).toEqual([1, 2]);
+    expect(h.rounds.map((r) => r.results)).toEqual([[1]]);
+    expect(h.commits.halted?.message).toMatch(/must be rebuilt/);
   });
 
   it("rejects only the run whose plan call threw", async () => {

@@ -16,12 +16,22 @@
  * the round, and the state changes drained with it (the Window changelog) are
  * exactly those of its results: state is never committed ahead of the output
  * it accounts for.
+ *
+ * A failed round leaves a plan with state (Windows) ahead of what was
+ * committed: it already applied the round's batches, whose offsets were not
+ * committed, so Kafka hands them over again. Run through the same plan they
+ * would be counted twice, and any later round would commit state that
+ * includes them. With `haltOnFailure` the first failed round ends the group
+ * commit: every queued and later run is rejected without touching the plan,
+ * and its owner rebuilds the state from the last committed changelog.
  */
 export interface GroupCommitOptions<R, C> {
   /** The plan's state changes since the last drain; runs under the plan lock. */
   drain: () => C;
   /** Writes a round's results and changes and commits them; the output bytes of each result. Throwing fails every result of the round. */
   write: (results: R[], changes: C) => Promise<number[]>;
+  /** Stop for good after the first failed round (the plan holds state): see above. */
+  haltOnFailure?: boolean;
 }
 
 interface Pending<R> {
@@ -38,6 +48,8 @@ export class GroupCommit<R, C> {
   private flushing = false;
   /** Rounds written so far (for tests and metrics). */
   rounds = 0;
+  /** Why the group commit halted (haltOnFailure), if it did. */
+  halted?: Error;
 
   constructor(private readonly opts: GroupCommitOptions<R, C>) {}
 
@@ -56,10 +68,12 @@ export class GroupCommit<R, C> {
    * changes ride along with the next round.
    */
   async submit<T extends R>(compute: () => Promise<T>, commit: (result: T) => boolean = () => true): Promise<{ result: T; bytes: number }> {
+    if (this.halted) throw this.halted;
     this.queued++;
     let result: T;
     try {
-      result = await this.withPlan(compute);
+      // Checked again with the plan in hand: a round may have failed while this run waited for it.
+      result = await this.withPlan(() => (this.halted ? Promise.reject(this.halted) : compute()));
     } finally {
       this.queued--;
     }
@@ -73,6 +87,17 @@ export class GroupCommit<R, C> {
       this.kick();
     });
     return { result, bytes };
+  }
+
+  /** With haltOnFailure: no round after a failed one; results computed since then fail with it. */
+  private halt(cause: unknown) {
+    if (!this.opts.haltOnFailure || this.halted) return;
+    const why = cause instanceof Error ? cause.message : String(cause);
+    this.halted = new Error(`a round failed to commit (${why}); the plan's state is ahead of what was committed and must be rebuilt`, { cause });
+    this.halted.name = "GroupCommitHalted";
+    const pending = this.pending;
+    this.pending = [];
+    for (const item of pending) item.failed(this.halted);
   }
 
   private kick() {
@@ -92,6 +117,7 @@ export class GroupCommit<R, C> {
             return { items, changes: this.opts.drain() };
           } catch (e) {
             for (const item of items) item.failed(e);
+            this.halt(e);
             return undefined;
           }
         });
@@ -102,6 +128,7 @@ export class GroupCommit<R, C> {
           round.items.forEach((item, i) => item.done(bytes[i] ?? 0));
         } catch (e) {
           for (const item of round.items) item.failed(e);
+          this.halt(e);
         }
       }
     } finally {

@@ -97,6 +97,13 @@ const ACCESS_RECHECK_MS = Number(process.env.SLUICE_ACCESS_RECHECK_MS ?? 10_000)
  * set in production.
  */
 const FAULT_DELAY_BEFORE_COMMIT_MS = Number(process.env.SLUICE_FAULT_DELAY_BEFORE_COMMIT_MS ?? 0);
+/**
+ * Fault injection for the runtime tests: every Nth round that writes output
+ * fails after its output was sent and before it commits (exactly_once: the
+ * transaction is aborted), as when the broker dies mid-commit. Never set in
+ * production.
+ */
+const FAULT_FAIL_ROUND_EVERY = Number(process.env.SLUICE_FAULT_FAIL_ROUND_EVERY ?? 0);
 
 /**
  * Runs one task of a deployment until its generation is superseded or the
@@ -188,6 +195,8 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
   let lastRateIn = 0;
   let lastNodeOut = new Map<string, number>();
 
+  let writtenRounds = 0;
+
   const dlqMessage = (reason: string, nodeId: string, meta: SourceMeta | undefined, record: unknown, batch: InBatch | undefined): Message => ({
     key: meta?.key ?? null,
     value: JSON.stringify({
@@ -245,6 +254,7 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     for (const { offsets } of results) if (offsets) next.set(`${offsets.topic}:${offsets.partition}`, offsets);
     const offsets = [...next.values()];
     if (!topicMessages.length && !offsets.length) return bytes;
+    const injectFailure = FAULT_FAIL_ROUND_EVERY > 0 && topicMessages.length > 0 && ++writtenRounds % FAULT_FAIL_ROUND_EVERY === 0;
     if (exactlyOnce) {
       const txn = await producer.transaction();
       try {
@@ -263,6 +273,7 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
         const failed = (await Promise.allSettled(steps)).find((r) => r.status === "rejected");
         if (failed) throw failed.reason;
         if (FAULT_DELAY_BEFORE_COMMIT_MS) await sleep(FAULT_DELAY_BEFORE_COMMIT_MS);
+        if (injectFailure) throw new Error(`fault injection: round ${writtenRounds} failed before its commit`);
         await txn.commit();
       } catch (e) {
         await txn.abort().catch(() => {});
@@ -271,15 +282,19 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     } else {
       if (topicMessages.length) await producer.sendBatch({ topicMessages, acks: -1 });
       if (FAULT_DELAY_BEFORE_COMMIT_MS) await sleep(FAULT_DELAY_BEFORE_COMMIT_MS);
+      if (injectFailure) throw new Error(`fault injection: round ${writtenRounds} failed before its offsets were committed`);
       if (offsets.length) await consumer.commitOffsets(offsets);
     }
     return bytes;
   };
 
   // Batches and timer-driven window passes take turns on the plan; results share commits (group-commit.ts).
+  // A plan with Window state cannot go on after a failed round (its state is ahead of the commit):
+  // the group commit halts, the task fails and is restarted, and the state is rebuilt from the changelog.
   const commits = new GroupCommit<TaskResult, Message[]>({
     drain: () => (changelog ? changelogMessages(plan.drainChanges() as Map<string, { key: string; value: unknown }[]>, payload.taskIndex) : []),
     write: writeRound,
+    haltOnFailure: plan.stateful,
   });
 
   /** Every plan result — a batch's or a window pass's — is counted the same way, so status, ClickHouse and the sinks agree. */
@@ -410,7 +425,7 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     // Control loop: heartbeat the task state, flush metrics, and watch for stop/redeploy/shutdown.
     let lastFlush = Date.now();
     let lastAccessCheck = Date.now();
-    while (!stopReason && !crashed) {
+    while (!stopReason && !crashed && !commits.halted) {
       if (Date.now() - lastAccessCheck >= ACCESS_RECHECK_MS) {
         // A revoked grant or a deleted stream stops the pipeline with the reason, not silently.
         lastAccessCheck = Date.now();
@@ -443,9 +458,10 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
         metrics.collect(now);
         lastFlush = now;
       }
-      if (!stopReason && !crashed) await sleepUnless(opts.controlPollMs ?? 500, opts.lockLost);
+      if (!stopReason && !crashed && !commits.halted) await sleepUnless(opts.controlPollMs ?? 500, opts.lockLost);
     }
     if (crashed) throw crashed;
+    if (commits.halted) throw commits.halted;
     await publish("stopping");
     tlog.info({ reason: stopReason, instance }, "task stopping");
   } catch (e) {
