@@ -1,6 +1,6 @@
 import { TASK_LOCK_MS } from "@/lib/runtime/task-processor";
 import { pipelineStatus } from "@/lib/pipelines/status";
-import type { Offsets, ProgressMonitor } from "./monitor";
+import type { Offsets, ProgressMonitor, Reached } from "./monitor";
 import { redeploy, rescale, TEAM, type ChaosTeam, type DeployedPipeline } from "./pipelines";
 import type { Random } from "./random";
 import type { FaultKind, PlannedFault } from "./schedule";
@@ -42,6 +42,8 @@ export class FaultInjector {
   readonly outcomes: FaultOutcome[] = [];
   private readonly busy = new Map<FaultKind, Promise<unknown>>();
   private readonly recoveries: Promise<void>[] = [];
+  /** Ends of faults that outlast their injection (ClickHouse started again). */
+  private readonly endings: Promise<void>[] = [];
 
   constructor(
     private readonly stack: ChaosStack,
@@ -70,6 +72,7 @@ export class FaultInjector {
       running.push(p);
     }
     await Promise.all(running);
+    await Promise.all(this.endings);
   }
 
   /** Resolves once every fault's recovery was measured (or timed out). */
@@ -78,16 +81,25 @@ export class FaultInjector {
   }
 
   private async inject(f: PlannedFault, index: number, total: number): Promise<void> {
-    const startedAt = Date.now();
+    let startedAt = Date.now();
     const outcome: FaultOutcome = { index, kind: f.kind, atMs: startedAt - this.t0, detail: "", recovered: false };
+    const moveClock = () => (outcome.atMs = startedAt - this.t0);
     this.outcomes.push(outcome);
     const say = (what: string) => this.log(`[${this.stamp()}] fault ${index}/${total} ${f.kind}: ${what}`);
     // What the sources hold once the fault is in effect (a worker dead or frozen, a new
     // generation started…): output flows again when every pipeline has committed past it,
     // i.e. processed on every source partition a record that arrived after the fault.
-    let target: Offsets | undefined;
-    const inEffect = async () => {
-      target ??= (await this.monitor.sampleNow()).ends;
+    // Watched from the moment it is taken, so the time it is first reached is the recovery time.
+    let flowing: Promise<Reached> | undefined;
+    const inEffect = async (clockFromNow = false) => {
+      if (flowing) return;
+      // A service that takes its time to shut down: the outage starts when it is gone.
+      if (clockFromNow) {
+        startedAt = Date.now();
+        moveClock();
+      }
+      const target: Offsets = (await this.monitor.sampleNow()).ends;
+      flowing = this.monitor.whenCommitted(target, { beyond: true });
     };
     let ended: number;
     try {
@@ -100,7 +112,7 @@ export class FaultInjector {
       return;
     }
     const recovery = Promise.race([
-      this.monitor.whenCommitted(target!, { beyond: true }),
+      flowing!,
       sleep(Math.max(0, ended + RECOVERY_TIMEOUT_MS - Date.now())).then(() => undefined),
     ]).then((reached) => {
       if (reached === undefined) {
@@ -127,7 +139,7 @@ export class FaultInjector {
     say(`generation ${generation} running after ${((Date.now() - started) / 1000).toFixed(1)}s`);
   }
 
-  private async execute(kind: FaultKind, say: (what: string) => void, inEffect: () => Promise<void>): Promise<string> {
+  private async execute(kind: FaultKind, say: (what: string) => void, inEffect: (clockFromNow?: boolean) => Promise<void>): Promise<string> {
     const { stack } = this;
     switch (kind) {
       case "worker-kill": {
@@ -175,13 +187,17 @@ export class FaultInjector {
       }
       case "clickhouse-stop": {
         say(`stopping ClickHouse for ${CLICKHOUSE_DOWN_MS / 1000}s`);
+        const t = Date.now();
         await stack.services.clickhouse.stop();
-        await inEffect();
+        await inEffect(true);
+        say(`ClickHouse down (its shutdown took ${((Date.now() - t) / 1000).toFixed(1)}s)`);
         // Measured while it is down: pipelines must keep flowing without their metrics store.
-        void sleep(CLICKHOUSE_DOWN_MS)
-          .then(() => stack.services.clickhouse.start())
-          .then(() => say("ClickHouse started again"))
-          .catch((e) => say(`ClickHouse did not start again: ${(e as Error).message}`));
+        this.endings.push(
+          sleep(CLICKHOUSE_DOWN_MS)
+            .then(() => stack.services.clickhouse.start())
+            .then(() => say("ClickHouse started again"))
+            .catch((e) => say(`ClickHouse did not start again: ${(e as Error).message}`)),
+        );
         return `ClickHouse stopped for ${CLICKHOUSE_DOWN_MS / 1000}s`;
       }
       case "redeploy": {

@@ -34,14 +34,31 @@ export class ProgressMonitor {
   constructor(
     private readonly kafka: Kafka,
     private readonly pipelines: WatchedPipeline[],
+    /** Gets a line about each failed or slow sample, and every second each pipeline's lag (for the run's progress log). */
+    private readonly trace: (line: string) => void = () => {},
     private readonly intervalMs = 250,
   ) {}
 
   start(): void {
     this.running = true;
+    let lastTrace = 0;
+    let failing = 0;
     this.loop = (async () => {
       while (this.running) {
-        await this.sample().catch(() => undefined); // the broker may be down: try again
+        const t = Date.now();
+        try {
+          const s = await this.sample();
+          if (failing) this.trace(`monitor: sampling works again after ${failing} failed attempt(s)`);
+          failing = 0;
+          if (s.at - t > 2_000) this.trace(`monitor: a sample took ${s.at - t} ms`);
+          if (s.at - lastTrace >= 1_000) {
+            lastTrace = s.at;
+            this.trace(`lag ${[...this.lag(s)].map(([p, l]) => `${p}=${l}`).join(" ")}`);
+          }
+        } catch (e) {
+          // The broker may be down: try again.
+          if (failing++ === 0) this.trace(`monitor: sample failed after ${Date.now() - t} ms: ${(e as Error).message}`);
+        }
         await sleep(this.intervalMs);
       }
     })();

@@ -62,7 +62,11 @@ export async function runChaos(opts: ChaosOptions): Promise<number> {
 
     // The harness's own client: connection errors while the broker is down are expected, not news.
     const kafka = createKafka({ clientId: "sluice-chaos", logLevel: logLevel.NOTHING });
-    monitor = new ProgressMonitor(kafka, team.pipelines.map((p) => ({ name: p.spec.name, groupId: p.groupId, topics: p.sourceTopics })));
+    monitor = new ProgressMonitor(
+      kafka,
+      team.pipelines.map((p) => ({ name: p.spec.name, groupId: p.groupId, topics: p.sourceTopics })),
+      (line) => stack.note(line, "progress"),
+    );
     monitor.start();
     const rnd = new Random(opts.seed);
     const t0 = Date.now();

@@ -152,9 +152,9 @@ export class ChaosStack {
     return this.workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
   }
 
-  /** Appends a line to the run's own log (faults, decisions). */
-  note(line: string): void {
-    this.log("chaos").write(`${new Date().toISOString()} ${line}\n`);
+  /** Appends a line to the run's own log (faults, decisions), or to another log of the run. */
+  note(line: string, log = "chaos"): void {
+    this.log(log).write(`${new Date().toISOString()} ${line}\n`);
   }
 
   async stop(): Promise<void> {
