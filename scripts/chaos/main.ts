@@ -26,11 +26,13 @@ const o = program.opts<{ minutes: number; seed?: number; workers: number; keep: 
 // The harness's own logs stay quiet (workers and services log to files in the run's directory); set before lib loads.
 process.env.LOG_LEVEL ??= "error";
 const { runChaos } = await import("./run");
-const status = await runChaos({
+const { status, summary } = await runChaos({
   root: fileURLToPath(new URL("../..", import.meta.url)),
   minutes: o.minutes,
   seed: o.seed ?? Date.now() % 1_000_000,
   workers: o.workers,
   keep: o.keep,
 });
+// The closing line is the last thing printed: `lost N, exactly_once duplicates N, faults recovered K/K`.
+if (summary) process.stdout.write(summary + "\n");
 process.exit(status);

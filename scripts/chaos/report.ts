@@ -39,7 +39,8 @@ export function sinkTable(report: CheckReport): string {
 
 export function faultLog(outcomes: readonly FaultOutcome[]): string {
   const at = (ms: number) => `+${String(Math.floor(ms / 60_000)).padStart(2, "0")}:${((ms % 60_000) / 1000).toFixed(1).padStart(4, "0")}`;
-  return outcomes
+  return [...outcomes]
+    .sort((a, b) => a.atMs - b.atMs)
     .map((o) => `${at(o.atMs)} ${o.kind}: ${o.error ? `not injected (${o.error})` : o.detail} — ${o.recovered ? `recovered in ${o.recoverySeconds!.toFixed(1)} s (last: ${o.slowest})` : "NOT recovered"}`)
     .join("\n");
 }

@@ -36,8 +36,8 @@ export interface ChaosOptions {
 const DRAIN_TIMEOUT_MS = 300_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** One chaos run end to end; resolves with the process exit status. */
-export async function runChaos(opts: ChaosOptions): Promise<number> {
+/** One chaos run end to end; resolves with the process exit status and the closing line (printed last by the caller). */
+export async function runChaos(opts: ChaosOptions): Promise<{ status: number; summary?: string }> {
   const started = Date.now();
   const print = (line: string) => process.stdout.write(line + "\n");
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)}s`;
@@ -52,6 +52,7 @@ export async function runChaos(opts: ChaosOptions): Promise<number> {
   Object.assign(process.env, stack.env, { SLUICE_URL: "http://localhost:3000", BETTER_AUTH_SECRET: randomBytes(32).toString("base64") });
 
   let status = 1;
+  let summary: string | undefined;
   let producer: ChaosProducer | undefined;
   let monitor: ProgressMonitor | undefined;
   try {
@@ -142,7 +143,8 @@ export async function runChaos(opts: ChaosOptions): Promise<number> {
     writeFileSync(join(stack.dir, "report.json"), JSON.stringify({ options: opts, machine, faults: faults.outcomes, checks: report }, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v), 2));
     status = problems.length ? 1 : 0;
     print("");
-    print(summaryLine(report, faults.outcomes, plan.length));
+    print(`chaos: ${status ? "FAILED" : "passed"} after ${elapsed()} in all`);
+    summary = summaryLine(report, faults.outcomes, plan.length);
   } catch (e) {
     print(`chaos: run aborted: ${(e as Error).stack ?? String(e)}`);
     status = 2;
@@ -153,7 +155,7 @@ export async function runChaos(opts: ChaosOptions): Promise<number> {
     if (status === 0 && !opts.keep) stack.remove();
     else print(`chaos: data and logs kept in ${stack.dir}`);
   }
-  return status;
+  return { status, summary };
 }
 
 async function stuckTasks(team: ChaosTeam): Promise<Map<string, string>> {
