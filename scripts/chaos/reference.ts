@@ -1,6 +1,7 @@
 import type { Admin, Kafka } from "kafkajs";
 import { PartitionReader, type ReadRecord } from "@/lib/kafka/partition-reader";
-import { encodeRecord, type Plan } from "@/lib/pipeline";
+import type { Plan } from "@/lib/compiler";
+import { encodeRecord } from "@/lib/pipeline";
 
 /**
  * Reading whole topics back (read_committed, as a downstream consumer sees

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { compilePipeline, parsePipeline, validatePipeline, type StreamSchema } from "@/lib/pipeline";
+import { compilePipeline, validatePipeline } from "@/lib/compiler";
+import { parsePipeline, type StreamSchema } from "@/lib/pipeline";
 import { CLICKS, chaosPipelines, EVENT_TIME_JITTER_MS, MALFORMED_SHARE, ORDERS, SOURCES, StreamGenerator, VIEWS, type ProducedRecord, WINDOW_OUT_OF_ORDERNESS } from "./workload";
 import { durationMs } from "@/lib/pipeline/nodes/window";
 
