@@ -49,14 +49,14 @@ export const VIEWS = "ods.chaos.views";
 export const ORDERS = "ods.chaos.orders";
 
 /**
- * Source streams. `orders` feeds the Windows and has one partition: until
- * Window watermarks are right on multi-partition sources (issue 17), a
- * multi-partition Window source gives results that depend on fetch order.
+ * Source streams, 3 partitions each: the Windows read `orders` over every
+ * partition, so their results depend on per-partition watermarks being right
+ * (issue 17) whatever the fetch order, takeovers and replays.
  */
 export const SOURCES: readonly SourceStreamSpec[] = [
   { name: CLICKS, partitions: 3, rate: 60, schema: [str("user"), int("seq"), ts("ts"), int("amount"), str("country"), str("page")] },
   { name: VIEWS, partitions: 3, rate: 50, schema: [str("user"), int("seq"), ts("ts"), str("page"), int("dur")] },
-  { name: ORDERS, partitions: 1, rate: 40, schema: [str("user"), int("seq"), ts("ts"), int("amount"), str("sku")] },
+  { name: ORDERS, partitions: 3, rate: 40, schema: [str("user"), int("seq"), ts("ts"), int("amount"), str("sku")] },
 ];
 
 export interface SinkStreamSpec {
@@ -361,7 +361,10 @@ export class StreamGenerator {
     const value: Record<string, unknown> = { user: END_KEY, seq: partition, ts };
     if (this.spec.name === CLICKS) Object.assign(value, { amount: 1, country: "SE", page: "/end" });
     else if (this.spec.name === VIEWS) Object.assign(value, { page: "/end", dur: 1 });
-    else Object.assign(value, { amount: 1, sku: "sku-end" });
+    // Orders: an amount that passes sku-sliding-eo's Filter, so the marker reaches its Window on every
+    // partition (a Window's watermark is the minimum over its partitions: one without a marker would
+    // keep its last windows open in the pipeline while the reference, with one watermark, closes them).
+    else Object.assign(value, { amount: 2000, sku: "sku-end" });
     return { stream: this.spec.name, key: END_KEY, value: Buffer.from(JSON.stringify(value)), id: `${this.spec.name}/${END_KEY}/${partition}`, ts, partition };
   }
 }

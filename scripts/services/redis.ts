@@ -31,6 +31,9 @@ export async function startRedis(opts: RedisOptions): Promise<ServiceProcess> {
   const url = `redis://:${encodeURIComponent(opts.password)}@127.0.0.1:${opts.port}`;
   await waitUntilReady("redis", child, async () => {
     const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    // A refused connection while Redis starts rejects connect() below; without a listener ioredis
+    // also prints it as an "Unhandled error event".
+    r.on("error", () => {});
     try {
       await r.connect();
       return (await r.ping()) === "PONG";
