@@ -107,7 +107,7 @@ export function DeployPanel({ team, pipeline, savedVersion, blockedReason, statu
   const deploySaved = () => savedVersion && run({ kind: "deploy", version: savedVersion, parallelism, deliveryGuarantee: guarantee });
   const options = (
     <>
-      <input aria-label="Parallelism" type="number" min={1} max={64} value={parallelismText} onChange={(e) => setParallelism(e.target.value)} className="w-14 rounded-md border border-slate-300 px-2 py-1 text-sm" />
+      <input aria-label="Parallelism" type="number" min={1} max={deployed?.maxParallelism ?? 64} value={parallelismText} onChange={(e) => setParallelism(e.target.value)} className="w-14 rounded-md border border-slate-300 px-2 py-1 text-sm" />
       <select aria-label="Delivery guarantee" value={guarantee} onChange={(e) => setGuarantee(e.target.value as Guarantee)} className="rounded-md border border-slate-300 px-2 py-1 text-sm">
         <option value="at_least_once">at-least-once</option>
         <option value="exactly_once">exactly-once</option>
@@ -127,12 +127,13 @@ export function DeployPanel({ team, pipeline, savedVersion, blockedReason, statu
 
   const running = deployed.desiredState === "running";
   const tasksRunning = deployed.tasks.filter((t) => t.state === "running").length;
+  const stages = deployed.stages ?? ["main"];
   return (
     <div ref={panel} className="relative">
       <button onClick={() => setOpen((o) => !o)} aria-expanded={open} aria-controls="deployment-panel" className="flex items-center gap-2 rounded-md border border-slate-300 px-2.5 py-1 text-sm hover:bg-slate-50" data-testid="deployment-summary">
         <Badge tone={stateTone(deployed.actualState)}>{deployed.actualState}</Badge>
         <span>v{deployed.version}</span>
-        {running ? <span className="text-xs text-slate-500">{tasksRunning}/{deployed.parallelism} tasks · {deployed.recordsPerSec}/s</span> : null}
+        {running ? <span className="text-xs text-slate-500">{tasksRunning}/{deployed.tasks.length || deployed.parallelism} tasks · {deployed.recordsPerSec}/s</span> : null}
         <span aria-hidden="true" className="text-slate-400">▾</span>
         <span className="sr-only">Deployment details</span>
       </button>
@@ -144,7 +145,13 @@ export function DeployPanel({ team, pipeline, savedVersion, blockedReason, statu
             <dt className="text-slate-500">Version</dt>
             <dd>v{deployed.version}{savedVersion && savedVersion !== deployed.version ? <span className="text-amber-700"> (v{savedVersion} saved, not deployed)</span> : null}</dd>
             <dt className="text-slate-500">Tasks</dt>
-            <dd>{deployed.parallelism} · {guaranteeLabel(deployed.deliveryGuarantee)}</dd>
+            <dd>{deployed.parallelism}{stages.length > 1 ? ` per stage × ${stages.length} stages` : ""} · {guaranteeLabel(deployed.deliveryGuarantee)}</dd>
+            {deployed.maxParallelism ? (
+              <>
+                <dt className="text-slate-500">Max parallelism</dt>
+                <dd data-testid="max-parallelism" title="The window state is split into this many key groups (the partitions of the repartition streams), fixed at the first deploy: scale up to this many tasks.">{deployed.maxParallelism} key groups</dd>
+              </>
+            ) : null}
             <dt className="text-slate-500">Throughput · lag</dt>
             <dd>{deployed.recordsPerSec} records/s · {deployed.consumerLag.toLocaleString("en")} behind</dd>
           </dl>
@@ -154,8 +161,8 @@ export function DeployPanel({ team, pipeline, savedVersion, blockedReason, statu
               <thead className="text-left text-slate-500"><tr><th>Task</th><th>State</th><th>Worker</th><th className="text-right">rec/s</th><th className="text-right">Lag</th></tr></thead>
               <tbody>
                 {deployed.tasks.map((t) => (
-                  <tr key={t.index} title={t.lastError ?? undefined}>
-                    <td>#{t.index}</td>
+                  <tr key={`${t.stage ?? "main"}-${t.index}`} title={t.lastError ?? undefined}>
+                    <td>{stages.length > 1 ? `${t.stage ?? "main"} ` : ""}#{t.index}</td>
                     <td><Badge tone={stateTone(t.state)}>{t.state}</Badge></td>
                     <td className="max-w-[8rem] truncate font-mono">{t.worker ?? "—"}</td>
                     <td className="text-right font-mono">{t.recordsPerSec}</td>
@@ -190,7 +197,7 @@ export function DeployPanel({ team, pipeline, savedVersion, blockedReason, statu
             {running ? (
               <form onSubmit={(e) => { e.preventDefault(); void run({ kind: "scale", parallelism: scaleTo }); }} className="flex items-center gap-2">
                 <label className="text-xs text-slate-600" htmlFor="scale-to">Scale to (tasks)</label>
-                <input id="scale-to" type="number" min={1} max={64} value={scaleText} onChange={(e) => setScaleTo(e.target.value)} className="w-16 rounded-md border border-slate-300 px-2 py-1 text-sm" />
+                <input id="scale-to" type="number" min={1} max={deployed.maxParallelism ?? 64} value={scaleText} onChange={(e) => setScaleTo(e.target.value)} className="w-16 rounded-md border border-slate-300 px-2 py-1 text-sm" />
                 <button disabled={busy || scaleTo === deployed.parallelism} className={buttonStyles.secondary}>Scale</button>
               </form>
             ) : null}

@@ -91,6 +91,7 @@ export const PipelineNode = memo(function PipelineNode({ id, data, selected }: N
         <div className="flex items-center gap-1.5 border-t border-slate-100 px-3 py-1 text-[11px] text-slate-500" data-testid="node-live" data-state={deco.live.state}>
           <span aria-hidden="true" className={`h-2 w-2 rounded-full ${deco.live.state === "running" ? "bg-emerald-500" : deco.live.state === "failed" ? "bg-red-500" : "bg-amber-400"}`} />
           <span className={deco.live.state === "failed" ? "font-medium text-red-700" : undefined}>{deco.live.state}</span> · {deco.live.recordsPerSec.toFixed(deco.live.recordsPerSec < 10 ? 1 : 0)} rec/s
+          {deco.live.stage && deco.live.stage !== "main" ? <span data-testid="node-stage" title={`Runs in stage "${deco.live.stage}" (after its repartition stream), ${deco.live.tasks ?? 0} task(s)`}> · stage {deco.live.stage} ×{deco.live.tasks}</span> : null}
         </div>
       ) : null}
       {outputs.map((port, i) => (

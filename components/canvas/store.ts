@@ -32,7 +32,8 @@ export interface NodeDecoration {
   /** Version diff highlight against the version being compared. */
   diff?: "added" | "removed" | "changed";
   /** The deployed pipeline's live state of this node. */
-  live?: { state: string; recordsPerSec: number };
+  /** `stage`/`tasks`: the stage the node runs in and its task count, for pipelines that run in stages (keyed scale-out). */
+  live?: { state: string; recordsPerSec: number; stage?: string; tasks?: number };
 }
 export type DecorationField = keyof NodeDecoration;
 

@@ -5,6 +5,8 @@ import { apiFetch } from "@/components/ui/api";
 
 export interface TaskStatus {
   index: number;
+  /** The stage the task runs ("main" unless the pipeline runs in stages). */
+  stage?: string;
   state: string;
   worker: string | null;
   recordsPerSec: number;
@@ -24,13 +26,17 @@ export type DeploymentStatus =
       desiredState: string;
       actualState: string;
       parallelism: number;
+      /** Key groups of a stateful pipeline: the most tasks its Window stages can have (null: not stateful, or the earlier state layout). */
+      maxParallelism?: number | null;
+      /** "main", then one stage per Window (docs/runtime.md "Stages"). */
+      stages?: string[];
       deliveryGuarantee: string;
       generation: number;
       recordsPerSec: number;
       consumerLag: number;
       tasks: TaskStatus[];
       /** Absent from servers older than per-node status. */
-      nodes?: Record<string, { state: string; recordsPerSec: number }>;
+      nodes?: Record<string, { state: string; recordsPerSec: number; stage?: string; tasks?: number }>;
       lastError: string | null;
     };
 

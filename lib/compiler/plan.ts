@@ -15,7 +15,9 @@ import type { Pipeline, PipelineEdge } from "@/lib/pipeline/nodes";
 import { DEFAULT_OUTPUT_PORT } from "@/lib/pipeline/nodes";
 import { LATE_PORT, outputPorts } from "@/lib/pipeline/ports";
 import type { UdfRuntime, WindowRuntime } from "./stateful";
-import type { PartitionId, WatermarkCheck } from "@/lib/operators/window";
+import { buildWindow, WatermarkForwarder, type ForwardedWatermark, type PartitionId, type WatermarkCheck, type WatermarkMarker } from "@/lib/operators/window";
+import type { WindowNodeConfig } from "@/lib/pipeline/nodes/window";
+import { keyGroupOf } from "./key-groups";
 import type { Row, StreamSchema } from "@/lib/pipeline/schema";
 import { recordCheckSource } from "@/lib/udf/record-check-source";
 
@@ -55,6 +57,19 @@ export interface CompileOptions {
    * no record for the node's idleTimeout, 10 s by default) stops holding them.
    */
   partitionOf?: (meta: unknown) => PartitionId | undefined;
+  /**
+   * Keyed scale-out, the stage behind a repartition stream: its Window keeps
+   * state per key group (ProcessOptions.keyGroup says a batch's) and takes
+   * its watermark from upstream markers (Plan.upstreamWatermark).
+   */
+  keyGroups?: boolean;
+  /**
+   * Keyed scale-out, a stage before a repartition stream: these Sink nodes
+   * write a Window's input. Each row's key (the Window's key) and partition
+   * (its key group) are in PlanResult.sinkKeys/sinkPartitions, and the plan
+   * keeps the watermark to forward (Plan.drainMarkers).
+   */
+  repartitions?: ReadonlyMap<string, { config: WindowNodeConfig; partitions: number }>;
 }
 
 /** A source check in progress (Plan.beginSourceCheck): each Window's view when it began. */
@@ -70,6 +85,8 @@ export interface ProcessOptions {
   capture?: boolean;
   /** Processing time in epoch ms (defaults to Date.now()); windows use it for processing-time windows and early emits. */
   now?: number;
+  /** With CompileOptions.keyGroups: the key group (repartition partition) every row of this call comes from. */
+  keyGroup?: number;
 }
 
 export interface PlanResult {
@@ -81,6 +98,9 @@ export interface PlanResult {
   errors: RecordError[];
   /** With `capture`: node id → port → output rows. */
   outputs?: Map<string, Map<string, Row[]>>;
+  /** Repartition Sinks (CompileOptions.repartitions): each row's record key and partition, index-aligned with `sinks`. */
+  sinkKeys?: Map<string, string[]>;
+  sinkPartitions?: Map<string, number[]>;
 }
 
 type Inbox = { edge: PipelineEdge; batch: Batch }[];
@@ -95,6 +115,9 @@ interface RunState {
   inboxes: Map<string, Inbox>;
   /** Set by processEncoded (without capture): Sink values written straight by encoded UDF tails. */
   encoded?: Map<string, Uint8Array[]>;
+  keyGroup?: number;
+  sinkKeys?: Map<string, string[]>;
+  sinkPartitions?: Map<string, number[]>;
 }
 
 type Stage = FilterOp | ProjectionOp;
@@ -133,6 +156,8 @@ export interface Plan {
   processEncoded(source: string, values: (Uint8Array | null)[], options?: ProcessOptions): Promise<PlanResult & { encoded: Map<string, Uint8Array[]> }>;
   /** True when the plan holds Window state (snapshot/restore/changes matter). */
   readonly stateful: boolean;
+  /** True when watermarks depend on source partitions (event-time Windows, or repartition Sinks forwarding one): the task assigns partitions and runs source checks. */
+  readonly watermarks: boolean;
   /**
    * Processing time passed without records: windows may close (idle timeout,
    * processing-time windows, early emits) and their results flow downstream.
@@ -148,6 +173,15 @@ export interface Plan {
   assignPartitions(byStream: ReadonlyMap<string, readonly PartitionId[]>, now: number): void;
   /** Starts a source check: call it before reading the sources' end offsets, then pass it to advanceTime with the partitions found caught up. */
   beginSourceCheck(now: number): SourceCheck;
+  /** Keyed scale-out (CompileOptions.keyGroups): the key groups this task owns; Window state of others is dropped. */
+  assignKeyGroups(groups: readonly number[]): void;
+  /** Keyed scale-out: a watermark marker read from key group `keyGroup`'s partition; windows it closes flow downstream. */
+  upstreamWatermark(keyGroup: number, marker: WatermarkMarker, now: number): Promise<PlanResult>;
+  /** Keyed scale-out: changed Window state per key group (→ that changelog partition) and node. */
+  drainKeyGroupChanges(): Map<number, Map<string, unknown[]>>;
+  restoreKeyGroup(keyGroup: number, changes: Map<string, unknown[]>): void;
+  /** Keyed scale-out (CompileOptions.repartitions): the watermark markers due now, per repartition Sink. */
+  drainMarkers(now: number): Map<string, ForwardedWatermark>;
   /** Closes every open window now and emits its result (end of a preview sample, end of a bounded run). */
   flush(options?: Pick<ProcessOptions, "capture">): Promise<PlanResult>;
   /** Window state by node id, for checkpoints. */
@@ -228,12 +262,51 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
         steps.push({ kind: "union", nodeId: id, op, inputIndex: new Map(incoming.get(id)!.map((e, i) => [e, i])) });
         break;
       case "window":
-        steps.push({ kind: "window", nodeId: id, op: op.create({ partitionOf: options.partitionOf }) });
+        steps.push({ kind: "window", nodeId: id, op: op.create({ partitionOf: options.partitionOf, keyGroups: options.keyGroups }) });
         break;
       case "udf":
         steps.push({ kind: "udf", nodeId: id, op: op.create() });
         break;
     }
+  }
+
+  /**
+   * Repartition Sinks: each row gets the target Window's key as its record key
+   * and that key's group as its partition (a key that cannot be computed goes
+   * under the empty key: the Window behind the stream reports the record as
+   * its error), and — event time — the forwarder tracks the watermark of what
+   * is written, per source partition.
+   */
+  const repartitionSinks = new Map<string, { forwarder: WatermarkForwarder; write: (state: RunState, batch: Batch) => void }>();
+  for (const [sinkId, { config, partitions }] of options.repartitions ?? []) {
+    const built = buildWindow(config, analysis.schemas[sinkId] ?? []);
+    if (!built.deps) throw new PipelineCompileError(built.diagnostics.map((d) => ({ ...d, nodeId: sinkId, path: d.path ?? "" })) as Diagnostic[]);
+    const { keyOf, eventTimeOf } = built.deps;
+    const forwarder = new WatermarkForwarder(config);
+    const partitionOf = options.partitionOf;
+    repartitionSinks.set(sinkId, {
+      forwarder,
+      write(state, batch) {
+        const keys = state.sinkKeys!.get(sinkId)!;
+        const parts = state.sinkPartitions!.get(sinkId)!;
+        for (let i = 0; i < batch.rows.length; i++) {
+          const row = batch.rows[i];
+          let key: string;
+          try {
+            key = keyOf(row);
+            if (typeof key !== "string") key = "";
+          } catch {
+            key = "";
+          }
+          keys.push(key);
+          parts.push(keyGroupOf(key, partitions));
+          if (forwarder.enabled) {
+            const id = partitionOf?.(batch.metas[i]);
+            if (id !== undefined) forwarder.observe(id, eventTimeOf(row), state.now);
+          }
+        }
+      },
+    });
   }
 
   const deliver = (state: RunState, nodeId: string, port: string, batch: Batch) => {
@@ -325,7 +398,7 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
     for (const u of steps) {
       if (u.kind !== "udf") continue;
       const next = outgoing.get(u.nodeId)!;
-      if (next.length > 0 && next.every((e) => e.sourcePort === DEFAULT_OUTPUT_PORT && sinks.has(e.target) && incoming.get(e.target)!.length === 1)) {
+      if (next.length > 0 && next.every((e) => e.sourcePort === DEFAULT_OUTPUT_PORT && sinks.has(e.target) && !repartitionSinks.has(e.target) && incoming.get(e.target)!.length === 1)) {
         encodedTails.set(u.nodeId, [...new Set(next.map((e) => e.target))]);
       }
     }
@@ -369,7 +442,7 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
       case "window": {
         const batch = single(inbox);
         c.in += batch.rows.length;
-        emitWindow(state, step.nodeId, step.op.process(batch, state.now));
+        emitWindow(state, step.nodeId, step.op.process(batch, state.now, state.keyGroup));
         break;
       }
       case "udf": {
@@ -430,6 +503,8 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
           acc.rows.push(batch.rows[i]);
           acc.metas.push(batch.metas[i]);
         }
+        const r = repartitionSinks.get(step.nodeId);
+        if (r) r.write(state, batch);
         if (state.outputs) captureRows(state.outputs, step.nodeId, DEFAULT_OUTPUT_PORT, batch.rows);
         break;
       }
@@ -443,8 +518,12 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
     return ids;
   };
 
-  const newState = (capture: boolean, now: number): RunState => ({
+  const newState = (capture: boolean, now: number, keyGroup?: number): RunState => ({
     now,
+    keyGroup,
+    ...(repartitionSinks.size
+      ? { sinkKeys: new Map([...repartitionSinks.keys()].map((id) => [id, []])), sinkPartitions: new Map([...repartitionSinks.keys()].map((id) => [id, []])) }
+      : {}),
     counts: new Map([...ops.keys()].map((id) => [id, zeroCounts()])),
     errors: [],
     sinks: new Map([...sinks.keys()].map((id) => [id, { rows: [], metas: [] }])),
@@ -462,6 +541,7 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
     perNode: state.counts,
     errors: state.errors,
     ...(state.outputs ? { outputs: state.outputs } : {}),
+    ...(state.sinkKeys ? { sinkKeys: state.sinkKeys, sinkPartitions: state.sinkPartitions } : {}),
   });
 
   const drain = async (state: RunState): Promise<PlanResult> => {
@@ -499,6 +579,7 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
     return out;
   };
   for (const w of windowSteps) upstreamStreams.set(w.nodeId, streamsReaching(w.nodeId));
+  for (const id of repartitionSinks.keys()) upstreamStreams.set(id, streamsReaching(id));
   const udfSteps = steps.filter((s): s is Extract<Step, { kind: "udf" }> => s.kind === "udf");
 
   const metasFor = (n: number, given?: unknown[]) => given ?? new Array<unknown>(n).fill(undefined);
@@ -520,7 +601,7 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
       const udf = udfSteps.find((u) => u.nodeId === outs[0].target);
       if (!udf || incoming.get(udf.nodeId)!.length !== 1) continue;
       const next = outgoing.get(udf.nodeId)!;
-      const toSinks = next.length > 0 && next.every((e) => e.sourcePort === DEFAULT_OUTPUT_PORT && sinks.has(e.target) && incoming.get(e.target)!.length === 1);
+      const toSinks = next.length > 0 && next.every((e) => e.sourcePort === DEFAULT_OUTPUT_PORT && sinks.has(e.target) && !repartitionSinks.has(e.target) && incoming.get(e.target)!.length === 1);
       if (toSinks) encodedRoutes.set(sourceId, { udf, sinks: [...new Set(next.map((e) => e.target))] });
     }
   }
@@ -607,7 +688,7 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
       batch.rows.push(d.row);
       batch.metas.push(metas[i]);
     }
-    const state = newState(opts.capture === true, opts.now ?? Date.now());
+    const state = newState(opts.capture === true, opts.now ?? Date.now(), opts.keyGroup);
     // The preview (capture) wants every node's rows, so it keeps the object path throughout.
     if (!opts.capture && encodedTails.size > 0) state.encoded = new Map([...encodedTails.values()].flat().map((k) => [k, []]));
     const result = await run(ids, batch, bad, state);
@@ -638,9 +719,10 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
     encodedRoutes: [...encodedRoutes].map(([source, r]) => ({ source, udf: r.udf.nodeId, sinks: r.sinks })),
     encodedTails: [...encodedTails].map(([udf, tailSinks]) => ({ udf, sinks: tailSinks })),
     stateful: windowSteps.length > 0,
+    watermarks: windowSteps.length > 0 || [...repartitionSinks.values()].some((r) => r.forwarder.enabled),
     async processBatch(source, rows, opts = {}) {
       const ids = resolveSources(source);
-      return serial(() => run(ids, { rows, metas: metasFor(rows.length, opts.metas) }, [], newState(opts.capture === true, opts.now ?? Date.now())));
+      return serial(() => run(ids, { rows, metas: metasFor(rows.length, opts.metas) }, [], newState(opts.capture === true, opts.now ?? Date.now(), opts.keyGroup)));
     },
     advanceTime(now, opts = {}) {
       return serial(() => {
@@ -648,6 +730,10 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
         for (const w of windowSteps) {
           const check = opts.source?.check.get(w.nodeId);
           emitWindow(state, w.nodeId, w.op.advanceTime(now, check ? { check, caughtUp: opts.source!.caughtUp } : undefined));
+        }
+        for (const [id, r] of repartitionSinks) {
+          const check = opts.source?.check.get(id);
+          if (check) r.forwarder.completeCheck(check, opts.source!.caughtUp, now);
         }
         return drain(state);
       });
@@ -658,6 +744,12 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
         for (const stream of upstreamStreams.get(w.nodeId)!) for (const id of byStream.get(stream) ?? []) ids.push(id);
         w.op.assignPartitions(ids, now);
       }
+      for (const [id, r] of repartitionSinks) {
+        if (!r.forwarder.enabled) continue;
+        const ids: PartitionId[] = [];
+        for (const stream of upstreamStreams.get(id)!) for (const p of byStream.get(stream) ?? []) ids.push(p);
+        r.forwarder.assign(ids, now);
+      }
     },
     beginSourceCheck(now) {
       const checks = new Map<string, WatermarkCheck>();
@@ -665,7 +757,40 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
         const c = w.op.beginSourceCheck(now);
         if (c) checks.set(w.nodeId, c);
       }
+      for (const [id, r] of repartitionSinks) if (r.forwarder.enabled) checks.set(id, r.forwarder.beginCheck(now));
       return checks;
+    },
+    assignKeyGroups(groups) {
+      for (const w of windowSteps) w.op.assignKeyGroups(groups);
+    },
+    upstreamWatermark(keyGroup, marker, now) {
+      return serial(() => {
+        const state = newState(false, now, keyGroup);
+        for (const w of windowSteps) emitWindow(state, w.nodeId, w.op.upstreamWatermark(keyGroup, marker));
+        return drain(state);
+      });
+    },
+    drainKeyGroupChanges() {
+      const out = new Map<number, Map<string, unknown[]>>();
+      for (const w of windowSteps) {
+        for (const [g, changes] of w.op.drainKeyGroups()) {
+          let m = out.get(g);
+          if (!m) out.set(g, (m = new Map()));
+          m.set(w.nodeId, changes);
+        }
+      }
+      return out;
+    },
+    restoreKeyGroup(keyGroup, changes) {
+      for (const w of windowSteps) w.op.restoreKeyGroup(keyGroup, changes.get(w.nodeId) ?? []);
+    },
+    drainMarkers(now) {
+      const out = new Map<string, ForwardedWatermark>();
+      for (const [id, r] of repartitionSinks) {
+        const m = r.forwarder.due(now);
+        if (m) out.set(id, m);
+      }
+      return out;
     },
     flush(opts = {}) {
       return serial(() => {

@@ -1,4 +1,4 @@
-import { buildWindow, type PartitionId, type WatermarkCheck } from "@/lib/operators/window";
+import { buildWindow, UpstreamWatermarks, type PartitionId, type UpstreamState, type WatermarkCheck, type WatermarkMarker, type WindowOperator } from "@/lib/operators/window";
 import type { Batch, Built, OpDiagnostic, RecordError } from "@/lib/operators/types";
 import { buildUdf, UdfSandbox, type UdfEncodedResult } from "@/lib/udf";
 import type { UdfForm } from "@/lib/pipeline/nodes/udf";
@@ -11,8 +11,11 @@ import type { Row, StreamSchema } from "@/lib/pipeline/schema";
  * lib/udf) behind two small adapters so the plan only sees batches in and
  * batches out, with every row's meta carried through.
  */
+type WindowOutput = { out: Batch; late: Batch; errors: RecordError[] };
+
 export interface WindowRuntime {
-  process(batch: Batch, now: number): { out: Batch; late: Batch; errors: RecordError[] };
+  /** `keyGroup`: the key group (repartition partition) of the batch, with key groups. */
+  process(batch: Batch, now: number, keyGroup?: number): WindowOutput;
   /** With a source check's result, idle partitions stop holding the watermark back (partitioned watermarks only). */
   advanceTime(now: number, source?: { check: WatermarkCheck; caughtUp: ReadonlySet<PartitionId> }): { out: Batch; late: Batch; errors: RecordError[] };
   /** The source partitions feeding this node that the task owns (partitioned watermarks only). */
@@ -23,6 +26,13 @@ export interface WindowRuntime {
   restore(snapshot: unknown): void;
   drainChanges(): unknown[];
   restoreFromChanges(changes: unknown[]): void;
+  /** With key groups: the groups the task owns now (state of others is dropped: another task owns it). */
+  assignKeyGroups(groups: readonly number[]): void;
+  /** With key groups: a watermark marker read from a key group's repartition partition. */
+  upstreamWatermark(keyGroup: number, marker: WatermarkMarker): WindowOutput;
+  /** With key groups: changed state per key group since the last drain (for that changelog partition). */
+  drainKeyGroups(): Map<number, unknown[]>;
+  restoreKeyGroup(keyGroup: number, changes: unknown[]): void;
 }
 
 export interface UdfRuntime {
@@ -47,9 +57,19 @@ export interface WindowRuntimeOptions {
    * the whole input.
    */
   partitionOf?: (meta: unknown) => PartitionId | undefined;
+  /**
+   * Keyed scale-out: the node is the head of a stage behind a repartition
+   * stream. It keeps one operator per key group it owns (a partition of that
+   * stream), each with its own state, changelog partition and watermark
+   * from the upstream tasks' markers.
+   */
+  keyGroups?: boolean;
 }
 
 export type StatefulOp = { kind: "window"; nodeId: string; create: (options?: WindowRuntimeOptions) => WindowRuntime } | { kind: "udf"; nodeId: string; create: () => UdfRuntime };
+
+/** The changelog entry of a key group's upstream markers (beside the Window's own entries). */
+const UPSTREAM_KEY = "U:upstream";
 
 const noMetas = (rows: Row[]): Batch => ({ rows, metas: new Array<unknown>(rows.length).fill(undefined) });
 
@@ -70,10 +90,116 @@ function buildWindowNode(node: NodeOfType<"window">, input: StreamSchema): Built
     const metas = metasOf(batch, errs.map((e) => e.row));
     return errs.map((e, i) => ({ nodeId, reason: e.reason, record: e.row, meta: metas[i] }));
   };
-  const make = ({ partitionOf }: WindowRuntimeOptions = {}): WindowRuntime => {
+  const outputOf = (batch: Batch, r: { out: Row[]; late: Row[]; errors: { row: Row; reason: string }[] }): WindowOutput => ({
+    out: noMetas(r.out),
+    late: { rows: r.late, metas: metasOf(batch, r.late) },
+    errors: errorsOf(batch, r.errors),
+  });
+  const merge = (parts: WindowOutput[]): WindowOutput => ({
+    out: { rows: parts.flatMap((p) => p.out.rows), metas: parts.flatMap((p) => p.out.metas) },
+    late: { rows: parts.flatMap((p) => p.late.rows), metas: parts.flatMap((p) => p.late.metas) },
+    errors: parts.flatMap((p) => p.errors),
+  });
+  const unsupported = (what: string) => () => {
+    throw new Error(`Window "${nodeId}" ${what}`);
+  };
+
+  /** One operator per key group; its watermark comes from the upstream tasks' markers (event time). */
+  const makeGrouped = (): WindowRuntime => {
+    const eventTime = node.config.timeField !== undefined;
+    interface Group {
+      op: WindowOperator;
+      upstream: UpstreamWatermarks;
+      upstreamChanged: boolean;
+      touched: boolean;
+    }
+    const groups = new Map<number, Group>();
+    const group = (g: number): Group => {
+      let x = groups.get(g);
+      if (!x) {
+        x = { op: create(eventTime ? { watermarks: "external" } : undefined), upstream: new UpstreamWatermarks(), upstreamChanged: false, touched: true };
+        groups.set(g, x);
+      }
+      return x;
+    };
+    const empty: Batch = { rows: [], metas: [] };
+    const none: WindowOutput = { out: empty, late: empty, errors: [] };
+    return {
+      process(batch, now, keyGroup) {
+        const x = group(keyGroup ?? 0);
+        x.touched = true;
+        return outputOf(batch, x.op.process(batch.rows, now));
+      },
+      advanceTime(now) {
+        const parts: WindowOutput[] = [];
+        for (const x of groups.values()) {
+          const r = x.op.advanceTime(now);
+          if (r.out.length || r.errors.length) x.touched = true;
+          parts.push(outputOf(empty, r));
+        }
+        return merge(parts);
+      },
+      upstreamWatermark(keyGroup, marker) {
+        const x = group(keyGroup);
+        if (!x.upstream.observe(marker)) return none;
+        x.upstreamChanged = true;
+        x.touched = true;
+        const w = x.upstream.current();
+        return w === undefined ? none : { out: noMetas(x.op.onWatermark(w)), late: empty, errors: [] };
+      },
+      assignKeyGroups(keep) {
+        const owned = new Set(keep);
+        for (const g of [...groups.keys()]) if (!owned.has(g)) groups.delete(g);
+        for (const g of owned) group(g);
+      },
+      drainKeyGroups() {
+        const out = new Map<number, unknown[]>();
+        for (const [g, x] of groups) {
+          if (!x.touched) continue;
+          const changes: unknown[] = x.op.drainChanges();
+          if (x.upstreamChanged) changes.push({ key: UPSTREAM_KEY, value: x.upstream.snapshot() });
+          x.touched = false;
+          x.upstreamChanged = false;
+          out.set(g, changes);
+        }
+        return out;
+      },
+      restoreKeyGroup(keyGroup, changes) {
+        const x = group(keyGroup);
+        const own = (changes as { key: string; value: unknown }[]).filter((c) => c.key !== UPSTREAM_KEY);
+        const upstream = (changes as { key: string; value: unknown }[]).filter((c) => c.key === UPSTREAM_KEY).at(-1);
+        x.op.restoreFromChanges(own);
+        x.upstream.restore((upstream?.value ?? undefined) as UpstreamState | undefined);
+        x.touched = false;
+      },
+      flush() {
+        return merge([...groups.values()].map((x) => ({ out: noMetas(x.op.flush()), late: empty, errors: [] })));
+      },
+      snapshot: () => Object.fromEntries([...groups].map(([g, x]) => [g, { window: x.op.snapshot(), upstream: x.upstream.snapshot() }])),
+      restore(snapshot) {
+        groups.clear();
+        for (const [g, v] of Object.entries(snapshot as Record<string, { window: unknown; upstream: UpstreamState }>)) {
+          const x = group(Number(g));
+          x.op.restore(v.window as Parameters<WindowOperator["restore"]>[0]);
+          x.upstream.restore(v.upstream);
+        }
+      },
+      drainChanges: unsupported("keeps its state per key group: use drainKeyGroups"),
+      restoreFromChanges: unsupported("keeps its state per key group: use restoreKeyGroup"),
+      assignPartitions: () => undefined,
+      beginSourceCheck: () => undefined,
+    };
+  };
+
+  const make = ({ partitionOf, keyGroups }: WindowRuntimeOptions = {}): WindowRuntime => {
+    if (keyGroups) return makeGrouped();
     const op = create(partitionOf ? { watermarks: "partitioned" } : undefined);
     const empty: Batch = { rows: [], metas: [] };
     return {
+      assignKeyGroups: unsupported("has no key groups (its pipeline runs in one stage)"),
+      upstreamWatermark: unsupported("has no key groups (its pipeline runs in one stage)"),
+      drainKeyGroups: () => new Map(),
+      restoreKeyGroup: unsupported("has no key groups (its pipeline runs in one stage)"),
       process(batch, now) {
         const r = op.process(batch.rows, now, partitionOf ? { partitions: batch.metas.map(partitionOf) } : undefined);
         return { out: noMetas(r.out), late: { rows: r.late, metas: metasOf(batch, r.late) }, errors: errorsOf(batch, r.errors) };

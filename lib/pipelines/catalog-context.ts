@@ -27,7 +27,8 @@ export interface TeamCatalog {
  */
 export async function loadTeamCatalog(teamId: string): Promise<TeamCatalog> {
   const rows = await prisma().stream.findMany({
-    where: { OR: [{ ownerTeamId: teamId }, { visibility: { in: ["team", "public"] } }, { grants: { some: { teamId } } }] },
+    // A pipeline reads and writes its internal streams itself (lib/runtime/stages.ts); no node may name one.
+    where: { internalPipelineId: null, OR: [{ ownerTeamId: teamId }, { visibility: { in: ["team", "public"] } }, { grants: { some: { teamId } } }] },
     include: { ownerTeam: true, schemas: { orderBy: { version: "desc" }, take: 1 }, grants: { where: { teamId } } },
   });
   const entries = new Map<string, CatalogEntry>();

@@ -8,6 +8,8 @@ import { canonicalHash } from "@/lib/compiler";
 import { redis } from "@/lib/redis/client";
 import { writeControl } from "@/lib/runtime/control";
 import { deadLetterStreamName } from "@/lib/runtime/naming";
+import { ensureRepartitionStream } from "@/lib/runtime/internal-streams";
+import { deployedStages } from "@/lib/runtime/stages";
 import { enqueueTasks } from "@/lib/runtime/task-queue";
 import { clearLastError } from "@/lib/runtime/task-state";
 import { ensureDeadLetterStream } from "@/lib/runtime/dead-letter";
@@ -18,19 +20,35 @@ import { checkPipeline, requirePipeline } from "./pipelines";
 
 export const MAX_PARALLELISM = 64;
 
+/**
+ * Keyed scale-out: a stateful pipeline's key groups — the partition count of
+ * its repartition streams and window changelogs, so the most tasks a Window
+ * stage can have — fixed when it is first deployed (docs/runtime.md
+ * "Stages"). 32 leaves room to grow well past this machine's cores while a
+ * key group stays a small unit of state to move on rescale.
+ */
+export const DEFAULT_MAX_PARALLELISM = 32;
+export const MAX_MAX_PARALLELISM = 256;
+
 export const deployInput = z.object({
   /** Version number to deploy; the latest saved version when omitted. */
   version: z.number().int().positive().optional(),
   parallelism: z.number().int().min(1).max(MAX_PARALLELISM).optional(),
   deliveryGuarantee: z.enum(["at_least_once", "exactly_once"]).optional(),
-  /** Drop operator state that cannot carry over (window definitions changed, or parallelism of a stateful pipeline). */
+  /** Drop operator state that cannot carry over (window definitions changed, or parallelism of a stateful pipeline in the earlier state layout). */
   resetState: z.boolean().default(false),
+  /** Key groups of a stateful pipeline (the most tasks a Window stage can have): set at its first deploy or with resetState; 32 by default. */
+  maxParallelism: z.number().int().min(1).max(MAX_MAX_PARALLELISM).optional(),
 });
 export type DeployInput = z.input<typeof deployInput>;
 
 export const scaleInput = z.object({ parallelism: z.number().int().min(1).max(MAX_PARALLELISM), resetState: z.boolean().default(false) });
 
-/** Window state is keyed by task: it carries over only when every window node's logic and the task count stay the same. */
+/**
+ * Window state carries over only when every window node's logic stays the
+ * same; in the earlier state layout (one changelog partition per task, no
+ * key groups) also only when the task count does.
+ */
 function stateIncompatibility(prev: Pipeline | undefined, next: Pipeline, prevParallelism: number | undefined, nextParallelism: number): string | undefined {
   const windows = (p: Pipeline) => new Map(p.nodes.filter((n) => n.type === "window").map((n) => [n.id, canonicalHash(p, n.id)]));
   const before = prev ? windows(prev) : new Map<string, string>();
@@ -71,18 +89,48 @@ export async function deploy(principal: Principal, teamSlug: string, name: strin
   if (parallelism > maxPartitions) {
     throw new AppError("invalid_input", `Parallelism ${parallelism} is more than the ${maxPartitions} partition(s) of the source stream(s): at most ${maxPartitions} task(s) can receive data.`, [{ path: ["parallelism"], message: `at most ${maxPartitions}` }]);
   }
-  if (def.nodes.some((n) => n.type === "window") && parallelism > 1) {
-    // Keyed window state is correct only if every record of a key reaches the
-    // same task; without a repartition stream that means one task.
-    throw new AppError("invalid_input", "Pipelines with a Window node run with parallelism 1 in this version (all records of a window key must reach the same task).", [{ path: ["parallelism"], message: "must be 1 for Window pipelines" }]);
+  const prevVersion = prev ? await prisma().pipelineVersion.findUnique({ where: { id: prev.versionId } }) : null;
+  const prevGraph = prevVersion?.graph as unknown as Pipeline | undefined;
+  const stateful = def.nodes.some((n) => n.type === "window");
+  const prevStateful = !!prevGraph?.nodes?.some((n) => n.type === "window");
+  // Key groups: kept from the previous deployment, fixed at the first deploy of a stateful pipeline (or a reset).
+  // A deployment made before key groups existed keeps its one-partition-per-task state until a reset.
+  let maxParallelism: number | null = null;
+  if (stateful) {
+    const keepLegacy = !!prev && prev.maxParallelism === null && prevStateful && !input.resetState;
+    const keep = !!prev && prev.maxParallelism !== null && !input.resetState;
+    if (keep && input.maxParallelism !== undefined && input.maxParallelism !== prev!.maxParallelism) {
+      throw new AppError("conflict", `The max parallelism of "${name}" is ${prev!.maxParallelism}, fixed when it was first deployed (its window state is split into that many key groups). Deploy with resetState to change it.`);
+    }
+    maxParallelism = keepLegacy ? null : keep ? prev!.maxParallelism : (input.maxParallelism ?? DEFAULT_MAX_PARALLELISM);
+  }
+  let split = deployedStages(def, pipeline.id, catalog.ctx, maxParallelism);
+  if (split.diagnostics.length) {
+    // A graph that cannot be cut into stages runs as one stage with one task, as before stages existed.
+    if (parallelism > 1 || (prev && prev.maxParallelism !== null && prevStateful && !input.resetState)) {
+      throw new AppError("invalid_input", `Version ${version.version} cannot run with more than one task: ${split.diagnostics[0].message}.`, split.diagnostics);
+    }
+    maxParallelism = null;
+    split = deployedStages(def, pipeline.id, catalog.ctx, null);
+  }
+  if (stateful && maxParallelism === null && parallelism > 1) {
+    throw new AppError("conflict", `The window state of "${name}" is kept per task (it was deployed before keyed scale-out), so it runs with parallelism 1. Deploy with resetState to move it to key groups and scale it.`, [{ path: ["parallelism"], message: "must be 1 until redeployed with resetState" }]);
+  }
+  if (maxParallelism !== null && parallelism > maxParallelism) {
+    throw new AppError("invalid_input", `Parallelism ${parallelism} is more than the max parallelism ${maxParallelism} of "${name}": its window state is split into ${maxParallelism} key groups (the partitions of its repartition streams), so at most ${maxParallelism} tasks can own one.`, [{ path: ["parallelism"], message: `at most ${maxParallelism}` }]);
   }
   if (prev && !input.resetState) {
-    const prevVersion = await prisma().pipelineVersion.findUnique({ where: { id: prev.versionId } });
-    const why = stateIncompatibility(prevVersion?.graph as unknown as Pipeline, def, prev.parallelism, parallelism);
+    const why = stateIncompatibility(prevGraph, def, prev.parallelism, maxParallelism === null ? parallelism : prev.parallelism);
     if (why) throw new AppError("conflict", `Refusing to deploy: ${why}. Deploy with resetState to start the windows empty.`);
   }
+  const stages = split.stages.map((s) => s.id);
 
   await ensureDeadLetterStream(team.id, deadLetterStreamName(team.slug, pipeline.name), pipeline.name);
+  for (const stage of split.stages) {
+    for (const r of stage.repartitions.values()) {
+      await ensureRepartitionStream({ teamId: team.id, pipelineId: pipeline.id, pipelineName: pipeline.name, windowNodeId: r.window, name: r.stream, schema: r.schema, partitions: maxParallelism! });
+    }
+  }
   const deliveryGuarantee = input.deliveryGuarantee ?? prev?.deliveryGuarantee ?? "at_least_once";
   const deployment = await prisma().$transaction(async (tx) => {
     const d = prev
@@ -90,18 +138,19 @@ export async function deploy(principal: Principal, teamSlug: string, name: strin
           where: { id: prev.id },
           data: {
             versionId: version.id, parallelism, deliveryGuarantee, desiredState: "running", actualState: "starting", generation: { increment: 1 }, previousParallelism: prev.parallelism, lastError: null,
+            maxParallelism, stages, previousStages: prev.stages,
             ...(input.resetState ? { stateEpoch: { increment: 1 } } : {}),
           },
         })
-      : await tx.deployment.create({ data: { pipelineId: pipeline.id, versionId: version.id, parallelism, deliveryGuarantee, desiredState: "running", actualState: "starting", generation: 1, createdById: principal.kind === "user" ? principal.userId : principal.createdById } });
-    await recordAudit(principal, { teamId: team.id, action: prev ? "pipeline.redeploy" : "pipeline.deploy", entityType: "deployment", entityId: d.id, details: { version: version.version, parallelism, deliveryGuarantee, resetState: input.resetState } }, tx);
+      : await tx.deployment.create({ data: { pipelineId: pipeline.id, versionId: version.id, parallelism, deliveryGuarantee, desiredState: "running", actualState: "starting", generation: 1, maxParallelism, stages, createdById: principal.kind === "user" ? principal.userId : principal.createdById } });
+    await recordAudit(principal, { teamId: team.id, action: prev ? "pipeline.redeploy" : "pipeline.deploy", entityType: "deployment", entityId: d.id, details: { version: version.version, parallelism, deliveryGuarantee, resetState: input.resetState, maxParallelism, stages } }, tx);
     return d;
   });
   await recordSinkLogic(def, checked.logicHashes ?? {});
   await clearLastError(redis(), deployment.id);
   await writeControl(redis(), deployment.id, { generation: deployment.generation, desired: "running" });
-  await enqueueTasks(deployment.id, deployment.generation, parallelism);
-  return { deploymentId: deployment.id, version: version.version, parallelism, deliveryGuarantee, generation: deployment.generation };
+  await enqueueTasks(deployment.id, deployment.generation, parallelism, stages);
+  return { deploymentId: deployment.id, version: version.version, parallelism, deliveryGuarantee, generation: deployment.generation, maxParallelism, stages };
 }
 
 async function requireDeployment(principal: Principal, teamSlug: string, name: string) {
@@ -113,7 +162,7 @@ async function requireDeployment(principal: Principal, teamSlug: string, name: s
 export async function stop(principal: Principal, teamSlug: string, name: string) {
   const { team, deployment } = await requireDeployment(principal, teamSlug, name);
   const d = await prisma().$transaction(async (tx) => {
-    const d = await tx.deployment.update({ where: { id: deployment.id }, data: { desiredState: "stopped", actualState: "stopping", generation: { increment: 1 }, previousParallelism: deployment.parallelism } });
+    const d = await tx.deployment.update({ where: { id: deployment.id }, data: { desiredState: "stopped", actualState: "stopping", generation: { increment: 1 }, previousParallelism: deployment.parallelism, previousStages: deployment.stages } });
     await recordAudit(principal, { teamId: team.id, action: "pipeline.stop", entityType: "deployment", entityId: d.id }, tx);
     return d;
   });

@@ -17,17 +17,18 @@ export interface PipelineOverview extends PipelineSummary {
 export async function listPipelineOverview(principal: Principal, teamSlug: string): Promise<PipelineOverview[]> {
   const pipelines = await listPipelines(principal, teamSlug);
   const running = pipelines.filter((p) => p.deployment?.desiredState === "running");
-  const states = await Promise.all(running.map((p) => readTaskStates(redis(), p.deployment!.id, p.deployment!.parallelism)));
+  const states = await Promise.all(running.map((p) => readTaskStates(redis(), p.deployment!.id, p.deployment!.parallelism, p.deployment!.stages)));
   const byPipeline = new Map(
     running.map((p, i) => {
       const current = states[i].filter((s) => s.generation === p.deployment!.generation);
       return [
         p.id,
         {
-          tasks: p.deployment!.parallelism,
+          tasks: p.deployment!.parallelism * Math.max(1, p.deployment!.stages.length),
           tasksRunning: current.filter((s) => s.phase === "running").length,
           failed: current.filter((s) => s.phase === "failed").length,
-          recordsPerSec: Math.round(current.reduce((a, s) => a + s.recordsPerSec, 0)),
+          // Records entering the pipeline: what the main stage reads.
+          recordsPerSec: Math.round(current.filter((s) => (s.stage ?? "main") === "main").reduce((a, s) => a + s.recordsPerSec, 0)),
           consumerLag: current.reduce((a, s) => a + s.consumerLag, 0),
         },
       ];

@@ -1,6 +1,7 @@
 import type { Prisma } from "@prisma/client";
 import { Prisma as P } from "@prisma/client";
 import { z } from "zod";
+import { deletePipelineRuntimeData } from "@/lib/runtime/internal-streams";
 import { recordAudit } from "@/lib/audit/record";
 import { actorUserId, type Principal } from "@/lib/auth/principal";
 import { requireTeamRole } from "@/lib/auth/team-access";
@@ -29,7 +30,7 @@ export interface PipelineSummary {
   description: string;
   team: string;
   latestVersion: number | null;
-  deployment: { id: string; version: number; desiredState: string; actualState: string; parallelism: number; deliveryGuarantee: string; generation: number } | null;
+  deployment: { id: string; version: number; desiredState: string; actualState: string; parallelism: number; maxParallelism: number | null; stages: string[]; deliveryGuarantee: string; generation: number } | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -44,7 +45,7 @@ function summary(p: PipelineRow): PipelineSummary {
     team: p.team.slug,
     latestVersion: p.versions[0]?.version ?? null,
     deployment: p.deployment
-      ? { id: p.deployment.id, version: p.deployment.version.version, desiredState: p.deployment.desiredState, actualState: p.deployment.actualState, parallelism: p.deployment.parallelism, deliveryGuarantee: p.deployment.deliveryGuarantee, generation: p.deployment.generation }
+      ? { id: p.deployment.id, version: p.deployment.version.version, desiredState: p.deployment.desiredState, actualState: p.deployment.actualState, parallelism: p.deployment.parallelism, maxParallelism: p.deployment.maxParallelism, stages: p.deployment.stages, deliveryGuarantee: p.deployment.deliveryGuarantee, generation: p.deployment.generation }
       : null,
     createdAt: p.createdAt,
     updatedAt: p.updatedAt,
@@ -110,6 +111,8 @@ export async function deletePipeline(principal: Principal, teamSlug: string, nam
     await tx.pipeline.delete({ where: { id: pipeline.id } });
     await recordAudit(principal, { teamId: team.id, action: "pipeline.delete", entityType: "pipeline", entityId: pipeline.id, details: { name } }, tx);
   });
+  // What the runtime created for it goes with it: repartition streams and window-state changelogs.
+  await deletePipelineRuntimeData(pipeline.id);
 }
 
 export interface ValidatedPipeline {

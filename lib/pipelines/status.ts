@@ -1,6 +1,8 @@
 import type { Principal } from "@/lib/auth/principal";
 import { redis } from "@/lib/redis/client";
 import { readLastError, readTaskStates } from "@/lib/runtime/task-state";
+import { MAIN_STAGE, nodeStages } from "@/lib/pipeline/stages";
+import type { Pipeline } from "@/lib/pipeline";
 import { listWorkers } from "@/lib/runtime/worker-registry";
 import { requirePipeline } from "./pipelines";
 
@@ -12,24 +14,35 @@ export async function pipelineStatus(principal: Principal, teamSlug: string, nam
   const { pipeline } = await requirePipeline(principal, teamSlug, name, "viewer");
   const d = pipeline.deployment;
   if (!d) return { pipeline: pipeline.name, deployed: false as const };
+  const stages = d.stages.length ? d.stages : [MAIN_STAGE];
   const [states, lastError, workers] = await Promise.all([
-    readTaskStates(redis(), d.id, Math.max(d.parallelism, d.previousParallelism ?? 0)),
+    readTaskStates(redis(), d.id, Math.max(d.parallelism, d.previousParallelism ?? 0), stages),
     readLastError(redis(), d.id),
     listWorkers(redis()),
   ]);
   const current = states.filter((s) => s.generation === d.generation);
-  const tasks = Array.from({ length: d.desiredState === "running" ? d.parallelism : 0 }, (_, i) => {
-    const s = current.find((t) => t.taskIndex === i);
-    return s
-      ? { index: i, state: s.phase, worker: s.workerId, partitions: s.partitions, recordsIn: s.recordsIn, recordsOut: s.recordsOut, recordsErrored: s.recordsErrored, recordsPerSec: Math.round(s.recordsPerSec), consumerLag: s.consumerLag, lastError: s.lastError ?? null, heartbeatAgoMs: Date.now() - s.heartbeatAt }
-      : { index: i, state: "pending" as const, worker: null, partitions: {}, recordsIn: 0, recordsOut: 0, recordsErrored: 0, recordsPerSec: 0, consumerLag: 0, lastError: null, heartbeatAgoMs: null };
-  });
-  // Every task runs the whole plan, so a node is as healthy as its tasks; its rate is the sum over tasks.
-  const taskPhases = tasks.map((t) => t.state);
-  const nodeState = taskPhases.includes("failed") ? "failed" : taskPhases.length && taskPhases.every((p) => p === "running") ? "running" : d.actualState;
-  const graphNodes = ((d.version.graph as { nodes?: { id: string }[] } | null)?.nodes ?? []).map((n) => n.id);
+  // Every stage has `parallelism` tasks (docs/runtime.md "Stages"); most pipelines have the main stage only.
+  const tasks = stages.flatMap((stage) =>
+    Array.from({ length: d.desiredState === "running" ? d.parallelism : 0 }, (_, i) => {
+      const s = current.find((t) => t.taskIndex === i && (t.stage ?? MAIN_STAGE) === stage);
+      return s
+        ? { index: i, stage, state: s.phase, worker: s.workerId, partitions: s.partitions, recordsIn: s.recordsIn, recordsOut: s.recordsOut, recordsErrored: s.recordsErrored, recordsPerSec: Math.round(s.recordsPerSec), consumerLag: s.consumerLag, lastError: s.lastError ?? null, heartbeatAgoMs: Date.now() - s.heartbeatAt }
+        : { index: i, stage, state: "pending" as const, worker: null, partitions: {}, recordsIn: 0, recordsOut: 0, recordsErrored: 0, recordsPerSec: 0, consumerLag: 0, lastError: null, heartbeatAgoMs: null };
+    }),
+  );
+  // A node runs in one stage: it is as healthy as that stage's tasks, and its rate is the sum over them.
+  const graph = d.version.graph as unknown as Pipeline | null;
+  const stageOf = stages.length > 1 && graph?.nodes ? nodeStages(graph).stageOf : new Map<string, string>();
+  const stageState = (stage: string) => {
+    const phases = tasks.filter((t) => t.stage === stage).map((t) => t.state);
+    return phases.includes("failed") ? "failed" : phases.length && phases.every((p) => p === "running") ? "running" : d.actualState;
+  };
   const nodes = Object.fromEntries(
-    graphNodes.map((id) => [id, { state: nodeState, recordsPerSec: Math.round(current.reduce((a, s) => a + (s.nodeRecordsPerSec?.[id] ?? 0), 0) * 10) / 10 }]),
+    (graph?.nodes ?? []).map((n) => {
+      const stage = stageOf.get(n.id) ?? MAIN_STAGE;
+      const own = current.filter((s) => (s.stage ?? MAIN_STAGE) === stage);
+      return [n.id, { state: stageState(stage), stage, tasks: tasks.filter((t) => t.stage === stage).length, recordsPerSec: Math.round(own.reduce((a, s) => a + (s.nodeRecordsPerSec?.[n.id] ?? 0), 0) * 10) / 10 }];
+    }),
   );
   return {
     pipeline: pipeline.name,
@@ -39,9 +52,13 @@ export async function pipelineStatus(principal: Principal, teamSlug: string, nam
     desiredState: d.desiredState,
     actualState: d.actualState,
     parallelism: d.parallelism,
+    /** Key groups of a stateful pipeline (the most tasks a Window stage can have); null for other pipelines. */
+    maxParallelism: d.maxParallelism,
+    stages,
     deliveryGuarantee: d.deliveryGuarantee,
     generation: d.generation,
-    recordsPerSec: tasks.reduce((a, t) => a + t.recordsPerSec, 0),
+    // Records entering the pipeline (the main stage reads the sources).
+    recordsPerSec: tasks.filter((t) => t.stage === MAIN_STAGE).reduce((a, t) => a + t.recordsPerSec, 0),
     consumerLag: tasks.reduce((a, t) => a + t.consumerLag, 0),
     tasks,
     /** node id → state and records/s out of it, for the canvas. */

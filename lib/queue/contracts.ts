@@ -9,7 +9,7 @@ import { z } from "zod";
 export const QUEUE_PREFIX = "sluice";
 
 export const queues = {
-  /** Long-running pipeline tasks: one job per (deployment, task index). */
+  /** Long-running pipeline tasks: one job per (deployment, stage, task index). */
   tasks: "pipeline-tasks",
   /** Short-lived live-preview runs. */
   previews: "pipeline-previews",
@@ -25,6 +25,8 @@ export const runTaskPayload = z.object({
   taskIndex: z.number().int().min(0),
   /** Bumped on every redeploy/scale so a stale job recognises it is superseded. */
   generation: z.number().int().min(0),
+  /** The stage the task runs (keyed scale-out); absent: "main", the only stage of most pipelines. */
+  stage: z.string().optional(),
 });
 export type RunTaskPayload = z.infer<typeof runTaskPayload>;
 

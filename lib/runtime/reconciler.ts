@@ -5,6 +5,7 @@ import { prisma } from "@/lib/db/prisma";
 import { moduleLogger } from "@/lib/log/logger";
 import { QUEUE_PREFIX, runTaskPayload } from "@/lib/queue/contracts";
 import { readControl, writeControl } from "./control";
+import { MAIN_STAGE_ID } from "./naming";
 import { enqueueTasks, taskJobId, taskQueue } from "./task-queue";
 import { readTaskStates } from "./task-state";
 
@@ -27,24 +28,27 @@ export async function reconcileOnce(redis: Redis): Promise<void> {
     if (!word || word.generation !== d.generation || word.desired !== d.desiredState) {
       await writeControl(redis, d.id, { generation: d.generation, desired: d.desiredState });
     }
-    const states = await readTaskStates(redis, d.id, Math.max(d.parallelism, d.previousParallelism ?? 0));
+    const stages = d.stages.length ? d.stages : [MAIN_STAGE_ID];
+    const states = await readTaskStates(redis, d.id, Math.max(d.parallelism, d.previousParallelism ?? 0), [...new Set([MAIN_STAGE_ID, ...stages, ...d.previousStages])]);
     const current = states.filter((s) => s.generation === d.generation);
     let actual: ActualState;
     if (d.desiredState === "running") {
-      const present = new Set(current.map((s) => s.taskIndex));
+      const present = new Set(current.map((s) => `${s.stage ?? MAIN_STAGE_ID}/${s.taskIndex}`));
       let enqueued = false;
-      for (let i = 0; i < d.parallelism && !enqueued; i++) {
-        if (present.has(i)) continue;
-        const job = await taskQueue().getJob(taskJobId(runTaskPayload.parse({ deploymentId: d.id, taskIndex: i, generation: d.generation })));
-        const jobState = job ? await job.getState() : "missing";
-        if (jobState === "completed" || jobState === "failed") await job!.remove().catch(() => {});
-        if (jobState === "completed" || jobState === "failed" || jobState === "missing" || jobState === "unknown") {
-          log.info({ deployment: d.id, task: i, jobState }, "re-enqueueing task");
-          await enqueueTasks(d.id, d.generation, d.parallelism); // job ids dedupe the tasks that are still queued
-          enqueued = true;
+      for (const stage of stages) {
+        for (let i = 0; i < d.parallelism && !enqueued; i++) {
+          if (present.has(`${stage}/${i}`)) continue;
+          const job = await taskQueue().getJob(taskJobId(runTaskPayload.parse({ deploymentId: d.id, taskIndex: i, generation: d.generation, ...(stage === MAIN_STAGE_ID ? {} : { stage }) })));
+          const jobState = job ? await job.getState() : "missing";
+          if (jobState === "completed" || jobState === "failed") await job!.remove().catch(() => {});
+          if (jobState === "completed" || jobState === "failed" || jobState === "missing" || jobState === "unknown") {
+            log.info({ deployment: d.id, stage, task: i, jobState }, "re-enqueueing task");
+            await enqueueTasks(d.id, d.generation, d.parallelism, stages); // job ids dedupe the tasks that are still queued
+            enqueued = true;
+          }
         }
       }
-      actual = current.length === d.parallelism && current.every((s) => s.phase === "running") ? "running" : "starting";
+      actual = current.length === d.parallelism * stages.length && current.every((s) => s.phase === "running") ? "running" : "starting";
     } else {
       actual = states.some((s) => s.phase === "starting" || s.phase === "running" || s.phase === "stopping") ? "stopping" : d.actualState === "failed" ? "failed" : "stopped";
     }

@@ -11,9 +11,24 @@ import { PartitionReader } from "@/lib/kafka/partition-reader";
  */
 export const changelogTopic = (pipelineId: string, stateEpoch: number) => `sluice.state.${pipelineId}.e${stateEpoch}`;
 
+/**
+ * A Window stage's changelog (keyed scale-out): one partition per key group,
+ * so a task restores exactly the key groups it owns and a rescale moves them
+ * whole (docs/runtime.md "Stages").
+ */
+export const stageChangelogTopic = (pipelineId: string, stage: string, stateEpoch: number) => `sluice.state.${pipelineId}.${stage}.e${stateEpoch}`;
+
 /** Creates the changelog topic (compacted, one partition per task) if it is missing. */
 export async function ensureChangelogTopic(pipelineId: string, stateEpoch: number, partitions: number): Promise<string> {
-  const topic = changelogTopic(pipelineId, stateEpoch);
+  return ensureCompactedTopic(changelogTopic(pipelineId, stateEpoch), partitions);
+}
+
+/** Creates a Window stage's changelog topic (compacted, one partition per key group) if it is missing. */
+export async function ensureStageChangelogTopic(pipelineId: string, stage: string, stateEpoch: number, keyGroups: number): Promise<string> {
+  return ensureCompactedTopic(stageChangelogTopic(pipelineId, stage, stateEpoch), keyGroups);
+}
+
+async function ensureCompactedTopic(topic: string, partitions: number): Promise<string> {
   const admin = await kafkaAdmin();
   if (!(await admin.listTopics()).includes(topic)) {
     await admin.createTopics({
@@ -24,12 +39,22 @@ export async function ensureChangelogTopic(pipelineId: string, stateEpoch: numbe
   return topic;
 }
 
-/** Deletes changelog topics of earlier state epochs (their state was reset). */
+/** Deletes changelog topics of earlier state epochs (their state was reset), the task layout's and every stage's. */
 export async function dropOldChangelogs(pipelineId: string, stateEpoch: number): Promise<void> {
   const admin = await kafkaAdmin();
-  const prefix = `sluice.state.${pipelineId}.e`;
-  const old = (await admin.listTopics()).filter((t) => t.startsWith(prefix) && Number(t.slice(prefix.length)) < stateEpoch);
+  const prefix = `sluice.state.${pipelineId}.`;
+  const old = (await admin.listTopics()).filter((t) => {
+    if (!t.startsWith(prefix)) return false;
+    const m = /\.?e(\d+)$/.exec(t.slice(prefix.length - 1));
+    return m !== null && Number(m[1]) < stateEpoch;
+  });
   if (old.length) await admin.deleteTopics({ topics: old });
+}
+
+/** Every changelog topic of a pipeline (for deleting the pipeline). */
+export async function pipelineStateTopics(pipelineId: string): Promise<string[]> {
+  const admin = await kafkaAdmin();
+  return (await admin.listTopics()).filter((t) => t.startsWith(`sluice.state.${pipelineId}.`));
 }
 
 const SEP = "\u0000";

@@ -1,6 +1,7 @@
 import { Queue } from "bullmq";
 import { QUEUE_PREFIX, jobNames, queues, runTaskPayload, type RunTaskPayload } from "@/lib/queue/contracts";
 import { bullmqRedisOptions, createRedis } from "@/lib/redis/client";
+import { MAIN_STAGE_ID } from "./naming";
 
 /**
  * Producer side of the tasks queue. Job ids come from (deployment, generation,
@@ -14,12 +15,14 @@ export function taskQueue(): Queue {
   return g.sluiceTaskQueue;
 }
 
-export const taskJobId = (p: RunTaskPayload) => `${p.deploymentId}-g${p.generation}-t${p.taskIndex}`;
+export const taskJobId = (p: RunTaskPayload) =>
+  p.stage === undefined || p.stage === MAIN_STAGE_ID ? `${p.deploymentId}-g${p.generation}-t${p.taskIndex}` : `${p.deploymentId}-g${p.generation}-${p.stage}-t${p.taskIndex}`;
 
-export async function enqueueTasks(deploymentId: string, generation: number, parallelism: number): Promise<void> {
+/** Every task of every stage: `parallelism` tasks per stage. */
+export async function enqueueTasks(deploymentId: string, generation: number, parallelism: number, stages: readonly string[] = [MAIN_STAGE_ID]): Promise<void> {
   await taskQueue().addBulk(
-    Array.from({ length: parallelism }, (_, taskIndex) => {
-      const data = runTaskPayload.parse({ deploymentId, taskIndex, generation });
+    stages.flatMap((stage) => Array.from({ length: parallelism }, (_, taskIndex) => ({ stage, taskIndex }))).map(({ stage, taskIndex }) => {
+      const data = runTaskPayload.parse({ deploymentId, taskIndex, generation, ...(stage === MAIN_STAGE_ID ? {} : { stage }) });
       return {
         name: jobNames.runTask,
         data,

@@ -7,17 +7,22 @@ import { explainKafkaConnectionError } from "@/lib/kafka/security";
 import { moduleLogger } from "@/lib/log/logger";
 import { encodeRecord, hasErrors } from "@/lib/pipeline";
 import { compilePipeline, type PartitionId, type Plan, type PlanResult } from "@/lib/compiler";
+import { stageContext } from "@/lib/compiler/stages";
+import type { WatermarkMarker } from "@/lib/operators/window";
 import { kafkaAdmin } from "@/lib/kafka/shared";
 import { loadTeamCatalog } from "@/lib/pipelines/catalog-context";
 import { checkPipeline } from "@/lib/pipelines/pipelines";
 import type { RunTaskPayload } from "@/lib/queue/contracts";
 import { readControl, shouldRun } from "./control";
-import { consumerGroupId, deadLetterStreamName, transactionalId } from "./naming";
+import { deadLetterStreamName, MAIN_STAGE_ID, stageConsumerGroupId, stageTransactionalId } from "./naming";
+import { deployedStages, markerMessages, mergeResults, splitAtMarkers } from "./stages";
+import { ownedKeyGroups } from "@/lib/compiler/key-groups";
 import { staticTaskAssigner } from "./static-assigner";
 import { GroupCommit } from "./group-commit";
-import { changelogMessages, dropOldChangelogs, ensureChangelogTopic, readChangelog } from "./state-store";
+import { changelogMessages, dropOldChangelogs, ensureChangelogTopic, ensureStageChangelogTopic, readChangelog } from "./state-store";
 import { TaskMetrics } from "./task-metrics";
 import { SourceProgress, sourcePartitionId } from "./source-progress";
+import { chunkTopicMessages } from "./produce-chunks";
 import { clearTaskState, readTaskStates, recordTaskError, writeTaskState, type TaskPhase, type TaskState } from "./task-state";
 
 const log = moduleLogger("task");
@@ -116,14 +121,16 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
   const { redis } = opts;
   const lockLost = () => opts.lockLost?.aborted === true;
   const deployment = await prisma().deployment.findUnique({ where: { id: payload.deploymentId }, include: { version: true, pipeline: { include: { team: true } } } });
+  const stageId = payload.stage ?? MAIN_STAGE_ID;
   if (!deployment || deployment.generation !== payload.generation || deployment.desiredState !== "running" || payload.taskIndex >= deployment.parallelism) return "superseded";
+  if (!(deployment.stages.length ? deployment.stages : [MAIN_STAGE_ID]).includes(stageId)) return "superseded";
   const { pipeline } = deployment;
   const team = pipeline.team;
   const exactlyOnce = deployment.deliveryGuarantee === "exactly_once";
-  const tlog = log.child({ deployment: deployment.id, task: payload.taskIndex, generation: payload.generation });
+  const tlog = log.child({ deployment: deployment.id, stage: stageId, task: payload.taskIndex, generation: payload.generation });
 
   const state: TaskState = {
-    deploymentId: deployment.id, taskIndex: payload.taskIndex, generation: payload.generation, phase: "starting", workerId: opts.workerId,
+    deploymentId: deployment.id, ...(stageId === MAIN_STAGE_ID ? {} : { stage: stageId }), taskIndex: payload.taskIndex, generation: payload.generation, phase: "starting", workerId: opts.workerId,
     startedAt: Date.now(), heartbeatAt: Date.now(), partitions: {}, recordsIn: 0, recordsOut: 0, recordsErrored: 0, consumerLag: 0, recordsPerSec: 0,
   };
   const publish = (phase?: TaskPhase) => {
@@ -138,7 +145,8 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
   // them so two generations never consume at once (fencing covers the rest).
   const waitUntil = Date.now() + 30_000;
   while (Date.now() < waitUntil) {
-    const others = await readTaskStates(redis, deployment.id, Math.max(deployment.parallelism, deployment.previousParallelism ?? 0));
+    const stages = [...new Set([MAIN_STAGE_ID, ...deployment.stages, ...deployment.previousStages])];
+    const others = await readTaskStates(redis, deployment.id, Math.max(deployment.parallelism, deployment.previousParallelism ?? 0), stages);
     if (!others.some((o) => o.generation < payload.generation && o.phase !== "stopped")) break;
     if (!shouldRun(await readControl(redis, deployment.id), payload.generation)) return "superseded";
     if (lockLost()) throw new TaskLockLost();
@@ -152,26 +160,36 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     throw new TaskFatal(`version ${deployment.version.version} cannot run: ${first ? `${first.nodeId ? `node "${first.nodeId}": ` : ""}${first.message}` : "invalid pipeline"}`);
   }
   const catalog = await loadTeamCatalog(team.id);
+  // Keyed scale-out: the stage this task runs (the whole pipeline for most; docs/runtime.md "Stages").
+  const maxParallelism = deployment.maxParallelism;
+  const split = deployedStages(checked.pipeline, pipeline.id, catalog.ctx, maxParallelism);
+  if (split.diagnostics.length) throw new TaskFatal(`version ${deployment.version.version} cannot run in stages: node "${split.diagnostics[0].nodeId}": ${split.diagnostics[0].message}`);
+  const stage = split.stages.find((s) => s.id === stageId);
+  if (!stage) throw new TaskFatal(`version ${deployment.version.version} has no stage "${stageId}": redeploy it`);
   // The topic-partition whose batch the plan is processing (plan calls never overlap: GroupCommit runs them in turn).
   let inBatch: InBatch | undefined;
-  const plan: Plan = compilePipeline(checked.pipeline, catalog.ctx, {
+  const plan: Plan = compilePipeline(stage.pipeline, stageContext(catalog.ctx, split.stages), {
     checkSourceSchema: true,
     // Windows keep a watermark per source partition this task owns (docs/runtime.md "Watermarks").
     partitionOf: (m) => (m && inBatch ? sourcePartitionId(inBatch.topic, inBatch.partition) : undefined),
+    keyGroups: stage.input !== undefined,
+    repartitions: new Map([...stage.repartitions].map(([sinkId, r]) => [sinkId, { config: r.config, partitions: maxParallelism ?? 1 }])),
   });
+  // Internal streams' topics are named as the streams; the catalog knows every other one's.
+  const topicOf = (stream: string) => catalog.entries.get(stream)?.topic ?? stream;
   // Positions and end offsets of the owned source partitions: which ones are caught up (may go idle).
   const progress = new SourceProgress();
-  const sourceTopics = [...new Set([...plan.sources.values()].map((s) => catalog.entries.get(s)!.topic))];
-  const topicToStream = new Map([...plan.sources.values()].map((s) => [catalog.entries.get(s)!.topic, s]));
-  const sinkTopic = new Map([...plan.sinks].map(([nodeId, s]) => [nodeId, catalog.entries.get(s)!.topic]));
+  const sourceTopics = [...new Set([...plan.sources.values()].map(topicOf))];
+  const topicToStream = new Map([...plan.sources.values()].map((s) => [topicOf(s), s]));
+  const sinkTopic = new Map([...plan.sinks].map(([nodeId, s]) => [nodeId, topicOf(s)]));
   const sourceNodes = new Set(plan.sources.keys());
   const sinkNodes = new Set(plan.sinks.keys());
   const dlqTopic = deadLetterStreamName(team.slug, pipeline.name);
-  const groupId = consumerGroupId(pipeline.id);
+  const groupId = stageConsumerGroupId(pipeline.id, stageId);
 
-  const kafka = createKafka({ clientId: `sluice-task-${pipeline.name}-${payload.taskIndex}` });
+  const kafka = createKafka({ clientId: `sluice-task-${pipeline.name}-${stageId === MAIN_STAGE_ID ? "" : `${stageId}-`}${payload.taskIndex}` });
   const producer: Producer = exactlyOnce
-    ? kafka.producer({ transactionalId: transactionalId(pipeline.id, payload.taskIndex), maxInFlightRequests: 1, idempotent: true, transactionTimeout: 60_000 })
+    ? kafka.producer({ transactionalId: stageTransactionalId(pipeline.id, stageId, payload.taskIndex), maxInFlightRequests: 1, idempotent: true, transactionTimeout: 60_000 })
     : kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   const consumer: Consumer = kafka.consumer({
     groupId,
@@ -208,7 +226,14 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     }),
   });
 
-  const changelog = plan.stateful ? await ensureChangelogTopic(pipeline.id, deployment.stateEpoch, deployment.parallelism) : undefined;
+  // Window state: the earlier layout keeps one changelog partition per task; a Window stage keeps one per key group.
+  const keyGroups = stage.input ? ownedKeyGroups(maxParallelism!, payload.taskIndex, deployment.parallelism) : [];
+  const changelog = !plan.stateful
+    ? undefined
+    : stage.input
+      ? await ensureStageChangelogTopic(pipeline.id, stageId, deployment.stateEpoch, maxParallelism!)
+      : await ensureChangelogTopic(pipeline.id, deployment.stateEpoch, deployment.parallelism);
+  const repartitionTopics = new Map([...stage.repartitions].map(([sinkId, r]) => [sinkId, r.stream]));
 
   /** A plan result with where it came from: a batch's (offsets to commit) or a window pass's. */
   interface TaskResult {
@@ -229,9 +254,13 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
       const encoded = res.encoded?.get(sinkId) ?? rows.map(encodeRecord);
       if (!encoded.length) continue;
       const sm = (res.sinkMetas.get(sinkId) ?? []) as (SourceMeta | undefined)[];
+      // A repartition stream's records are keyed by the Window's key, in the partition of its key group.
+      const keys = res.sinkKeys?.get(sinkId);
+      const parts = res.sinkPartitions?.get(sinkId);
       add(sinkTopic.get(sinkId)!, encoded.map((v, i) => {
         bytesOut += v.byteLength;
-        return { key: sm[i]?.key ?? null, value: Buffer.from(v.buffer, v.byteOffset, v.byteLength), timestamp: sm[i]?.timestamp };
+        const value = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+        return keys && parts ? { key: keys[i], partition: parts[i], value, timestamp: sm[i]?.timestamp } : { key: sm[i]?.key ?? null, value, timestamp: sm[i]?.timestamp };
       }));
     }
     if (res.errors.length) add(dlqTopic, res.errors.map((e) => dlqMessage(e.reason, e.nodeId, e.meta as SourceMeta | undefined, e.record, batch)));
@@ -243,11 +272,12 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
    * changes — and commits their input offsets with them: in one transaction
    * (exactly_once), or send-then-commit (at_least_once).
    */
-  const writeRound = async (results: TaskResult[], changes: Message[]): Promise<number[]> => {
+  const writeRound = async (results: TaskResult[], changes: { topic: string; messages: Message[] }[]): Promise<number[]> => {
     const byTopic = new Map<string, Message[]>();
     const bytes = results.map((r) => messagesOf(r, byTopic));
-    if (changelog && changes.length) byTopic.set(changelog, changes);
-    const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    // After the round's records: changelog entries, and watermark markers (after the records they cover, in every partition).
+    for (const c of changes) byTopic.set(c.topic, [...(byTopic.get(c.topic) ?? []), ...c.messages]);
+    const topicMessages = chunkTopicMessages([...byTopic].map(([topic, messages]) => ({ topic, messages })));
     // The newest offset per partition (a round holds one batch per partition, as kafkajs
     // fetches a partition again only after its batch is done, but take the last to be exact).
     const next = new Map<string, { topic: string; partition: number; offset: string }>();
@@ -262,7 +292,7 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
         // independent steps of one transaction: sent together, the commit waits for three round
         // trips instead of five. Both settle before the commit, or before the abort if one failed.
         const steps: Promise<unknown>[] = [];
-        if (topicMessages.length) steps.push(txn.sendBatch({ topicMessages }));
+        if (topicMessages.length) steps.push((async () => { for (const chunk of topicMessages) await txn.sendBatch({ topicMessages: chunk }); })());
         if (offsets.length) {
           const topics = [...new Set(offsets.map((o) => o.topic))].map((topic) => ({
             topic,
@@ -280,7 +310,7 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
         throw e;
       }
     } else {
-      if (topicMessages.length) await producer.sendBatch({ topicMessages, acks: -1 });
+      for (const chunk of topicMessages) await producer.sendBatch({ topicMessages: chunk, acks: -1 });
       if (FAULT_DELAY_BEFORE_COMMIT_MS) await sleep(FAULT_DELAY_BEFORE_COMMIT_MS);
       if (injectFailure) throw new Error(`fault injection: round ${writtenRounds} failed before its offsets were committed`);
       if (offsets.length) await consumer.commitOffsets(offsets);
@@ -291,8 +321,20 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
   // Batches and timer-driven window passes take turns on the plan; results share commits (group-commit.ts).
   // A plan with Window state cannot go on after a failed round (its state is ahead of the commit):
   // the group commit halts, the task fails and is restarted, and the state is rebuilt from the changelog.
-  const commits = new GroupCommit<TaskResult, Message[]>({
-    drain: () => (changelog ? changelogMessages(plan.drainChanges() as Map<string, { key: string; value: unknown }[]>, payload.taskIndex) : []),
+  const commits = new GroupCommit<TaskResult, { topic: string; messages: Message[] }[]>({
+    drain: () => {
+      const out: { topic: string; messages: Message[] }[] = [];
+      if (changelog && stage.input) {
+        const messages: Message[] = [];
+        for (const [group, byNode] of plan.drainKeyGroupChanges()) messages.push(...changelogMessages(byNode as Map<string, { key: string; value: unknown }[]>, group));
+        if (messages.length) out.push({ topic: changelog, messages });
+      } else if (changelog) out.push({ topic: changelog, messages: changelogMessages(plan.drainChanges() as Map<string, { key: string; value: unknown }[]>, payload.taskIndex) });
+      for (const [sinkId, m] of plan.drainMarkers(Date.now())) {
+        const marker: WatermarkMarker = { generation: payload.generation, task: payload.taskIndex, tasks: deployment.parallelism, ...m };
+        out.push({ topic: repartitionTopics.get(sinkId)!, messages: markerMessages(marker, maxParallelism!) });
+      }
+      return out;
+    },
     write: writeRound,
     haltOnFailure: plan.stateful,
   });
@@ -315,20 +357,31 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     const stream = topicToStream.get(topic)!;
     const id = sourcePartitionId(topic, partition);
     progress.sawEnd(id, BigInt(highWatermark));
-    const values = messages.map((m) => m.value);
     const offset = (BigInt(messages[messages.length - 1].offset) + 1n).toString();
+    // Behind a repartition stream: records in runs, and the upstream tasks' watermark markers between them, in log order.
+    const segments = stage.input ? splitAtMarkers(messages) : [{ records: messages }];
+    let bytesIn = 0;
     const { result, bytes } = await commits.submit(async (): Promise<TaskResult> => {
       inBatch = { topic, partition };
       try {
-        const res = await plan.processEncoded(stream, values, { metas: messages });
+        const parts: PlanResult[] = [];
+        for (const seg of segments) {
+          if ("marker" in seg) {
+            parts.push(await plan.upstreamWatermark(partition, seg.marker, Date.now()));
+            continue;
+          }
+          const values = seg.records.map((m) => m.value);
+          for (const v of values) bytesIn += v?.byteLength ?? 0;
+          parts.push(await plan.processEncoded(stream, values, { metas: seg.records, ...(stage.input ? { keyGroup: partition } : {}) }));
+        }
         // The plan has seen this partition up to `next`: a check may now find it caught up.
         progress.advance(id, next);
-        return { res, offsets: { topic, partition, offset }, batch: { topic, partition } };
+        return { res: mergeResults(parts), offsets: { topic, partition, offset }, batch: { topic, partition } };
       } finally {
         inBatch = undefined;
       }
     });
-    account(result.res, { in: values.reduce((n, v) => n + (v?.byteLength ?? 0), 0), out: bytes }, performance.now() - started);
+    account(result.res, { in: bytesIn, out: bytes }, performance.now() - started);
   };
 
   /** Set when the assignment is known: the next source check first reads where each owned partition starts. */
@@ -361,8 +414,8 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     const started = performance.now();
     const { result, bytes } = await commits.submit(
       async (): Promise<TaskResult> => ({ res: await plan.advanceTime(Date.now(), caughtUp ? { source: { check, caughtUp } } : {}) }),
-      // Nothing emitted: the state changes ride along with the next round.
-      ({ res }) => res.errors.length > 0 || [...res.sinks.values()].some((rows) => rows.length > 0),
+      // Nothing emitted: the state changes ride along with the next round — unless a watermark marker may be due.
+      ({ res }) => res.errors.length > 0 || [...res.sinks.values()].some((rows) => rows.length > 0) || repartitionTopics.size > 0,
     );
     account(result.res, { in: 0, out: bytes }, performance.now() - started);
   };
@@ -379,7 +432,18 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
       // bumps the epoch and aborts the zombie's open transaction.
       await (await producer.transaction()).abort();
     }
-    if (changelog) {
+    if (changelog && stage.input) {
+      // After fencing, before consuming: rebuild the state of every key group this task owns now (a rescale moves whole key groups).
+      plan.assignKeyGroups(keyGroups);
+      let entries = 0;
+      for (const group of keyGroups) {
+        const restored = await readChangelog(kafka, changelog, group);
+        plan.restoreKeyGroup(group, restored);
+        entries += [...restored.values()].reduce((n, l) => n + l.length, 0);
+      }
+      tlog.info({ keyGroups: keyGroups.length, entries }, "window state restored");
+      await dropOldChangelogs(pipeline.id, deployment.stateEpoch).catch(() => {});
+    } else if (changelog) {
       // After fencing (a zombie's open transaction is aborted), before consuming: rebuild the window state.
       const restored = await readChangelog(kafka, changelog, payload.taskIndex);
       plan.restoreFromChanges(restored);
@@ -390,7 +454,7 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     await consumer.subscribe({ topics: sourceTopics, fromBeginning: true });
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       state.partitions = e.payload.memberAssignment;
-      if (plan.stateful) {
+      if (plan.watermarks) {
         // Every owned partition holds Window watermarks back from now on, fetched or not.
         const byTopic = progress.assign(e.payload.memberAssignment);
         plan.assignPartitions(new Map([...byTopic].map(([topic, ids]) => [topicToStream.get(topic)!, ids])), Date.now());
@@ -430,7 +494,9 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
         // A revoked grant or a deleted stream stops the pipeline with the reason, not silently.
         lastAccessCheck = Date.now();
         const current = await loadTeamCatalog(team.id);
-        const missing = [...plan.sources.values(), ...plan.sinks.values()].find((s) => !current.entries.has(s));
+        // The stage's repartition streams are the pipeline's own (not catalog entries the team could lose).
+        const internal = new Set([...(stage.input ? [stage.input.stream] : []), ...[...stage.repartitions.values()].map((r) => r.stream)]);
+        const missing = [...plan.sources.values(), ...plan.sinks.values()].find((s) => !internal.has(s) && !current.entries.has(s));
         if (missing) throw new TaskFatal(`stream "${missing}" no longer exists or is no longer visible to team "${team.slug}"`);
         const denied = current.accessDiagnostics(checked.pipeline).find((d) => d.severity === "error");
         if (denied) throw new TaskFatal(`node "${denied.nodeId}": ${denied.message}`);
@@ -453,7 +519,7 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
         lastRateIn = metrics.totalIn;
       }
       await publish();
-      if (changelog && !stopReason) await advanceTime();
+      if ((changelog || plan.watermarks) && !stopReason) await advanceTime();
       if (now - lastFlush >= 5_000) {
         metrics.collect(now);
         lastFlush = now;
@@ -481,7 +547,7 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
   }
   if (stopReason === "lock-lost" || lockLost()) throw new TaskLockLost();
   if (stopReason === "handoff") {
-    await clearTaskState(redis, deployment.id, payload.taskIndex).catch(() => {});
+    await clearTaskState(redis, deployment.id, payload.taskIndex, stageId).catch(() => {});
     throw new TaskHandoff();
   }
   await publish("stopped");

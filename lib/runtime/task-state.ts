@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import { QUEUE_PREFIX } from "@/lib/queue/contracts";
+import { MAIN_STAGE_ID } from "./naming";
 
 /**
  * Live task state in Redis (fast-changing, so not in Postgres): each running
@@ -11,6 +12,8 @@ export type TaskPhase = "starting" | "running" | "stopping" | "stopped" | "faile
 
 export interface TaskState {
   deploymentId: string;
+  /** The stage the task runs ("main" when absent: tasks started by an older worker). */
+  stage?: string;
   taskIndex: number;
   generation: number;
   phase: TaskPhase;
@@ -31,20 +34,22 @@ export interface TaskState {
 
 export const TASK_STATE_TTL_MS = 5_000;
 
-const taskKey = (deploymentId: string, taskIndex: number) => `${QUEUE_PREFIX}:task:${deploymentId}:${taskIndex}`;
+const taskKey = (deploymentId: string, taskIndex: number, stage = MAIN_STAGE_ID) =>
+  stage === MAIN_STAGE_ID ? `${QUEUE_PREFIX}:task:${deploymentId}:${taskIndex}` : `${QUEUE_PREFIX}:task:${deploymentId}:${stage}:${taskIndex}`;
 const lastErrorKey = (deploymentId: string) => `${QUEUE_PREFIX}:deployment:${deploymentId}:last-error`;
 
 export async function writeTaskState(redis: Redis, s: TaskState): Promise<void> {
-  await redis.set(taskKey(s.deploymentId, s.taskIndex), JSON.stringify({ ...s, heartbeatAt: Date.now() }), "PX", TASK_STATE_TTL_MS);
+  await redis.set(taskKey(s.deploymentId, s.taskIndex, s.stage), JSON.stringify({ ...s, heartbeatAt: Date.now() }), "PX", TASK_STATE_TTL_MS);
 }
 
-export async function clearTaskState(redis: Redis, deploymentId: string, taskIndex: number): Promise<void> {
-  await redis.del(taskKey(deploymentId, taskIndex));
+export async function clearTaskState(redis: Redis, deploymentId: string, taskIndex: number, stage?: string): Promise<void> {
+  await redis.del(taskKey(deploymentId, taskIndex, stage));
 }
 
-export async function readTaskStates(redis: Redis, deploymentId: string, maxTasks: number): Promise<TaskState[]> {
-  if (maxTasks <= 0) return [];
-  const values = await redis.mget(Array.from({ length: maxTasks }, (_, i) => taskKey(deploymentId, i)));
+/** The live state of tasks 0..maxTasks-1 of each stage (main only when none are given). */
+export async function readTaskStates(redis: Redis, deploymentId: string, maxTasks: number, stages: readonly string[] = [MAIN_STAGE_ID]): Promise<TaskState[]> {
+  if (maxTasks <= 0 || stages.length === 0) return [];
+  const values = await redis.mget(stages.flatMap((stage) => Array.from({ length: maxTasks }, (_, i) => taskKey(deploymentId, i, stage))));
   return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as TaskState);
 }
 

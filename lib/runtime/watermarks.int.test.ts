@@ -105,7 +105,7 @@ async function setup(prefix: string, partitions: number, opts: { idleTimeout?: s
 }
 
 /** Each ad lives in one partition (ad-k → k mod 4), as a producer keyed by ad would place it. */
-const partitionOf = (c: Click) => (c.ad.startsWith("ad-") ? Number(c.ad.slice(3)) % 4 : Number(c.ad.split("-").at(-1)));
+const partitionOf = (c: Click) => (c.ad!.startsWith("ad-") ? Number(c.ad!.slice(3)) % 4 : Number(c.ad!.split("-").at(-1)));
 
 async function produce(topic: string, records: readonly Click[], partition: (c: Click) => number = partitionOf) {
   const producer = await kafkaProducer();
@@ -124,7 +124,7 @@ const running = (s: Setup) => waitFor("task running", () => status(s.name), (b) 
 
 /** One closing record per partition far past every window: the watermark (min over partitions) passes them all. */
 const closers = (ts: number, partitions: number): Click[] => Array.from({ length: partitions }, (_, p) => ({ ad: `closer-${p}`, ts, seq: 1_000_000 + p }));
-const closerPartition = (c: Click) => (c.ad.startsWith("closer-") ? Number(c.ad.slice(7)) : partitionOf(c));
+const closerPartition = (c: Click) => (c.ad!.startsWith("closer-") ? Number(c.ad!.slice(7)) : partitionOf(c));
 
 /** Records far older than the watermark once everything above was processed: late in any order. */
 const lateRecords = (base: number, n: number): Click[] => Array.from({ length: n }, (_, i) => ({ ad: `ad-${i % 8}`, ts: base - 500_000 + i, seq: 2_000_000 + i }));

@@ -35,14 +35,19 @@ interface PipelineIO {
  * thousands of pipelines, and the place to add a materialised table later.
  */
 async function pipelineIO(): Promise<PipelineIO[]> {
-  const rows = await prisma().pipeline.findMany({
-    include: { team: true, deployment: { include: { version: true } }, versions: { orderBy: { version: "desc" }, take: 1 } },
-  });
+  const [rows, internal] = await Promise.all([
+    prisma().pipeline.findMany({
+      include: { team: true, deployment: { include: { version: true } }, versions: { orderBy: { version: "desc" }, take: 1 } },
+    }),
+    prisma().stream.findMany({ where: { internalPipelineId: { not: null } }, select: { name: true, internalPipelineId: true } }),
+  ]);
   return rows.flatMap((p) => {
     const graph = (p.deployment?.version.graph ?? p.versions[0]?.graph) as unknown as Pipeline | undefined;
     if (!graph?.nodes) return [];
-    const reads = graph.nodes.flatMap((n) => (n.type === "source" ? [n.config.stream] : []));
-    const writes = graph.nodes.flatMap((n) => (n.type === "sink" ? [n.config.stream] : []));
+    // A pipeline's repartition streams (keyed scale-out): it writes and reads them itself.
+    const own = internal.filter((s) => s.internalPipelineId === p.id).map((s) => s.name);
+    const reads = [...graph.nodes.flatMap((n) => (n.type === "source" ? [n.config.stream] : [])), ...own];
+    const writes = [...graph.nodes.flatMap((n) => (n.type === "sink" ? [n.config.stream] : [])), ...own];
     const state = p.deployment ? (p.deployment.desiredState === "running" ? p.deployment.actualState : "stopped") : "draft";
     return [{ id: p.id, name: p.name, team: p.team.slug, state, reads, writes }];
   });

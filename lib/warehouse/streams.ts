@@ -126,6 +126,8 @@ export async function listStreams(principal: Principal, teamSlug: string, filter
     where: {
       AND: [
         { OR: [{ ownerTeamId: team.id }, { visibility: { in: ["team", "public"] } }, { grants: { some: { teamId: team.id } } }] },
+        // Internal streams (a pipeline's repartition streams) are not the catalog's: their pipeline's page shows them.
+        { internalPipelineId: null },
         filter.q ? { OR: [{ name: { contains: filter.q } }, { tags: { has: filter.q } }, { description: { contains: filter.q, mode: "insensitive" } }] } : {},
         filter.layer ? { layer: filter.layer as Prisma.EnumLayerFilter["equals"] } : {},
         filter.tag ? { tags: { has: filter.tag } } : {},

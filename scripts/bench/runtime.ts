@@ -1,5 +1,5 @@
 /**
- * npm run bench -- runtime   [--records=N] [--rounds=N] [--latency-runs=N] [--only=throughput,latency,takeover]
+ * npm run bench -- runtime   [--records=N] [--rounds=N] [--latency-runs=N] [--keyed-records=N] [--only=throughput,latency,takeover,keyed]
  *
  * End-to-end figures for Source → Filter → Projection → Sink through the broker,
  * run by one worker process, beside a hand-written kafkajs consume-transform-
@@ -7,7 +7,11 @@
  * work on the same records in the same run:
  *   1. sustained throughput, records/s per worker process, at_least_once and exactly_once;
  *   2. end-to-end latency p50/p99 at 10k records/s;
- *   3. takeover time after kill -9 of the worker running the task.
+ *   3. takeover time after kill -9 of the worker running the task;
+ *   4. keyed scale-out: a 10k-key tumbling count (a Window behind a repartition
+ *      stream) with 1 task vs 2 tasks per stage, two worker processes, records/s
+ *      and each process's CPU; and the latency the repartition hop adds at 10k
+ *      records/s, against the same Window run in one stage.
  * Starts its own Postgres, Redis, ClickHouse and broker in a temp dir.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -69,7 +73,7 @@ async function main() {
     const sinkCount = async (topic: string) => (await admin.fetchTopicOffsets(topic)).reduce((n, o) => n + Number(o.high), 0);
     const expectedOut = Array.from({ length: RECORDS }, (_, i) => handTransform(Buffer.from(record(i)))).filter(Boolean).length;
     let n = 0;
-    const stream = async (layer: "ODS" | "DWD", s = schema, partitions = 2) => {
+    const stream = async (layer: "ODS" | "DWD" | "DWS", s: unknown = schema, partitions = 2) => {
       const name = `${layer.toLowerCase()}.bench-${n++}`;
       await createStream(principal, "bench", { name, layer, partitions, schema: s as never, retentionMs: null });
       return name;
@@ -99,7 +103,7 @@ async function main() {
     };
 
     // --only=throughput,latency,takeover picks sections (all by default).
-    const only = (process.argv.find((x) => x.startsWith("--only="))?.split("=")[1] ?? "throughput,latency,takeover").split(",");
+    const only = (process.argv.find((x) => x.startsWith("--only="))?.split("=")[1] ?? "throughput,latency,takeover,keyed").split(",");
     const worker = spawnWorker("bench-1");
 
     // 1. Throughput -------------------------------------------------------
@@ -242,6 +246,111 @@ async function main() {
       console.log(`| output flowing again | ${resumed ? ((resumed - killedAt) / 1000).toFixed(1) : "n/a"} |`);
       await stop(principal, "bench", "takeover");
     }
+    // 4. Keyed scale-out -------------------------------------------------
+    if (only.includes("keyed")) {
+      const { prisma } = await import("@/lib/db/prisma");
+      const { resume } = await import("@/lib/pipelines/deployments");
+      const KEYED = arg("keyed-records", 200_000);
+      const second = workers.length > 1 ? workers[1] : spawnWorker("bench-2");
+      const keyedSchema = [{ name: "user_id", type: "string" }, { name: "ts", type: "timestamp" }];
+      const countSchema = [{ name: "user_id", type: "string" }, { name: "window_start", type: "timestamp" }, { name: "window_end", type: "timestamp" }, { name: "n", type: "int" }];
+      const windowDef = (src: string, sink: string, size: string) => ({
+        version: 1,
+        nodes: [
+          { id: "src", type: "source", config: { stream: src }, position: { x: 0, y: 0 } },
+          { id: "w", type: "window", config: { window: { kind: "tumbling", size }, timeField: "ts", keys: [{ name: "user_id", expr: "user_id" }], aggregates: [{ name: "n", fn: "count" }] }, position: { x: 1, y: 0 } },
+          { id: "out", type: "sink", config: { stream: sink }, position: { x: 2, y: 0 } },
+        ],
+        edges: [{ source: "src", target: "w" }, { source: "w", target: "out" }],
+      });
+      // (a) Throughput: the same preloaded 4-partition source (keys not by partition), 1 vs 2 tasks per stage.
+      const src = await stream("ODS", keyedSchema, 4);
+      const t0 = Date.UTC(2026, 0, 1);
+      for (let i = 0; i < KEYED; i += 5_000) {
+        await producer.send({ topic: src, acks: -1, messages: Array.from({ length: Math.min(5_000, KEYED - i) }, (_, j) => ({ key: String(i + j), partition: (i + j) % 4, value: JSON.stringify({ user_id: `user-${(i + j) % 10_007}`, ts: t0 + Math.floor((i + j) / 10) }) })) });
+      }
+      // One record per partition far ahead closes every window: the last output row means every record went through.
+      await producer.send({ topic: src, acks: -1, messages: [0, 1, 2, 3].map((p) => ({ partition: p, value: JSON.stringify({ user_id: "closer", ts: t0 + KEYED + 3_600_000 }) })) });
+      const keyedRows = new Set(Array.from({ length: KEYED }, (_, i) => `${(i % 10_007)}|${Math.floor((t0 + Math.floor(i / 10)) / 60_000)}`)).size;
+      const procs = [workers[0], second];
+      const keyed: { tasks: number; rate: number; cpu: number[] }[] = [];
+      for (const tasks of [1, 2, 1, 2]) {
+        const sink = await stream("DWS", countSchema, 1);
+        const name = `keyed-${tasks}-${keyed.length}`;
+        await createPipeline(principal, "bench", { name });
+        await saveVersion(principal, "bench", name, { pipeline: windowDef(src, sink, "1m") });
+        const cpu0 = procs.map((w) => cpuSeconds(w.pid!));
+        const started = performance.now();
+        await deploy(principal, "bench", name, { parallelism: tasks, deliveryGuarantee: "exactly_once" });
+        // From the first output row to the last: the sustained rate, without deploy and restore.
+        while ((await sinkCount(sink)) === 0) await sleep(20);
+        const first = performance.now();
+        while ((await sinkCount(sink)) < keyedRows) await sleep(50);
+        const done = performance.now();
+        const cpu = procs.map((w, i) => cpuSeconds(w.pid!) - cpu0[i]);
+        keyed.push({ tasks, rate: (KEYED / (done - started)) * 1000, cpu });
+        void first;
+        await stop(principal, "bench", name);
+        await sleep(2_000);
+      }
+      const best = (n: number) => keyed.filter((k) => k.tasks === n).sort((a, b) => b.rate - a.rate)[0];
+      console.log(`\n| Keyed window: 10k-key tumbling 1 min count, ${KEYED.toLocaleString()} records, 4 source partitions, exactly_once (best of 2) | records/s | vs 1 task | CPU s: worker A · worker B |\n|---|---|---|---|`);
+      for (const n of [1, 2]) {
+        const k = best(n);
+        console.log(`| ${n} task${n > 1 ? "s" : ""} per stage (${2 * n} tasks in all) | ${Math.round(k.rate).toLocaleString()} | ${(k.rate / best(1).rate).toFixed(2)}× | ${k.cpu.map((c) => c.toFixed(1)).join(" · ")} |`);
+      }
+      console.log(`rounds: ${keyed.map((k) => `${k.tasks}: ${Math.round(k.rate)}/s (CPU ${k.cpu.map((c) => c.toFixed(1)).join("+")} s)`).join("; ")}`);
+
+      // (b) The hop's latency at 10k records/s: a 100 ms tumbling count on event time = send time, bound 0, so a
+      // window closes as soon as a record past its end is processed; latency = arrival of its row − its end.
+      const hop: Record<string, number[]> = { "one stage": [], "two stages (repartition hop)": [] };
+      for (let run = 0; run < LAT_RUNS; run++) {
+        for (const layout of Object.keys(hop)) {
+          const lsrc = await stream("ODS", keyedSchema, 2);
+          const lsink = await stream("DWS", countSchema, 1);
+          const name = `hop-${run}-${layout.startsWith("one") ? "one" : "two"}`;
+          await createPipeline(principal, "bench", { name });
+          await saveVersion(principal, "bench", name, { pipeline: windowDef(lsrc, lsink, "100ms") });
+          await deploy(principal, "bench", name, { deliveryGuarantee: "exactly_once" });
+          if (layout.startsWith("one")) {
+            // The one-stage layout: what deployments made before keyed scale-out keep (a resume keeps it).
+            await stop(principal, "bench", name);
+            while ((await pipelineStatus(principal, "bench", name)).deployed && (await pipelineStatus(principal, "bench", name) as { actualState: string }).actualState !== "stopped") await sleep(100);
+            await prisma().deployment.updateMany({ where: { pipeline: { name } }, data: { maxParallelism: null, stages: ["main"] } });
+            await resume(principal, "bench", name);
+          }
+          while ((await pipelineStatus(principal, "bench", name) as { actualState?: string }).actualState !== "running") await sleep(100);
+          const lat: number[] = [];
+          const c = kafka.consumer({ groupId: `bench-hop-${name}`, maxWaitTimeInMs: 5 });
+          await c.connect();
+          await c.subscribe({ topics: [lsink], fromBeginning: true });
+          await c.run({ eachBatch: async ({ batch }) => { const now = Date.now(); for (const m of batch.messages) lat.push(now - (JSON.parse(m.value!.toString()) as { window_end: number }).window_end); } });
+          await sleep(2_000);
+          const start = Date.now();
+          let i = 0;
+          while (Date.now() - start < 10_000) {
+            const due = Math.floor(((Date.now() - start) / 1000) * 10_000);
+            const msgs = [];
+            for (; i < due; i++) msgs.push({ partition: i % 2, value: JSON.stringify({ user_id: `user-${i % 100}`, ts: Date.now() }) });
+            if (msgs.length) await producer.send({ topic: lsrc, acks: -1, messages: msgs });
+            await sleep(5);
+          }
+          await sleep(2_000);
+          await c.disconnect();
+          await stop(principal, "bench", name);
+          lat.sort((a, b) => a - b);
+          const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
+          hop[layout].push(q(0.99));
+          hop[`${layout}:p50`] ??= [];
+          hop[`${layout}:p50`].push(q(0.5));
+        }
+      }
+      const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+      console.log(`\n| Window result latency at 10k records/s (100 ms windows, bound 0; median of ${LAT_RUNS} runs of 10 s) | p50 ms | p99 ms | p99 of each run |\n|---|---|---|---|`);
+      for (const layout of ["one stage", "two stages (repartition hop)"]) console.log(`| ${layout} | ${med(hop[`${layout}:p50`])} | ${med(hop[layout])} | ${hop[layout].join(" · ")} |`);
+      console.log(`extra p99 of the hop: ${med(hop["two stages (repartition hop)"]) - med(hop["one stage"])} ms`);
+    }
+
     await producer.disconnect();
     await admin.disconnect();
   } finally {

@@ -55,7 +55,7 @@ async function main() {
     const base = Date.UTC(2026, 11, 4, 8, 0, 0);
     const records = clicks({ count: RECORDS, perSecond: 20, jitterMs: 4_000, ads: 20, start: base, seed: 17 });
     const end = Math.max(...records.map((r) => r.ts));
-    const partitionOf = (c: Click, partitions: number) => (c.ad.startsWith("closer-") ? Number(c.ad.slice(7)) : Number(c.ad.slice(3)) % partitions);
+    const partitionOf = (c: Click, partitions: number) => (c.ad!.startsWith("closer-") ? Number(c.ad!.slice(7)) : Number(c.ad!.slice(3)) % partitions);
     const producer = await kafkaProducer();
     const produce = async (topic: string, list: readonly Click[], partitions: number) => {
       for (let i = 0; i < list.length; i += 1_000) {

@@ -22,7 +22,7 @@ export const countSchema: StreamSchema = [
 ];
 
 export type Click = {
-  ad: string;
+  ad: string | null;
   ts: number;
   seq: number;
   pad?: string | null;
@@ -86,15 +86,15 @@ export function clicks(opts: { count: number; perSecond: number; jitterMs: numbe
 }
 
 /** The reference: the same plan in one process over `phases` of records, each phase in the order given; `flush` closes every window at the end (a preview's sample). */
-export async function reference(def: unknown, source: string, sink: string, lateSink: string, phases: Click[][], opts: { flush?: boolean } = {}): Promise<{ out: Row[]; late: Row[] }> {
+export async function reference(def: unknown, source: string, sink: string, lateSink: string, phases: Click[][], opts: { flush?: boolean; sourceSchema?: StreamSchema; countSchema?: StreamSchema } = {}): Promise<{ out: Row[]; late: Row[] }> {
   const parsed = parsePipeline(def);
   if (!parsed.pipeline) throw new Error("reference pipeline does not parse");
-  const schemas = new Map([[source, clickSchema], [sink, countSchema], [lateSink, clickSchema]]);
+  const schemas = new Map([[source, opts.sourceSchema ?? clickSchema], [sink, opts.countSchema ?? countSchema], [lateSink, opts.sourceSchema ?? clickSchema]]);
   const plan = compilePipeline(parsed.pipeline, { streams: (s) => (schemas.has(s) ? { schema: schemas.get(s)! } : undefined) });
   const out: Row[] = [];
   const late: Row[] = [];
   for (const phase of phases) {
-    const r = await plan.processBatch("src", phase.map((c) => ({ ...c, pad: c.pad ?? null })));
+    const r = await plan.processBatch("src", phase.map((c) => ({ ...c, pad: c.pad ?? null, ad: c.ad ?? null })));
     out.push(...r.sinks.get("out")!);
     late.push(...r.sinks.get("late")!);
   }

@@ -71,7 +71,8 @@ export function register(program: Command, { io }: Cli): void {
     .option("--parallelism <n>", "tasks", intOption)
     .option("--guarantee <g>", "at_least_once | exactly_once")
     .option("--reset-state", "drop window state that cannot carry over")
-    .action(async (o: { team: string; name: string; version?: number; parallelism?: number; guarantee?: "at_least_once" | "exactly_once"; resetState?: boolean }) => {
+    .option("--max-parallelism <n>", "key groups of a Window pipeline, fixed at its first deploy (default 32)", intOption)
+    .action(async (o: { team: string; name: string; version?: number; parallelism?: number; guarantee?: "at_least_once" | "exactly_once"; resetState?: boolean; maxParallelism?: number }) => {
       const { deploy } = await import("@/lib/pipelines/deployments");
       const principal = await actingFor(o.team);
       // A version that no longer validates (the catalog changed) comes back with diagnostics: show them on the saved definition.
@@ -79,8 +80,20 @@ export function register(program: Command, { io }: Cli): void {
         const { getVersion } = await import("@/lib/pipelines/pipelines");
         const graph = await getVersion(principal, o.team, o.name, o.version ?? (await latestVersion(principal, o.team, o.name))).then((v) => v.pipeline, () => undefined);
         return pipelineProblems(details as Diagnostic[], { pipeline: graph });
-      }, () => deploy(principal, o.team, o.name, { version: o.version, parallelism: o.parallelism, deliveryGuarantee: o.guarantee, resetState: !!o.resetState }));
-      io.out(`Deploying ${o.name} version ${d.version}: ${d.parallelism} task(s), ${d.deliveryGuarantee}`);
+      }, () => deploy(principal, o.team, o.name, { version: o.version, parallelism: o.parallelism, deliveryGuarantee: o.guarantee, resetState: !!o.resetState, maxParallelism: o.maxParallelism }));
+      io.out(`Deploying ${o.name} version ${d.version}: ${d.parallelism} task(s)${d.stages.length > 1 ? ` per stage (${d.stages.join(", ")})` : ""}, ${d.deliveryGuarantee}${d.maxParallelism ? `, max parallelism ${d.maxParallelism}` : ""}`);
+    });
+  pipeline
+    .command("scale")
+    .description("change the number of tasks of a deployed pipeline (Window state moves with its key groups)")
+    .requiredOption("--team <slug>", "team")
+    .requiredOption("--name <name>", "pipeline")
+    .requiredOption("--parallelism <n>", "tasks", intOption)
+    .option("--reset-state", "drop window state that cannot carry over")
+    .action(async (o: { team: string; name: string; parallelism: number; resetState?: boolean }) => {
+      const { scale } = await import("@/lib/pipelines/deployments");
+      const d = await scale(await actingFor(o.team), o.team, o.name, { parallelism: o.parallelism, resetState: !!o.resetState });
+      io.out(`Scaling ${o.name} to ${d.parallelism} task(s)${d.stages.length > 1 ? ` per stage (${d.stages.join(", ")})` : ""}`);
     });
   for (const [cmd, verb] of [["stop", "Stopping"], ["resume", "Resuming"]] as const) {
     pipeline
@@ -106,7 +119,7 @@ export function register(program: Command, { io }: Cli): void {
       if (o.json) return io.out(JSON.stringify(s, null, 2));
       if (!s.deployed) return io.out(`${s.pipeline}: not deployed`);
       io.out(`${s.pipeline} v${s.version}: ${s.actualState} (desired ${s.desiredState}), ${s.parallelism} task(s), ${s.deliveryGuarantee}, ${s.recordsPerSec} rec/s, lag ${s.consumerLag}`);
-      for (const t of s.tasks) io.out(`  task ${t.index}: ${t.state}${t.worker ? ` on ${t.worker}` : ""}, in ${t.recordsIn}, out ${t.recordsOut}, errors ${t.recordsErrored}, lag ${t.consumerLag}`);
+      for (const t of s.tasks) io.out(`  ${s.stages.length > 1 ? `${t.stage} ` : ""}task ${t.index}: ${t.state}${t.worker ? ` on ${t.worker}` : ""}, in ${t.recordsIn}, out ${t.recordsOut}, errors ${t.recordsErrored}, lag ${t.consumerLag}`);
       if (s.lastError) io.out(`  last error: ${s.lastError}`);
     });
 }

@@ -9,6 +9,8 @@ export { WindowOperator, WindowSnapshotError } from "./operator";
 export type { WindowChange, WindowDeps, WindowError, WindowOptions, WindowResult, WindowSnapshot, WindowStats } from "./operator";
 export { compileWindowKeys, validateWindowConfig, windowOutputSchema } from "./schema";
 export { PartitionWatermarks, type PartitionId, type WatermarkCheck } from "./watermarks";
+export { UpstreamWatermarks, type UpstreamState, type WatermarkMarker } from "./upstream";
+export { WatermarkForwarder, type ForwardedWatermark } from "./forwarder";
 export { distinctKey } from "./aggregates";
 
 export interface BuiltWindow {

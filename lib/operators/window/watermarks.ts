@@ -66,8 +66,15 @@ export class PartitionWatermarks {
   private minTs = NaN;
   private atMin = 0;
   private lastRecordAny = -Infinity;
+  /** Every partition was idle at the last check, and none has delivered a record since. */
+  private allIdle = false;
 
   constructor(private readonly opts: PartitionWatermarksOptions) {}
+
+  /** Every owned partition is idle (found so by the last check, no record since): the input holds nothing back. */
+  get idle(): boolean {
+    return this.allIdle;
+  }
 
   get size(): number {
     return this.parts.size;
@@ -104,6 +111,7 @@ export class PartitionWatermarks {
    */
   observe(id: PartitionId, ts: number, nowMs: number): void {
     const p = this.parts.get(id) ?? this.add(id, nowMs);
+    this.allIdle = false;
     p.lastActivity = nowMs;
     p.lastRecord = nowMs;
     if (nowMs > this.lastRecordAny) this.lastRecordAny = nowMs;
@@ -168,6 +176,7 @@ export class PartitionWatermarks {
       }
     }
     // Every partition idle: the slowest one that has delivered records sets it.
+    this.allIdle = !anyHolding && this.parts.size > 0;
     const bound = anyHolding ? min : minAll;
     let w: number | undefined = Number.isFinite(bound) ? bound - boundMs : undefined;
     if (quietAdvanceAfterMs !== undefined && allCaughtUp && Number.isFinite(quiet)) {
