@@ -75,6 +75,29 @@ describe("DeployPanel", () => {
     expect((within(panel).getByLabelText("Delivery guarantee") as HTMLSelectElement).value).toBe("exactly_once");
   });
 
+  it("shows a Window pipeline's stages: tasks per stage, its max parallelism and repartition stream", async () => {
+    serveApi({});
+    const staged: DeploymentStatus = {
+      ...running,
+      parallelism: 2,
+      maxParallelism: 32,
+      stages: ["main", "w"],
+      internalStreams: ["__sluice.p1.w.repartition"],
+      tasks: [0, 1].flatMap((index) => ["main", "w"].map((stage) => ({ ...(running.deployed ? running.tasks[0] : ({} as never)), index, stage, worker: `vm-${stage}-${index}` }))),
+    };
+    render(<DeployPanel {...base} savedVersion={1} blockedReason={null} status={staged} onMessage={() => {}} />);
+    expect(screen.getByTestId("deployment-summary").textContent).toContain("4/4 tasks");
+    await userEvent.click(screen.getByTestId("deployment-summary"));
+    const panel = screen.getByRole("region", { name: "Deployment" });
+    expect(panel.textContent).toContain("2 per stage × 2 stages");
+    expect(within(panel).getByTestId("max-parallelism").textContent).toBe("32 key groups");
+    expect(within(panel).getByTestId("internal-streams").textContent).toBe("__sluice.p1.w.repartition");
+    const rows = within(within(panel).getByRole("table", { name: "Tasks" })).getAllByRole("row").slice(1).map((r) => r.textContent);
+    expect(rows.map((r) => r!.split("#")[0].trim())).toEqual(["main", "w", "main", "w"]);
+    // Scaling is bounded by the key groups.
+    expect((within(panel).getByLabelText("Scale to (tasks)") as HTMLInputElement).max).toBe("32");
+  });
+
   it("explains a refused stateful redeploy and retries it with the state reset only when asked", async () => {
     const sent = serveApi({
       deploy: (b) => (b.resetState ? { status: 200, body: { version: 2, parallelism: 1, deliveryGuarantee: "exactly_once" } } : { status: 409, body: { error: { code: "conflict", message: REFUSAL } } }),

@@ -152,6 +152,16 @@ export function DeployPanel({ team, pipeline, savedVersion, blockedReason, statu
                 <dd data-testid="max-parallelism" title="The window state is split into this many key groups (the partitions of the repartition streams), fixed at the first deploy: scale up to this many tasks.">{deployed.maxParallelism} key groups</dd>
               </>
             ) : null}
+            {deployed.internalStreams?.length ? (
+              <>
+                <dt className="text-slate-500">Repartition streams</dt>
+                <dd data-testid="internal-streams" className="space-y-0.5">
+                  {deployed.internalStreams.map((n) => (
+                    <div key={n} className="truncate font-mono" title={`${n}: internal, written by the main stage, read by stage "${n.split(".").at(-2)}"`}>{n}</div>
+                  ))}
+                </dd>
+              </>
+            ) : null}
             <dt className="text-slate-500">Throughput · lag</dt>
             <dd>{deployed.recordsPerSec} records/s · {deployed.consumerLag.toLocaleString("en")} behind</dd>
           </dl>

@@ -30,6 +30,8 @@ export type DeploymentStatus =
       maxParallelism?: number | null;
       /** "main", then one stage per Window (docs/runtime.md "Stages"). */
       stages?: string[];
+      /** The repartition streams between stages (internal: not in the catalog). */
+      internalStreams?: string[];
       deliveryGuarantee: string;
       generation: number;
       recordsPerSec: number;

@@ -4,6 +4,7 @@ import { readLastError, readTaskStates } from "@/lib/runtime/task-state";
 import { MAIN_STAGE, nodeStages } from "@/lib/pipeline/stages";
 import type { Pipeline } from "@/lib/pipeline";
 import { listWorkers } from "@/lib/runtime/worker-registry";
+import { repartitionStreamName } from "@/lib/runtime/naming";
 import { requirePipeline } from "./pipelines";
 
 /**
@@ -55,6 +56,8 @@ export async function pipelineStatus(principal: Principal, teamSlug: string, nam
     /** Key groups of a stateful pipeline (the most tasks a Window stage can have); null for other pipelines. */
     maxParallelism: d.maxParallelism,
     stages,
+    /** The internal streams between stages (one per Window stage), hidden from the catalog. */
+    internalStreams: stages.filter((s) => s !== MAIN_STAGE).map((s) => repartitionStreamName(pipeline.id, s)),
     deliveryGuarantee: d.deliveryGuarantee,
     generation: d.generation,
     // Records entering the pipeline (the main stage reads the sources).
