@@ -2,6 +2,7 @@ import { ZodError, type z } from "zod";
 import { AppError, statusOf } from "@/lib/errors";
 import { explainKafkaConnectionError } from "@/lib/kafka/security";
 import { moduleLogger } from "@/lib/log/logger";
+import { readJsonBody } from "./body";
 
 const log = moduleLogger("api");
 
@@ -41,13 +42,28 @@ export function errorResponse(e: unknown): Response {
 type Handler<P> = (req: Request, ctx: { params: P }) => Promise<Response | unknown>;
 
 /**
+ * Path parameters are names and ids: a control character (`%00` decodes to
+ * NUL, which Postgres refuses in text) is never part of one, so it is a 400
+ * here rather than a database error (500) further down.
+ */
+function checkParams(params: unknown): void {
+  for (const [name, value] of Object.entries((params ?? {}) as Record<string, unknown>)) {
+    if (typeof value === "string" && /[\u0000-\u001f\u007f]/.test(value)) {
+      throw new AppError("bad_request", `The path parameter "${name}" contains a control character; names and ids never do.`, [{ path: [name], message: "control character" }]);
+    }
+  }
+}
+
+/**
  * Wraps a route handler: awaits Next's params promise, turns returned values
  * into JSON responses and thrown errors into typed JSON errors.
  */
 export function api<P = Record<string, never>>(handler: Handler<P>) {
   return async (req: Request, ctx: { params: Promise<P> } = { params: Promise.resolve({} as P) }): Promise<Response> => {
     try {
-      const result = await handler(req, { params: await ctx.params });
+      const params = await ctx.params;
+      checkParams(params);
+      const result = await handler(req, { params });
       return result instanceof Response ? result : json(result ?? { ok: true });
     } catch (e) {
       return errorResponse(e);
@@ -55,14 +71,11 @@ export function api<P = Record<string, never>>(handler: Handler<P>) {
   };
 }
 
-/** Parses a JSON body with a zod schema; malformed JSON is a 422 too, with a message that says so. */
+/**
+ * Parses a JSON body with a zod schema, within the body limits of
+ * lib/api/body.ts (413 over the size limit, read no further; 400 for bytes
+ * that are not UTF-8; 422 for malformed or too deeply nested JSON).
+ */
 export async function parseBody<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {
-  let body: unknown;
-  try {
-    const text = await req.text();
-    body = text.length ? JSON.parse(text) : {};
-  } catch {
-    throw new AppError("invalid_input", "The request body is not valid JSON.", [{ path: [], message: "invalid JSON" }]);
-  }
-  return schema.parse(body);
+  return schema.parse(await readJsonBody(req));
 }

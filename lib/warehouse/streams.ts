@@ -109,18 +109,21 @@ export async function createStream(principal: Principal, teamSlug: string, raw: 
 }
 
 /** The streams a team can see: its own, `team`/`public` ones, and ones it holds a grant for. */
-export interface StreamFilter {
+export const streamFilter = z.object({
   /** Matches name, tags and description. */
-  q?: string;
-  layer?: string;
-  tag?: string;
+  q: z.string().max(200).optional(),
+  layer: createStreamInput.shape.layer.optional(),
+  tag: z.string().max(40).optional(),
   /** Owner team slug. */
-  owner?: string;
+  owner: z.string().max(100).optional(),
   /** A field name in the current schema (top level or nested). */
-  field?: string;
-}
+  field: z.string().max(200).optional(),
+});
+export type StreamFilter = z.input<typeof streamFilter>;
 
-export async function listStreams(principal: Principal, teamSlug: string, filter: StreamFilter = {}): Promise<StreamView[]> {
+export async function listStreams(principal: Principal, teamSlug: string, rawFilter: StreamFilter = {}): Promise<StreamView[]> {
+  // Checked here, not only in the route: an unknown layer reached Prisma's enum filter and answered 500.
+  const filter = streamFilter.parse(rawFilter);
   const { team } = await requireTeamRole(principal, teamSlug, "viewer");
   const rows = await prisma().stream.findMany({
     where: {
@@ -129,7 +132,7 @@ export async function listStreams(principal: Principal, teamSlug: string, filter
         // Internal streams (a pipeline's repartition streams) are not the catalog's: their pipeline's page shows them.
         { internalPipelineId: null },
         filter.q ? { OR: [{ name: { contains: filter.q } }, { tags: { has: filter.q } }, { description: { contains: filter.q, mode: "insensitive" } }] } : {},
-        filter.layer ? { layer: filter.layer as Prisma.EnumLayerFilter["equals"] } : {},
+        filter.layer ? { layer: filter.layer } : {},
         filter.tag ? { tags: { has: filter.tag } } : {},
         filter.owner ? { ownerTeam: { slug: filter.owner } } : {},
       ],

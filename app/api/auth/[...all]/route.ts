@@ -1,10 +1,19 @@
 import { toNextJsHandler } from "better-auth/next-js";
+import { errorResponse } from "@/lib/api/handler";
+import { withBodyLimit } from "@/lib/api/body";
 import { auth } from "@/lib/auth/better-auth";
 
 // /api/auth/* — sign-up, sign-in, sign-out and sessions (better-auth).
 export async function GET(req: Request) {
   return toNextJsHandler(auth()).GET(req);
 }
+// Bodies are read within SLUICE_MAX_BODY_BYTES before better-auth parses them (413 otherwise).
 export async function POST(req: Request) {
-  return toNextJsHandler(auth()).POST(req);
+  let limited: Request;
+  try {
+    limited = await withBodyLimit(req);
+  } catch (e) {
+    return errorResponse(e);
+  }
+  return toNextJsHandler(auth()).POST(limited);
 }
