@@ -1,9 +1,10 @@
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeKafka } from "@/lib/kafka/shared";
 import { closeRedis } from "@/lib/redis/client";
 import { closeTaskQueue } from "@/lib/runtime/task-queue";
 import * as me from "@/app/api/v1/me/route";
 import { bearer, call, uniqueName } from "@/scripts/testing/api";
+import { appendedOffsets, committedValues } from "@/scripts/testing/topic";
 import { runCli } from "./main";
 import { bufferIO, runSluice, SLUICE_BIN } from "./testing";
 
@@ -80,7 +81,7 @@ describe.skipIf(!process.env.KAFKA_BROKERS)("sluice CLI: streams and pipelines",
     expect(pr.out[0]).toBe(`Produced 3 record(s) to ${src}`);
     const bad = io("{oops\n");
     expect(await runCli(["stream", "produce", "--team", team, "--name", src], bad.cio)).toBe(1);
-    expect(bad.err.join()).toMatch(/line 1 is not valid JSON/);
+    expect(bad.err.join()).toMatch(/stdin:1:2: error: not valid JSON/);
 
     const tail = io();
     expect(await runCli(["stream", "tail", "--team", team, "--name", src, "--no-follow"], tail.cio)).toBe(0);
@@ -180,6 +181,100 @@ describe.skipIf(!process.env.KAFKA_BROKERS)("sluice pipeline apply and deploy: p
     expect(await runCli(["pipeline", "deploy", "--team", team, "--name", "diag"], dp.cio)).toBe(1);
     expect(dp.err[0]).toMatch(new RegExp(`^error: config\\.stream: stream "${src.replace(/\./g, "\\.")}" does not exist or you cannot read it.* \\[unknown-stream, node s\\]$`));
     expect(dp.err.at(-1)).toBe("error: Version 1 no longer validates against the catalog; fix the errors and save a new version.");
+  });
+});
+
+describe.skipIf(!process.env.KAFKA_BROKERS)("sluice stream produce: all lines or none", () => {
+  let team: string;
+  const schema = JSON.stringify([{ name: "user_id", type: "string" }, { name: "amount", type: "float" }]);
+  const line = (i: number) => JSON.stringify({ user_id: `u${i}`, amount: i });
+  const lines = (n: number) => Array.from({ length: n }, (_, i) => line(i + 1));
+  async function freshStream(partitions = 3): Promise<string> {
+    const name = `ods.${uniqueName("prod")}`;
+    expect(await runCli(["stream", "create", "--team", team, "--name", name, "--layer", "ODS", "--schema", schema, "--partitions", String(partitions)], io().cio)).toBe(0);
+    return name;
+  }
+  async function file(name: string, content: string | Buffer): Promise<string> {
+    const { writeFileSync, mkdtempSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const path = join(mkdtempSync(join(tmpdir(), "sluice-produce-")), name);
+    writeFileSync(path, content);
+    return path;
+  }
+
+  beforeAll(async () => {
+    const email = `${uniqueName("prod")}@example.test`;
+    team = uniqueName("prod");
+    await runCli(["user", "create", "--email", email, "--name", "P", "--password-stdin"], io("a long enough password").cio);
+    await runCli(["team", "create", "--name", "Prod", "--slug", team, "--owner", email], io().cio);
+  });
+
+  it("writes nothing when line 5,001 is bad after 5,000 good ones, and says which line, field and why", async () => {
+    const name = await freshStream();
+    const path = await file("clicks.ndjson", [...lines(5_000), JSON.stringify({ user_id: "u5001", amount: "12" })].join("\n") + "\n");
+    const r = io();
+    expect(await runCli(["stream", "produce", "--team", team, "--name", name, "-f", path], r.cio)).toBe(1);
+    expect(r.err).toEqual([`${path}:5001: error: value.amount: expected float, got string`, `error: 1 problem(s) in 1 of 5001 line(s) of ${path}; nothing was written to ${name}.`]);
+    expect(await appendedOffsets(name)).toBe(0);
+    // The same from standard input.
+    const s = io([...lines(10), "{oops"].join("\n"));
+    expect(await runCli(["stream", "produce", "--team", team, "--name", name], s.cio)).toBe(1);
+    expect(s.err[0]).toBe("stdin:11:2: error: not valid JSON: property name expected");
+    expect(await appendedOffsets(name)).toBe(0);
+  });
+
+  it("writes every line in one transaction when all are good", async () => {
+    const name = await freshStream();
+    const r = io();
+    expect(await runCli(["stream", "produce", "--team", team, "--name", name, "-f", await file("ok.ndjson", lines(5_001).join("\r\n") + "\r\n\r\n"), "--key", "user_id"], r.cio)).toBe(0);
+    expect(r.out).toEqual([`Produced 5001 record(s) to ${name}`]);
+    const stored = await committedValues(name);
+    expect(stored.length).toBe(5_001);
+    expect(stored.every((x) => x.key === JSON.parse(x.value).user_id)).toBe(true);
+  });
+
+  it("reports exactly which lines were written when a later transaction of a large input fails", async () => {
+    const name = await freshStream();
+    const path = await file("big.ndjson", lines(3_000).join("\n") + "\n");
+    // Transactions of at most ~20 KB (about 600 lines each); the third fails after sending, before its commit.
+    const r = await runSluice(["stream", "produce", "--team", team, "--name", name, "-f", path, "--max-transaction-bytes", "20000"], { env: { SLUICE_FAULT_FAIL_PRODUCE_TRANSACTION: "3" } });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    const m = /^error: lines 1–(\d+) \((\d+) record\(s\)\) were written; lines (\d+)–3000 were not\. The warehouse answered: fault injected before the commit of transaction 3\n$/.exec(r.stderr);
+    expect(m, r.stderr).not.toBeNull();
+    const through = Number(m![1]);
+    expect(Number(m![2])).toBe(through);
+    expect(Number(m![3])).toBe(through + 1);
+    expect(through).toBeGreaterThan(600);
+    // Exactly the reported lines are visible; the aborted transaction's records are not.
+    const stored = (await committedValues(name)).map((x) => JSON.parse(x.value).amount).sort((a: number, b: number) => a - b);
+    expect(stored).toEqual(Array.from({ length: through }, (_, i) => i + 1));
+  });
+
+  it("refuses bytes that are not UTF-8 with the line and column instead of storing U+FFFD", async () => {
+    const name = await freshStream(1);
+    const bad = Buffer.concat([Buffer.from(line(1) + "\n" + '{"user_id":"caf'), Buffer.from([0xe9]), Buffer.from('","amount":2}\n')]);
+    const r = io();
+    expect(await runCli(["stream", "produce", "--team", team, "--name", name, "-f", await file("latin1.ndjson", bad)], r.cio)).toBe(1);
+    expect(r.err[0]).toMatch(/latin1\.ndjson:2:16: error: not valid UTF-8: byte 0xe9 at byte 16 of the line/);
+    expect(await appendedOffsets(name)).toBe(0);
+  });
+
+  it("refuses a record over the topic's size limit up front, naming the limit, without a client library's log", async () => {
+    const name = await freshStream(1);
+    const r = await runSluice(["stream", "produce", "--team", team, "--name", name], { stdin: JSON.stringify({ user_id: "x".repeat(5 * 1024 * 1024), amount: 1 }) + "\n" });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^stdin:1: error: too large: 5,242,9\d\d bytes encoded, and stream ".*" takes records up to 1,048,527 bytes \(its topic's max\.message\.bytes, 1,048,588, less the 61-byte batch header\)\n/);
+    expect(r.stderr).not.toMatch(/"level"|"namespace"|kafkajs|KafkaJS/);
+    expect(await appendedOffsets(name)).toBe(0);
+  });
+
+  it("refuses a record nested deeper than the limit", async () => {
+    const name = await freshStream(1);
+    const r = io(JSON.stringify({ user_id: "x", amount: 1, extra: JSON.parse("[".repeat(100) + "]".repeat(100)) }));
+    expect(await runCli(["stream", "produce", "--team", team, "--name", name], r.cio)).toBe(1);
+    expect(r.err[0]).toBe("stdin:1: error: value: nests objects and lists more than 64 levels deep (the limit, SLUICE_MAX_JSON_DEPTH)");
   });
 });
 

@@ -51,22 +51,33 @@ export function compileRecordCheck(schema: StreamSchema): RecordCheck {
   const ok = fieldsCheck(schema);
   return (value) => {
     if (value === null || typeof value !== "object" || Array.isArray(value)) return ["a record must be a JSON object"];
-    return ok(value as Record<string, unknown>) ? undefined : describe(schema, value as Record<string, unknown>);
+    return ok(value as Record<string, unknown>) ? undefined : checkRecord(schema, value);
   };
+}
+
+/** One problem of a record: the field it is in (`geo.country`, `tags[1]`; empty for the record itself) and what is wrong. */
+export interface FieldProblem {
+  field: string;
+  message: string;
 }
 
 /** Every problem of a record, for the one that failed: each names the field, what was expected and what came. */
 export function checkRecord(schema: StreamSchema, value: unknown): string[] {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return ["a record must be a JSON object"];
+  return recordProblems(schema, value).map((p) => (p.field ? `${p.field}: ${p.message}` : p.message));
+}
+
+/** `checkRecord` with the field and the message apart (the CLI and the API print the field on its own). */
+export function recordProblems(schema: StreamSchema, value: unknown): FieldProblem[] {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return [{ field: "", message: "a record must be a JSON object" }];
   return describe(schema, value as Record<string, unknown>);
 }
 
-function describe(fields: Field[], obj: Record<string, unknown>, prefix = "", problems: string[] = []): string[] {
+function describe(fields: Field[], obj: Record<string, unknown>, prefix = "", problems: FieldProblem[] = []): FieldProblem[] {
   for (const f of fields) {
     const path = prefix + f.name;
     const v = obj[f.name];
     if (v === undefined || v === null) {
-      if (!f.nullable) problems.push(`${path}: required (${formatFieldType(f.type)}) but ${v === null ? "null" : "missing"}`);
+      if (!f.nullable) problems.push({ field: path, message: `required (${formatFieldType(f.type)}) but ${v === null ? "null" : "missing"}` });
       continue;
     }
     describeValue(f.type, v, path, problems);
@@ -75,9 +86,9 @@ function describe(fields: Field[], obj: Record<string, unknown>, prefix = "", pr
   return problems;
 }
 
-function describeValue(type: FieldType, v: unknown, path: string, problems: string[]): void {
+function describeValue(type: FieldType, v: unknown, path: string, problems: FieldProblem[]): void {
   const kind = Array.isArray(v) ? "list" : v === null ? "null" : typeof v;
-  const bad = (what: string) => problems.push(`${path}: expected ${formatFieldType(type)}, got ${what}`);
+  const bad = (what: string) => problems.push({ field: path, message: `expected ${formatFieldType(type)}, got ${what}` });
   if (typeof type === "string") {
     switch (type) {
       case "string": if (typeof v !== "string") bad(kind); return;

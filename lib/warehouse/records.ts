@@ -2,11 +2,9 @@ import type { Principal } from "@/lib/auth/principal";
 import { requireTeamRole } from "@/lib/auth/team-access";
 import { AppError } from "@/lib/errors";
 import { PartitionReader, type ReadRecord } from "@/lib/kafka/partition-reader";
-import { kafka, kafkaAdmin, kafkaProducer } from "@/lib/kafka/shared";
-import type { StreamSchema } from "@/lib/pipeline/schema";
+import { kafka, kafkaAdmin } from "@/lib/kafka/shared";
 import { requireStreamAccess } from "./access";
-import { checkRecord } from "@/lib/pipeline/record-check";
-import { produceInput, readQuery, type ProduceInput, type ReadQuery } from "./schemas";
+import { readQuery, type ReadQuery } from "./schemas";
 
 export interface StreamRecord {
   partition: number;
@@ -31,39 +29,6 @@ export function toStreamRecord(r: ReadRecord): StreamRecord {
     }
   }
   return { partition: r.partition, offset: r.offset, timestamp: r.timestamp, key: r.key?.toString("utf8") ?? null, headers: r.headers, value, ...(raw !== undefined ? { raw } : {}) };
-}
-
-/**
- * Produces JSON records to a stream (owner team editors). Every record is
- * checked against the stream's current schema first; one bad record rejects
- * the whole request with each problem listed, so nothing is half-written.
- */
-export async function produceRecords(principal: Principal, teamSlug: string, name: string, raw: ProduceInput) {
-  const input = produceInput.parse(raw);
-  const { team } = await requireTeamRole(principal, teamSlug, "editor");
-  const { stream } = await requireStreamAccess(team.id, name, "owner");
-  const schema = stream.schemas[0]?.definition as unknown as StreamSchema | undefined;
-  const problems: { path: (string | number)[]; message: string }[] = [];
-  input.records.forEach((r, i) => {
-    for (const p of schema ? checkRecord(schema, r.value) : []) problems.push({ path: ["records", i, "value"], message: p });
-    if (r.partition !== undefined && r.partition >= stream.partitions) {
-      problems.push({ path: ["records", i, "partition"], message: `the stream has ${stream.partitions} partitions (0–${stream.partitions - 1})` });
-    }
-  });
-  if (problems.length) throw new AppError("invalid_input", `${problems.length} problem(s) with the records; nothing was written.`, problems.slice(0, 100));
-  const producer = await kafkaProducer();
-  const res = await producer.send({
-    topic: stream.topic,
-    acks: -1,
-    messages: input.records.map((r) => ({
-      key: r.key ?? null,
-      value: JSON.stringify(r.value),
-      headers: r.headers,
-      timestamp: r.timestamp !== undefined ? String(r.timestamp) : undefined,
-      partition: r.partition,
-    })),
-  });
-  return { written: input.records.length, partitions: res.map((r) => ({ partition: r.partition, baseOffset: r.baseOffset ?? null })) };
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { readFileSync } from "node:fs";
-import { AppError } from "@/lib/errors";
 import { actingFor, intOption, userPath, type Cli } from "../context";
+import { DEFAULT_TRANSACTION_BYTES } from "../produce";
 
 /** `sluice stream …`: warehouse streams and their records. */
 export function register(program: Command, { io }: Cli): void {
@@ -38,28 +38,25 @@ export function register(program: Command, { io }: Cli): void {
     });
   stream
     .command("produce")
-    .description("produce JSON records, one per line, from standard input or a file")
+    .description("produce JSON records, one per line, from standard input or a file: all lines or none")
     .requiredOption("--team <slug>", "owner team")
     .requiredOption("--name <name>", "stream")
     .option("-f, --file <path>", "JSON-lines file (default: standard input)")
     .option("--key <field>", "use this field of each record as the Kafka key")
-    .action(async (o: { team: string; name: string; file?: string; key?: string }) => {
-      const text = o.file ? readFileSync(userPath(o.file), "utf8") : await io.readStdin();
-      const values = text.split(/\r?\n/).filter((l) => l.trim()).map((l, i) => {
-        try {
-          return JSON.parse(l) as Record<string, unknown>;
-        } catch {
-          throw new AppError("invalid_input", `line ${i + 1} is not valid JSON`);
-        }
-      });
-      const { produceRecords } = await import("@/lib/warehouse/records");
-      const principal = await actingFor(o.team);
-      let written = 0;
-      for (let i = 0; i < values.length; i += 5_000) {
-        const chunk = values.slice(i, i + 5_000).map((value) => ({ value, key: o.key && value[o.key] != null ? String(value[o.key]) : null }));
-        written += (await produceRecords(principal, o.team, o.name, { records: chunk })).written;
-      }
-      io.out(`Produced ${written} record(s) to ${o.name}`);
+    .option("--max-transaction-bytes <n>", "write at most this many bytes of records per Kafka transaction", intOption, DEFAULT_TRANSACTION_BYTES)
+    .addHelpText(
+      "after",
+      `
+Every line is checked first (UTF-8, JSON, the stream's schema, the topic's record size limit, nesting);
+if any has a problem, each is printed as file:line: error: field: message and nothing is written.
+Then the records are written in one Kafka transaction, so readers of committed data see all lines or
+none. An input with more than --max-transaction-bytes of records (64 MiB) is written in consecutive
+transactions: if one fails, the error says exactly which lines were written and which were not, and
+the exit code is 1.`,
+    )
+    .action(async (o: { team: string; name: string; file?: string; key?: string; maxTransactionBytes: number }) => {
+      const { produceLines } = await import("../produce");
+      await produceLines(io, await actingFor(o.team), { team: o.team, name: o.name, file: o.file ? userPath(o.file) : undefined, inputName: o.file ?? "stdin", key: o.key, maxTransactionBytes: o.maxTransactionBytes });
     });
   stream
     .command("tail")
