@@ -98,6 +98,26 @@ describe("DeployPanel", () => {
     expect((within(panel).getByLabelText("Scale to (tasks)") as HTMLInputElement).max).toBe("32");
   });
 
+  it("says a starting deployment waits for a free worker slot, and how to add capacity", async () => {
+    serveApi({});
+    const waiting: DeploymentStatus = {
+      ...running,
+      actualState: "starting",
+      recordsPerSec: 0,
+      tasks: [{ index: 0, state: "pending", worker: null, recordsPerSec: 0, consumerLag: 0, recordsIn: 0, recordsOut: 0, recordsErrored: 0, lastError: null }],
+      waiting: "waiting for a free worker slot: 8 of 8 in use",
+      capacity: { workers: 2, slots: 8, inUse: 8 },
+    };
+    const { rerender } = render(<DeployPanel {...base} savedVersion={1} blockedReason={null} status={waiting} onMessage={() => {}} />);
+    expect(screen.getByTestId("deployment-summary").textContent).toContain("waiting for a worker slot");
+    await userEvent.click(screen.getByTestId("deployment-summary"));
+    expect(screen.getByTestId("deployment-waiting").textContent).toMatch(/^Waiting for a free worker slot: 8 of 8 in use\. Tasks start as slots free up; to run more at once, add worker slots \(WORKER_SLOTS\) or workers \(npm run worker on another machine\)/);
+    // Once the task runs, the note goes.
+    rerender(<DeployPanel {...base} savedVersion={1} blockedReason={null} status={running} onMessage={() => {}} />);
+    expect(screen.queryByTestId("deployment-waiting")).toBeNull();
+    expect(screen.getByTestId("deployment-summary").textContent).not.toContain("waiting");
+  });
+
   it("explains a refused stateful redeploy and retries it with the state reset only when asked", async () => {
     const sent = serveApi({
       deploy: (b) => (b.resetState ? { status: 200, body: { version: 2, parallelism: 1, deliveryGuarantee: "exactly_once" } } : { status: 409, body: { error: { code: "conflict", message: REFUSAL } } }),

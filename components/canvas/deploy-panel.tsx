@@ -134,6 +134,7 @@ export function DeployPanel({ team, pipeline, savedVersion, blockedReason, statu
         <Badge tone={stateTone(deployed.actualState)}>{deployed.actualState}</Badge>
         <span>v{deployed.version}</span>
         {running ? <span className="text-xs text-slate-500">{tasksRunning}/{deployed.tasks.length || deployed.parallelism} tasks · {deployed.recordsPerSec}/s</span> : null}
+        {running && deployed.waiting ? <span className="text-xs text-amber-700" data-testid="deployment-waiting-short">waiting for a worker slot</span> : null}
         <span aria-hidden="true" className="text-slate-400">▾</span>
         <span className="sr-only">Deployment details</span>
       </button>
@@ -166,6 +167,12 @@ export function DeployPanel({ team, pipeline, savedVersion, blockedReason, statu
             <dd>{deployed.recordsPerSec} records/s · {deployed.consumerLag.toLocaleString("en")} behind</dd>
           </dl>
           {deployed.lastError ? <p role="alert" className="mt-2 rounded bg-red-50 px-2 py-1 text-xs text-red-700">Last error: {deployed.lastError}</p> : null}
+          {running && deployed.waiting ? (
+            <p role="status" data-testid="deployment-waiting" className="mt-2 rounded bg-amber-50 px-2 py-1 text-xs text-amber-900">
+              {deployed.waiting[0].toUpperCase() + deployed.waiting.slice(1)}. Tasks start as slots free up; to run more at once, add worker slots
+              (<code>WORKER_SLOTS</code>) or workers (<code>npm run worker</code> on another machine). See docs/runtime.md, Capacity.
+            </p>
+          ) : null}
           {deployed.tasks.length ? (
             <table className="mt-3 w-full text-xs" aria-label="Tasks">
               <thead className="text-left text-slate-500"><tr><th>Task</th><th>State</th><th>Worker</th><th className="text-right">rec/s</th><th className="text-right">Lag</th></tr></thead>

@@ -40,6 +40,9 @@ export type DeploymentStatus =
       /** Absent from servers older than per-node status. */
       nodes?: Record<string, { state: string; recordsPerSec: number; stage?: string; tasks?: number }>;
       lastError: string | null;
+      /** Why pending tasks do not run when it is capacity ("waiting for a free worker slot: 8 of 8 in use"); absent from older servers. */
+      waiting?: string | null;
+      capacity?: { workers: number; slots: number; inUse: number };
     };
 
 /** While a deployment exists its task states change every second; 2 s is live enough without loading the API. */

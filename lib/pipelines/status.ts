@@ -3,6 +3,8 @@ import { redis } from "@/lib/redis/client";
 import { readLastError, readTaskStates } from "@/lib/runtime/task-state";
 import { MAIN_STAGE, nodeStages } from "@/lib/pipeline/stages";
 import type { Pipeline } from "@/lib/pipeline";
+import { capacityOf, waitingReason } from "@/lib/runtime/capacity";
+import { taskQueue } from "@/lib/runtime/task-queue";
 import { listWorkers } from "@/lib/runtime/worker-registry";
 import { repartitionStreamName } from "@/lib/runtime/naming";
 import { requirePipeline } from "./pipelines";
@@ -16,11 +18,13 @@ export async function pipelineStatus(principal: Principal, teamSlug: string, nam
   const d = pipeline.deployment;
   if (!d) return { pipeline: pipeline.name, deployed: false as const };
   const stages = d.stages.length ? d.stages : [MAIN_STAGE];
-  const [states, lastError, workers] = await Promise.all([
+  const [states, lastError, workers, activeTasks] = await Promise.all([
     readTaskStates(redis(), d.id, Math.max(d.parallelism, d.previousParallelism ?? 0), stages),
     readLastError(redis(), d.id),
     listWorkers(redis()),
+    taskQueue().getActiveCount(),
   ]);
+  const capacity = capacityOf(workers, activeTasks);
   const current = states.filter((s) => s.generation === d.generation);
   // Every stage has `parallelism` tasks (docs/runtime.md "Stages"); most pipelines have the main stage only.
   const tasks = stages.flatMap((stage) =>
@@ -38,6 +42,8 @@ export async function pipelineStatus(principal: Principal, teamSlug: string, nam
     const phases = tasks.filter((t) => t.stage === stage).map((t) => t.state);
     return phases.includes("failed") ? "failed" : phases.length && phases.every((p) => p === "running") ? "running" : d.actualState;
   };
+  // A task that has not started while every slot is busy (or no worker runs) waits for capacity: say so, with how to add it.
+  const waiting = d.desiredState === "running" && tasks.some((t) => t.state === "pending") ? waitingReason(capacity) : null;
   const nodes = Object.fromEntries(
     (graph?.nodes ?? []).map((n) => {
       const stage = stageOf.get(n.id) ?? MAIN_STAGE;
@@ -67,6 +73,15 @@ export async function pipelineStatus(principal: Principal, teamSlug: string, nam
     /** node id → state and records/s out of it, for the canvas. */
     nodes,
     lastError: d.lastError ?? lastError?.message ?? null,
+    /** Why pending tasks are not running, when it is capacity ("waiting for a free worker slot: 8 of 8 in use"); null otherwise. */
+    waiting,
+    capacity,
     workers: workers.map((w) => ({ id: w.id, slots: w.slots, running: w.running })),
   };
+}
+
+/** Worker capacity right now (for `sluice pipeline deploy`'s note when its tasks will wait). */
+export async function currentCapacity() {
+  const [workers, activeTasks] = await Promise.all([listWorkers(redis()), taskQueue().getActiveCount()]);
+  return capacityOf(workers, activeTasks);
 }

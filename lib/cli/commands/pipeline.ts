@@ -82,6 +82,14 @@ export function register(program: Command, { io }: Cli): void {
         return pipelineProblems(details as Diagnostic[], { pipeline: graph });
       }, () => deploy(principal, o.team, o.name, { version: o.version, parallelism: o.parallelism, deliveryGuarantee: o.guarantee, resetState: !!o.resetState, maxParallelism: o.maxParallelism }));
       io.out(`Deploying ${o.name} version ${d.version}: ${d.parallelism} task(s)${d.stages.length > 1 ? ` per stage (${d.stages.join(", ")})` : ""}, ${d.deliveryGuarantee}${d.maxParallelism ? `, max parallelism ${d.maxParallelism}` : ""}`);
+      // Tasks that will find no free slot wait in the queue: say so now, not only in `status`.
+      const [{ currentCapacity }, { waitingReason, CAPACITY_HINT }] = await Promise.all([import("@/lib/pipelines/status"), import("@/lib/runtime/capacity")]);
+      const capacity = await currentCapacity();
+      const full = waitingReason(capacity);
+      const free = capacity.slots - capacity.inUse;
+      const needed = d.parallelism * Math.max(1, d.stages.length);
+      if (full) io.err(`note: the tasks are ${full}; they start as slots free up. To run more at once, ${CAPACITY_HINT}.`);
+      else if (free < needed) io.err(`note: ${free} of ${capacity.slots} worker slots are free for ${needed} task(s); the others wait for a slot. To run more at once, ${CAPACITY_HINT}.`);
     });
   pipeline
     .command("scale")
@@ -119,6 +127,7 @@ export function register(program: Command, { io }: Cli): void {
       if (o.json) return io.out(JSON.stringify(s, null, 2));
       if (!s.deployed) return io.out(`${s.pipeline}: not deployed`);
       io.out(`${s.pipeline} v${s.version}: ${s.actualState} (desired ${s.desiredState}), ${s.parallelism} task(s), ${s.deliveryGuarantee}, ${s.recordsPerSec} rec/s, lag ${s.consumerLag}`);
+      if (s.waiting) io.out(`  ${s.waiting} — ${(await import("@/lib/runtime/capacity")).CAPACITY_HINT}`);
       for (const t of s.tasks) io.out(`  ${s.stages.length > 1 ? `${t.stage} ` : ""}task ${t.index}: ${t.state}${t.worker ? ` on ${t.worker}` : ""}, in ${t.recordsIn}, out ${t.recordsOut}, errors ${t.recordsErrored}, lag ${t.consumerLag}`);
       if (s.lastError) io.out(`  last error: ${s.lastError}`);
     });
