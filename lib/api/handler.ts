@@ -35,8 +35,27 @@ export function errorResponse(e: unknown): Response {
     log.error({ err: e, hint: kafka.hint }, kafka.summary);
     return json({ error: { code: "unavailable", message: `The streaming warehouse is unavailable: ${kafka.summary}. An operator should check Sluice's Kafka settings (${kafka.hint}). Try again later.` } }, 503);
   }
+  if (isPostgresNulError(e)) {
+    return json({ error: { code: "bad_request", message: "The request has a NUL character (\\u0000) in a text that Sluice stores in its database, which cannot hold one: remove it." } } satisfies ApiErrorBody, 400);
+  }
   log.error({ err: e }, "unhandled error in API route");
   return json({ error: { code: "internal", message: "Something went wrong on our side; the error was logged." } }, 500);
+}
+
+/**
+ * Postgres refuses a NUL character in text (22021) and in jsonb (22P05,
+ * "unsupported Unicode escape sequence"). Input that carries one into the
+ * catalog (a description, a pipeline's expression, a version message) is the
+ * caller's mistake, not ours: a 400 for every route, whichever field it was.
+ */
+function isPostgresNulError(e: unknown): boolean {
+  for (let c: unknown = e, depth = 0; c && depth < 5; c = (c as { cause?: unknown }).cause, depth++) {
+    const message = c instanceof Error ? c.message : typeof c === "string" ? c : "";
+    if (/invalid byte sequence for encoding "UTF8": 0x00|unsupported Unicode escape sequence|\\u0000 cannot be converted to text/.test(message)) return true;
+    const code = (c as { code?: unknown; meta?: { code?: unknown } }).meta?.code ?? (c as { code?: unknown }).code;
+    if (code === "22021" || code === "22P05") return true;
+  }
+  return false;
 }
 
 type Handler<P> = (req: Request, ctx: { params: P }) => Promise<Response | unknown>;
@@ -44,12 +63,19 @@ type Handler<P> = (req: Request, ctx: { params: P }) => Promise<Response | unkno
 /**
  * Path parameters are names and ids: a control character (`%00` decodes to
  * NUL, which Postgres refuses in text) is never part of one, so it is a 400
- * here rather than a database error (500) further down.
+ * here rather than a database error (500) further down; nor is a NUL in a
+ * query value.
  */
-function checkParams(params: unknown): void {
+function checkParams(params: unknown, url: string): void {
   for (const [name, value] of Object.entries((params ?? {}) as Record<string, unknown>)) {
     if (typeof value === "string" && /[\u0000-\u001f\u007f]/.test(value)) {
       throw new AppError("bad_request", `The path parameter "${name}" contains a control character; names and ids never do.`, [{ path: [name], message: "control character" }]);
+    }
+  }
+  // Query values are free text (a search may hold a tab), but never a NUL: Postgres cannot compare text with one.
+  for (const [name, value] of new URL(url).searchParams) {
+    if (name.includes("\u0000") || value.includes("\u0000")) {
+      throw new AppError("bad_request", `The query parameter "${name.replace(/\u0000/g, "\\u0000")}" contains a NUL character (%00); remove it.`, [{ path: [name], message: "NUL character" }]);
     }
   }
 }
@@ -62,7 +88,7 @@ export function api<P = Record<string, never>>(handler: Handler<P>) {
   return async (req: Request, ctx: { params: Promise<P> } = { params: Promise.resolve({} as P) }): Promise<Response> => {
     try {
       const params = await ctx.params;
-      checkParams(params);
+      checkParams(params, req.url);
       const result = await handler(req, { params });
       return result instanceof Response ? result : json(result ?? { ok: true });
     } catch (e) {

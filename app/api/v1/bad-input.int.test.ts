@@ -29,13 +29,27 @@ const badQueries = [
   "version=-1", "streams=", "streams=%00", `streams=${"a,".repeat(500)}`, "force=maybe", "bootstrapServers=%00",
 ];
 const deep = "[".repeat(100_000) + "]".repeat(100_000);
-const badBodies: string[] = [
+const badBodies = (): string[] => [
   "{", "[]", "null", "42", '"text"', "{}", `{"x":${deep}}`, '{"name":5,"records":"x","pipeline":7,"parallelism":"x","version":-1,"schema":{},"sql":5}',
   '{"name":"\u0000","description":"\u0000","slug":"\u0000","email":"\u0000","reason":"\u0000","note":"\u0000"}',
   '{"records":[{"value":{"a":1},"partition":99999999999}]}', '{"records":[{"value":null,"timestamp":-1}]}', `{"records":[{"value":${deep}}]}`,
   '{"pipeline":{"version":1,"nodes":[{"id":"\u0000","type":"source","config":{"stream":"\u0000"}}],"edges":[{"source":"\u0000","target":"x"}]}}',
   '{"pipeline":{"version":1,"nodes":"x","edges":5}}', '{"schema":[{"name":"a","type":{"struct":{}}}]}', '{"sql":"\u0000"}', '{"role":"god"}',
+  // A raw NUL is not JSON (422); an escaped one parses, and Postgres can store it neither in text nor in jsonb.
+  '{"name":"a\\u0000b","description":"a\\u0000b","slug":"a\\u0000b","email":"a\\u0000b@x.test","reason":"a\\u0000b","note":"a\\u0000b","message":"a\\u0000b","tags":["a\\u0000b"]}',
+  `{"sql":"SELECT n FROM \`${good.stream}\` WHERE string(n) = '\\u0000'"}`,
+  // A valid pipeline whose expression holds an escaped NUL (stored as jsonb).
+  JSON.stringify({ name: "fuzz-nul", message: "a\u0000b", pipeline: nulPipeline() }),
 ];
+const nulPipeline = () => ({
+  version: 1,
+  nodes: [
+    { id: "s", type: "source", config: { stream: good.stream }, position: { x: 0, y: 0 } },
+    { id: "f", type: "filter", config: { predicate: "string(n) != '\u0000'" }, position: { x: 1, y: 0 } },
+    { id: "o", type: "sink", config: { stream: good.sink }, position: { x: 2, y: 0 } },
+  ],
+  edges: [{ source: "s", target: "f" }, { source: "f", target: "o" }],
+});
 
 /** The route's path with its params, e.g. /teams/:team/streams/:stream/records. */
 const routePath = (file: string) => file.replace(/^\.\//, "/api/v1/").replace(/\/route\.ts$/, "");
@@ -62,6 +76,7 @@ beforeAll(async () => {
   for (const name of [good.stream, sink]) {
     expect((await call(streamsRoute.POST, { caller: owner, params: { team: good.team }, body: { name, layer: "ODS", partitions: 1, schema: [{ name: "n", type: "int" }] } })).status).toBe(201);
   }
+  good.sink = sink;
   good.pipeline = "fuzz-pipe";
   expect((await call(pipelinesRoute.POST, { caller: owner, params: { team: good.team }, body: { name: good.pipeline, pipeline: copyPipeline(good.stream, sink) } })).status).toBe(201);
   Object.assign(good, { version: "1", function: "nope", tokenId: "nope", userId: "nope", grant: "nope", decision: "approve", token: "nope" });
@@ -107,7 +122,7 @@ describe.skipIf(!hasKafka)("bad input on every /api/v1 route", () => {
         if (method === "DELETE") continue;
         for (const q of badQueries) await check(`${method} ${routePath(file)}?${q.slice(0, 40)}`, () => send(handler, method, `${path(params)}?${q}`, params, writes ? "{}" : undefined));
         if (!writes) continue;
-        for (const body of badBodies) await check(`${method} ${routePath(file)} body ${body.slice(0, 40)}`, () => send(handler, method, path(params), params, body));
+        for (const body of badBodies()) await check(`${method} ${routePath(file)} body ${body.slice(0, 40)}`, () => send(handler, method, path(params), params, body));
       }
     }
     expect(calls).toBeGreaterThan(1_000);
