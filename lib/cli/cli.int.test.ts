@@ -220,7 +220,7 @@ describe.skipIf(!process.env.KAFKA_BROKERS)("sluice stream produce: all lines or
     // The same from standard input.
     const s = io([...lines(10), "{oops"].join("\n"));
     expect(await runCli(["stream", "produce", "--team", team, "--name", name], s.cio)).toBe(1);
-    expect(s.err[0]).toBe("stdin:11:2: error: not valid JSON: property name expected");
+    expect(s.err[0]).toBe("stdin:11:2: error: not valid JSON: expected property name or '}'");
     expect(await appendedOffsets(name)).toBe(0);
   });
 

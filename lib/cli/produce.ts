@@ -88,18 +88,50 @@ function parseLine(line: Line, inputName: string, keyField: string | undefined):
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch {
-    const errors: ParseError[] = [];
-    parse(text, errors, { disallowComments: true, allowTrailingComma: false });
-    const e = errors[0];
-    const what = e ? printParseErrorCode(e.error).replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase() : "invalid";
-    const offset = e?.offset ?? 0;
-    return { problems: [{ severity: "error", message: `not valid JSON: ${what}`, at: { file: inputName, line: line.no, column: offset + 1 }, excerpt: { text, start: offset, end: offset + Math.max(1, e?.length ?? 1) } }] };
+  } catch (e) {
+    const { message, offset, length } = jsonSyntaxError(text, e);
+    return { problems: [{ severity: "error", message: `not valid JSON: ${message}`, at: { file: inputName, line: line.no, column: offset + 1 }, excerpt: { text, start: offset, end: offset + Math.max(1, length) } }] };
   }
   const raw = keyField !== undefined && value !== null && typeof value === "object" ? (value as Record<string, unknown>)[keyField] : undefined;
   const key = raw == null ? null : typeof raw === "string" ? raw : JSON.stringify(raw);
   return { record: { key, value }, problems: [] };
 }
+
+/**
+ * What is wrong with a line JSON.parse refused, and where. V8's message says
+ * it best ("expected ',' or ']' after array element") when it has a position;
+ * its other messages quote the whole line, so then jsonc-parser's first error
+ * gives the place (a symbol that is not JSON, an unterminated string…).
+ */
+export function jsonSyntaxError(text: string, e: unknown): { message: string; offset: number; length: number } {
+  const v8 = e instanceof Error ? e.message : "";
+  const at = /^(.*?) in JSON at position (\d+)/s.exec(v8);
+  if (at) return { message: at[1].charAt(0).toLowerCase() + at[1].slice(1), offset: Math.min(Number(at[2]), Math.max(0, text.length - 1)), length: 1 };
+  const errors: ParseError[] = [];
+  parse(text, errors, { disallowComments: true, allowTrailingComma: false });
+  const first = errors[0];
+  if (!first) return { message: "invalid", offset: 0, length: 1 };
+  return { message: JSON_ERRORS[printParseErrorCode(first.error)] ?? printParseErrorCode(first.error), offset: first.offset, length: first.length };
+}
+
+const JSON_ERRORS: Record<string, string> = {
+  InvalidSymbol: "unexpected characters (not a JSON value: strings need double quotes)",
+  InvalidNumberFormat: "invalid number",
+  PropertyNameExpected: "expected a property name in double quotes",
+  ValueExpected: "expected a value",
+  ColonExpected: "expected ':' after the property name",
+  CommaExpected: "expected ','",
+  CloseBraceExpected: "expected '}'",
+  CloseBracketExpected: "expected ']'",
+  EndOfFileExpected: "unexpected text after the value",
+  InvalidCommentToken: "comments are not JSON",
+  UnexpectedEndOfComment: "unterminated comment",
+  UnexpectedEndOfString: "unterminated string",
+  UnexpectedEndOfNumber: "unterminated number",
+  InvalidUnicode: "invalid \\u escape",
+  InvalidEscapeCharacter: "invalid escape in a string",
+  InvalidCharacter: "control character in a string (escape it, e.g. \\t)",
+};
 
 /** Where the input comes from: the file, or standard input copied to a spool file while it is read the first time. */
 class Input {
