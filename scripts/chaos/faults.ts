@@ -42,6 +42,8 @@ export class FaultInjector {
   readonly outcomes: FaultOutcome[] = [];
   private readonly busy = new Map<FaultKind, Promise<unknown>>();
   private readonly recoveries: Promise<void>[] = [];
+  /** Scale faults so far (they alternate between Window and stateless pipelines). */
+  private scales = 0;
   /** Ends of faults that outlast their injection (ClickHouse started again). */
   private readonly endings: Promise<void>[] = [];
 
@@ -210,8 +212,10 @@ export class FaultInjector {
         return `redeploy ${what}`;
       }
       case "scale": {
-        // Stateless pipelines on multi-partition sources; Window pipelines run with one task in this version.
-        const candidates = this.team.pipelines.filter((p) => !p.spec.stateful && p.spec.parallelism > 1);
+        // Scales take turns: a Window pipeline (keyed scale-out moves its key groups between tasks) first,
+        // then a stateless one, so even a short run with one scale rescales window state.
+        const keyed = this.scales++ % 2 === 0;
+        const candidates = this.team.pipelines.filter((p) => p.spec.stateful === keyed);
         const p = this.rnd.pick(candidates);
         const options = [1, 2, 3].filter((n) => n !== p.parallelism);
         const parallelism = this.rnd.pick(options);

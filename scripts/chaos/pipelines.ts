@@ -3,7 +3,7 @@ import { prisma } from "@/lib/db/prisma";
 import { deploy, scale } from "@/lib/pipelines/deployments";
 import { createPipeline, saveVersion } from "@/lib/pipelines/pipelines";
 import { pipelineStatus } from "@/lib/pipelines/status";
-import { consumerGroupId, deadLetterStreamName } from "@/lib/runtime/naming";
+import { consumerGroupId, deadLetterStreamName, MAIN_STAGE_ID, repartitionStreamName, stageConsumerGroupId } from "@/lib/runtime/naming";
 import { createTeam } from "@/lib/teams/teams";
 import { createUser } from "@/lib/users/create-user";
 import { createStream } from "@/lib/warehouse/streams";
@@ -23,6 +23,8 @@ export interface DeployedPipeline {
   sourceTopics: string[];
   deadLetterTopic: string;
   parallelism: number;
+  /** Stages after the main one (one per Window: keyed scale-out), each with its consumer group and the repartition stream it reads. */
+  stages: { stage: string; groupId: string; topic: string }[];
 }
 
 export interface ChaosTeam {
@@ -50,9 +52,11 @@ export async function setUpPipelines(): Promise<ChaosTeam> {
   for (const p of specs) {
     const created = await createPipeline(principal, TEAM, { name: p.name });
     await saveVersion(principal, TEAM, p.name, { pipeline: p.definition, message: "chaos run" });
-    await deploy(principal, TEAM, p.name, { parallelism: p.parallelism, deliveryGuarantee: p.guarantee });
+    const d = await deploy(principal, TEAM, p.name, { parallelism: p.parallelism, deliveryGuarantee: p.guarantee });
+    const stages = d.stages.filter((s) => s !== MAIN_STAGE_ID).map((stage) => ({ stage, groupId: stageConsumerGroupId(created.id, stage), topic: repartitionStreamName(created.id, stage) }));
+    if (p.stateful && !stages.length) throw new Error(`${p.name} was deployed without a Window stage: the suite expects keyed scale-out`);
     const sources = (p.definition.nodes as { type: string; config: { stream?: string } }[]).filter((n) => n.type === "source").map((n) => n.config.stream!);
-    pipelines.push({ spec: p, pipelineId: created.id, groupId: consumerGroupId(created.id), sourceTopics: [...new Set(sources)], deadLetterTopic: deadLetterStreamName(TEAM, p.name), parallelism: p.parallelism });
+    pipelines.push({ spec: p, pipelineId: created.id, groupId: consumerGroupId(created.id), sourceTopics: [...new Set(sources)], deadLetterTopic: deadLetterStreamName(TEAM, p.name), parallelism: p.parallelism, stages });
   }
   return { principal, teamId: team.id, pipelines };
 }

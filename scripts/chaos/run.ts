@@ -59,13 +59,14 @@ export async function runChaos(opts: ChaosOptions): Promise<{ status: number; su
     for (let i = 0; i < opts.workers; i++) stack.startWorker();
     const team = await setUpPipelines();
     await waitAllRunning(team, 120_000);
-    log(`chaos: ${team.pipelines.length} pipelines running (${team.pipelines.reduce((n, p) => n + p.parallelism, 0)} tasks on ${opts.workers} workers) after ${elapsed()}`);
+    log(`chaos: ${team.pipelines.length} pipelines running (${team.pipelines.reduce((n, p) => n + p.parallelism * (1 + p.stages.length), 0)} tasks on ${opts.workers} workers) after ${elapsed()}`);
 
     // The harness's own client: connection errors while the broker is down are expected, not news.
     const kafka = createKafka({ clientId: "sluice-chaos", logLevel: logLevel.NOTHING });
     monitor = new ProgressMonitor(
       kafka,
-      team.pipelines.map((p) => ({ name: p.spec.name, groupId: p.groupId, topics: p.sourceTopics })),
+      // A Window pipeline's later stages are watched on their repartition streams: output flows again only once they commit too.
+      team.pipelines.flatMap((p) => [{ name: p.spec.name, groupId: p.groupId, topics: p.sourceTopics }, ...p.stages.map((s) => ({ name: `${p.spec.name}/${s.stage}`, groupId: s.groupId, topics: [s.topic] }))]),
       (line) => stack.note(line, "progress"),
     );
     monitor.start();
@@ -89,9 +90,11 @@ export async function runChaos(opts: ChaosOptions): Promise<{ status: number; su
     await schedule;
     clearInterval(progress);
 
-    // Drain: every pipeline commits everything its sources hold (the closing records included).
-    const ends = (await monitor.sampleNow()).ends;
-    const drained = await Promise.race([monitor.whenCommitted(ends), sleep(DRAIN_TIMEOUT_MS).then(() => undefined)]);
+    // Drain: every pipeline commits everything its sources hold (the closing records included); then, since
+    // the main stages have by then written everything into the repartition streams, the Window stages commit that.
+    const drainUntil = Date.now() + DRAIN_TIMEOUT_MS;
+    const drainStep = async () => Promise.race([monitor!.whenCommitted((await monitor!.sampleNow()).ends), sleep(Math.max(0, drainUntil - Date.now())).then(() => undefined)]);
+    const drained = (await drainStep()) && (await drainStep());
     log(drained ? `chaos: drained ${((drained.at - endAt) / 1000).toFixed(1)}s after the producer stopped` : `chaos: NOT drained ${DRAIN_TIMEOUT_MS / 1000}s after the producer stopped: lag ${JSON.stringify(Object.fromEntries([...monitor.lag()].map(([k, v]) => [k, String(v)])))}`);
     await faults.settled();
 
@@ -163,7 +166,7 @@ async function stuckTasks(team: ChaosTeam): Promise<Map<string, string>> {
   for (const p of team.pipelines) {
     const s = await pipelineStatus(team.principal, TEAM, p.spec.name);
     if (!s.deployed) out.set(p.spec.name, "not deployed");
-    else if (s.tasks.some((t) => t.state !== "running")) out.set(p.spec.name, `tasks ${s.tasks.map((t) => `${t.index}:${t.state}`).join(", ")}${s.lastError ? `; last error: ${s.lastError}` : ""}`);
+    else if (s.tasks.some((t) => t.state !== "running")) out.set(p.spec.name, `tasks ${s.tasks.map((t) => `${t.stage}/${t.index}:${t.state}`).join(", ")}${s.lastError ? `; last error: ${s.lastError}` : ""}`);
   }
   return out;
 }

@@ -70,7 +70,7 @@ export interface ChaosPipeline {
   name: string;
   guarantee: Guarantee;
   parallelism: number;
-  /** Holds Window state (its parallelism is fixed at 1 in this version and it is never scaled). */
+  /** Holds Window state: runs in stages (keyed scale-out, a repartition stream before each Window). */
   stateful: boolean;
   definition: { version: 1; nodes: unknown[]; edges: unknown[] };
   sinks: SinkStreamSpec[];
@@ -172,7 +172,7 @@ export function chaosPipelines(): ChaosPipeline[] {
     unionActivity("activity-eo", "exactly_once", 2),
     unionActivity("activity-al", "at_least_once", 3),
     {
-      name: "orders-per-user-eo", guarantee: "exactly_once", parallelism: 1, stateful: true,
+      name: "orders-per-user-eo", guarantee: "exactly_once", parallelism: 2, stateful: true,
       definition: {
         version: 1,
         nodes: [
