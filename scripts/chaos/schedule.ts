@@ -19,7 +19,7 @@ export const WARMUP_MS = 15_000;
 export const COOLDOWN_MS = 15_000;
 
 /**
- * Every kind at least once; one more round of every kind per 5 minutes of run.
+ * One round of every kind per 5 minutes of run (rounded), at least one.
  * The run is cut into equal slots, one fault per slot, kinds shuffled, each at
  * a random point of the first two thirds of its slot — so faults are spread out
  * but their order and spacing vary with the seed, and long ones (ClickHouse
