@@ -152,3 +152,26 @@ describe("GroupCommit", () => {
     );
   });
 });
+
+describe("GroupCommit.hold / run", () => {
+  it("commits the slices of a held batch in one round, with a run that took its turn between them", async () => {
+    const { commits, rounds, run } = harness();
+    const release = commits.hold();
+    const a = await commits.run(async () => 1);
+    const other = run(2);
+    await sleep(5);
+    const b = await commits.run(async () => 3);
+    await sleep(5);
+    expect(rounds).toEqual([]);
+    release();
+    expect(await Promise.all([a.committed, b.committed, other.then((r) => r.bytes)])).toEqual([10, 30, 20]);
+    expect(rounds.map((r) => r.results)).toEqual([[1, 2, 3]]);
+  });
+
+  it("run's committed rejects with the round's error even when read late", async () => {
+    const commits = new GroupCommit<number, number[]>({ drain: () => [], write: async () => Promise.reject(new Error("fenced")) });
+    const { committed } = await commits.run(async () => 1);
+    await sleep(5);
+    await expect(committed).rejects.toThrow("fenced");
+  });
+});

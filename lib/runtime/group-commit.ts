@@ -68,6 +68,16 @@ export class GroupCommit<R, C> {
    * changes ride along with the next round.
    */
   async submit<T extends R>(compute: () => Promise<T>, commit: (result: T) => boolean = () => true): Promise<{ result: T; bytes: number }> {
+    const { result, committed } = await this.run(compute, commit);
+    return { result, bytes: await committed };
+  }
+
+  /**
+   * As `submit`, but resolves as soon as `compute` has run: `committed`
+   * settles when the result's round is written (with its output bytes, or the
+   * round's error). A batch run in slices uses it with `hold`.
+   */
+  async run<T extends R>(compute: () => Promise<T>, commit: (result: T) => boolean = () => true): Promise<{ result: T; committed: Promise<number> }> {
     if (this.halted) throw this.halted;
     this.queued++;
     let result: T;
@@ -80,13 +90,31 @@ export class GroupCommit<R, C> {
     // Same tick as the decrement: a round never sees `queued === 0` without this result.
     if (!commit(result)) {
       this.kick();
-      return { result, bytes: 0 };
+      return { result, committed: Promise.resolve(0) };
     }
-    const bytes = await new Promise<number>((done, failed) => {
+    const committed = new Promise<number>((done, failed) => {
       this.pending.push({ result, done, failed });
       this.kick();
     });
-    return { result, bytes };
+    // The caller may stop before awaiting it (a later slice failed); the rejection is still theirs to read.
+    committed.catch(() => undefined);
+    return { result, committed };
+  }
+
+  /**
+   * Keeps rounds from starting until the returned function is called, as if a
+   * run were waiting for the plan: the slices of one batch are committed in
+   * one round, while other runs may still take turns on the plan between them.
+   */
+  hold(): () => void {
+    this.queued++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.queued--;
+      this.kick();
+    };
   }
 
   /** With haltOnFailure: no round after a failed one; results computed since then fail with it. */

@@ -19,6 +19,7 @@ import { deployedStages, markerMessages, mergeResults, splitAtMarkers } from "./
 import { ownedKeyGroups } from "@/lib/compiler/key-groups";
 import { staticTaskAssigner } from "./static-assigner";
 import { GroupCommit } from "./group-commit";
+import { ProgressWatchdog, rebalanceTimeoutMs, SliceSizer, MAX_SLICE, MAX_UDF_SLICE, yieldToEventLoop } from "./batch-pacing";
 import { changelogMessages, dropOldChangelogs, ensureChangelogTopic, ensureStageChangelogTopic, readChangelog } from "./state-store";
 import { TaskMetrics } from "./task-metrics";
 import { SourceProgress, sourcePartitionId } from "./source-progress";
@@ -185,6 +186,7 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
   const sourceNodes = new Set(plan.sources.keys());
   const sinkNodes = new Set(plan.sinks.keys());
   const dlqTopic = deadLetterStreamName(team.slug, pipeline.name);
+  const udfTimeouts = checked.pipeline.nodes.flatMap((n) => (n.type === "udf" ? [n.config.timeoutMs] : []));
   const groupId = stageConsumerGroupId(pipeline.id, stageId);
 
   const kafka = createKafka({ clientId: `sluice-task-${pipeline.name}-${stageId === MAIN_STAGE_ID ? "" : `${stageId}-`}${payload.taskIndex}` });
@@ -197,10 +199,11 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     readUncommitted: false,
     // Failure detection: a dead member leaves the group after sessionTimeout.
     sessionTimeout: 6_000,
-    rebalanceTimeout: 15_000,
+    // Long enough for a slice in flight to finish before the task rejoins (batch-pacing.ts).
+    rebalanceTimeout: rebalanceTimeoutMs(udfTimeouts),
     heartbeatInterval: 1_000,
     maxWaitTimeInMs: 100,
-    // Bounded batches keep each eachBatch short, so the event loop (and BullMQ's lock renewal) is never starved.
+    // Bounded fetches; the plan runs them in slices (batch-pacing.ts), so the event loop (and BullMQ's lock renewal) is never starved.
     maxBytesPerPartition: 1024 * 1024,
     maxBytes: 4 * 1024 * 1024,
     retry: { retries: 5 },
@@ -315,6 +318,7 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
       if (injectFailure) throw new Error(`fault injection: round ${writtenRounds} failed before its offsets were committed`);
       if (offsets.length) await consumer.commitOffsets(offsets);
     }
+    if (offsets.length) watchdog.committed();
     return bytes;
   };
 
@@ -347,41 +351,81 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     state.recordsErrored = metrics.totalErrored;
   };
 
+  const sizer = new SliceSizer(udfTimeouts.length ? MAX_UDF_SLICE : MAX_SLICE);
+  // Evictions before a commit (a batch that outlasts the session, again and again): the deployment fails with the reason.
+  const watchdog = new ProgressWatchdog();
+  /** Set when a heartbeat learns that the group is rebalancing (or evicted this member): batches stop at the next slice. */
+  let rebalancing = false;
+
   /**
-   * A fetched batch of one partition. `next` is where the consumer continues
-   * after it (past any transaction markers at its end), `highWatermark` the
-   * partition's end the broker reported with it.
+   * A fetched batch of one partition, run through the plan in slices
+   * (batch-pacing.ts), all committed in one round. `next` is where the
+   * consumer continues after it (past any transaction markers at its end),
+   * `highWatermark` the partition's end the broker reported with it. Stops
+   * between slices when `go()` says so; returns how many of the batch's
+   * records it processed (the rest is fetched again).
    */
-  const processBatch = async (topic: string, partition: number, messages: KafkaMessage[], next: bigint, highWatermark: string) => {
-    const started = performance.now();
+  const processBatch = async (
+    topic: string,
+    partition: number,
+    messages: KafkaMessage[],
+    next: bigint,
+    highWatermark: string,
+    go: () => boolean,
+  ): Promise<number> => {
     const stream = topicToStream.get(topic)!;
     const id = sourcePartitionId(topic, partition);
     progress.sawEnd(id, BigInt(highWatermark));
-    const offset = (BigInt(messages[messages.length - 1].offset) + 1n).toString();
-    // Behind a repartition stream: records in runs, and the upstream tasks' watermark markers between them, in log order.
-    const segments = stage.input ? splitAtMarkers(messages) : [{ records: messages }];
-    let bytesIn = 0;
-    const { result, bytes } = await commits.submit(async (): Promise<TaskResult> => {
-      inBatch = { topic, partition };
-      try {
-        const parts: PlanResult[] = [];
-        for (const seg of segments) {
-          if ("marker" in seg) {
-            parts.push(await plan.upstreamWatermark(partition, seg.marker, Date.now()));
-            continue;
-          }
-          const values = seg.records.map((m) => m.value);
-          for (const v of values) bytesIn += v?.byteLength ?? 0;
-          parts.push(await plan.processEncoded(stream, values, { metas: seg.records, ...(stage.input ? { keyGroup: partition } : {}) }));
+    const slices: { result: TaskResult; committed: Promise<number>; ms: number; bytesIn: number }[] = [];
+    let done = 0;
+    const release = commits.hold();
+    try {
+      while (done < messages.length) {
+        if (done > 0) {
+          await yieldToEventLoop();
+          if (!go()) break;
         }
-        // The plan has seen this partition up to `next`: a check may now find it caught up.
-        progress.advance(id, next);
-        return { res: mergeResults(parts), offsets: { topic, partition, offset }, batch: { topic, partition } };
-      } finally {
-        inBatch = undefined;
+        const n = sizer.next(messages.length - done);
+        const slice = n === messages.length ? messages : messages.slice(done, done + n);
+        const last = BigInt(slice[slice.length - 1].offset) + 1n;
+        // The whole batch seen: the position moves past the batch's trailing markers too.
+        const seen = done + slice.length === messages.length ? next : last;
+        // Behind a repartition stream: records in runs, and the upstream tasks' watermark markers between them, in log order.
+        const segments = stage.input ? splitAtMarkers(slice) : [{ records: slice }];
+        let bytesIn = 0;
+        let ms = 0;
+        const { result, committed } = await commits.run(async (): Promise<TaskResult> => {
+          inBatch = { topic, partition };
+          const started = performance.now();
+          try {
+            const parts: PlanResult[] = [];
+            for (const seg of segments) {
+              if ("marker" in seg) {
+                parts.push(await plan.upstreamWatermark(partition, seg.marker, Date.now()));
+                continue;
+              }
+              const values = seg.records.map((m) => m.value);
+              for (const v of values) bytesIn += v?.byteLength ?? 0;
+              parts.push(await plan.processEncoded(stream, values, { metas: seg.records, ...(stage.input ? { keyGroup: partition } : {}) }));
+            }
+            // The plan has seen this partition up to `seen`: a check may now find it caught up.
+            progress.advance(id, seen);
+            return { res: mergeResults(parts), offsets: { topic, partition, offset: last.toString() }, batch: { topic, partition } };
+          } finally {
+            ms = performance.now() - started;
+            inBatch = undefined;
+          }
+        });
+        sizer.observe(slice.length, ms);
+        watchdog.processed();
+        slices.push({ result, committed, ms, bytesIn });
+        done += slice.length;
       }
-    });
-    account(result.res, { in: bytesIn, out: bytes }, performance.now() - started);
+    } finally {
+      release();
+    }
+    for (const sl of slices) account(sl.result.res, { in: sl.bytesIn, out: await sl.committed }, sl.ms);
+    return done;
   };
 
   /** Set when the assignment is known: the next source check first reads where each owned partition starts. */
@@ -421,6 +465,16 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
   };
 
   const lags = new Map<string, number>();
+  // kafkajs heartbeats only between batches; a long one (a slow UDF) would outlast the 6 s session and
+  // get the task evicted before it commits, again and again. So heartbeat on a timer while batches run.
+  let beat: (() => Promise<void>) | undefined;
+  let inFlight = 0;
+  const heartbeats = setInterval(() => {
+    if (inFlight === 0 || !beat) return;
+    beat().catch((e: { type?: string }) => {
+      if (e.type === "REBALANCE_IN_PROGRESS" || e.type === "ILLEGAL_GENERATION" || e.type === "UNKNOWN_MEMBER_ID" || e.type === "NOT_COORDINATOR_FOR_GROUP") rebalancing = true;
+    });
+  }, 1_000);
   try {
     await producer.connect();
     if (exactlyOnce) {
@@ -453,6 +507,8 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     await consumer.connect();
     await consumer.subscribe({ topics: sourceTopics, fromBeginning: true });
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      rebalancing = false;
+      watchdog.joined();
       state.partitions = e.payload.memberAssignment;
       if (plan.watermarks) {
         // Every owned partition holds Window watermarks back from now on, fetched or not.
@@ -478,10 +534,21 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
       // A fetch's partitions go through the plan one after another and share one commit (group-commit.ts).
       partitionsConsumedConcurrently: 64,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        if (!isRunning() || isStale() || stopReason || lockLost() || !batch.messages.length) return;
-        await processBatch(batch.topic, batch.partition, batch.messages, BigInt(batch.lastOffset()) + 1n, batch.highWatermark);
-        resolveOffset(batch.messages[batch.messages.length - 1].offset);
-        lags.set(`${batch.topic}:${batch.partition}`, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(batch.messages[batch.messages.length - 1].offset) - 1n)));
+        beat = heartbeat;
+        const go = () => isRunning() && !isStale() && !stopReason && !lockLost() && !rebalancing;
+        if (!go() || !batch.messages.length) return;
+        inFlight++;
+        let done: number;
+        try {
+          done = await processBatch(batch.topic, batch.partition, batch.messages, BigInt(batch.lastOffset()) + 1n, batch.highWatermark, go);
+        } finally {
+          inFlight--;
+        }
+        if (!done) return;
+        // Only what was processed: kafkajs fetches the rest again.
+        const last = batch.messages[done - 1].offset;
+        resolveOffset(last);
+        lags.set(`${batch.topic}:${batch.partition}`, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
         await heartbeat();
       },
     });
@@ -490,6 +557,12 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     let lastFlush = Date.now();
     let lastAccessCheck = Date.now();
     while (!stopReason && !crashed && !commits.halted) {
+      if (watchdog.stuck()) {
+        throw new TaskFatal(
+          `task ${payload.taskIndex} cannot make progress: it processed its batches but lost its consumer-group membership ${watchdog.rejoins} times in a row before it could commit them. ` +
+            (udfTimeouts.length ? "Make the UDF faster or lower its timeoutMs, then redeploy." : "Check the worker's logs for what delays its commits, then redeploy."),
+        );
+      }
       if (Date.now() - lastAccessCheck >= ACCESS_RECHECK_MS) {
         // A revoked grant or a deleted stream stops the pipeline with the reason, not silently.
         lastAccessCheck = Date.now();
@@ -539,6 +612,7 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     await publish("failed");
     throw e;
   } finally {
+    clearInterval(heartbeats);
     // disconnect() waits for the batch in flight: its output and offsets are committed (or aborted) before we leave.
     await consumer.disconnect().catch(() => {});
     await producer.disconnect().catch(() => {});

@@ -7,14 +7,15 @@ import { RUNNER_SOURCE } from "./runner";
 /**
  * A user's JavaScript function running in its own V8 isolate (isolated-vm):
  * no require, process, fs, network or timers exist there; the heap is capped
- * at `memoryMb`; every batch has a `timeoutMs` budget.
+ * at `memoryMb`; every call into the isolate (a chunk of up to CHUNK_ROWS
+ * records) has a `timeoutMs` budget.
  *
  * Failure handling, all per record so one bad record never costs the batch:
  * - throws or wrong shape: the runner inside the isolate turns it into an error;
  * - time limit: the isolate is interrupted, the record it was running gets the
  *   error and the batch resumes after it with a fresh budget — at most
- *   MAX_TIMEOUTS_PER_BATCH times, then the rest of the batch errors, so a batch
- *   never takes longer than (MAX_TIMEOUTS_PER_BATCH + 1) × timeoutMs;
+ *   MAX_TIMEOUTS_PER_BATCH times per chunk, then the rest of the chunk errors, so
+ *   a chunk never takes longer than (MAX_TIMEOUTS_PER_BATCH + 1) × timeoutMs;
  * - memory limit: V8 disposes the isolate; a fresh one reruns the batch in
  *   halves until the record that exhausts memory is alone, and it errors.
  * The isolate is recreated lazily after any failure that spoils it; `dispose`

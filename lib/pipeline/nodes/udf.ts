@@ -35,8 +35,8 @@ export const UDF_LIMITS = {
 
 /**
  * UDF: runs a user's JavaScript function over each batch in an isolated V8
- * heap (isolated-vm). `timeoutMs` is the budget for one batch, `memoryMb` the
- * isolate heap limit. `outputSchema` declares the map/flatMap output fields;
+ * heap (isolated-vm). `timeoutMs` is the budget for one call into the
+ * isolate (a chunk of up to 512 records), `memoryMb` the isolate heap limit. `outputSchema` declares the map/flatMap output fields;
  * without it the output is `json`-typed pass-through of what the function returns.
  */
 export const udfNodeConfig = z.object({
