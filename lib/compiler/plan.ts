@@ -12,7 +12,8 @@ import { decodeRecord, encodeRecord } from "@/lib/pipeline/codec";
 import { compileRecordCheck } from "@/lib/pipeline/record-check";
 import type { Diagnostic } from "@/lib/pipeline/diagnostics";
 import type { Pipeline, PipelineEdge } from "@/lib/pipeline/nodes";
-import { DEFAULT_OUTPUT_PORT } from "@/lib/pipeline/nodes";
+import { DEFAULT_OUTPUT_PORT, nodeExpressions } from "@/lib/pipeline/nodes";
+import { expressionLoops } from "@/lib/expr";
 import { LATE_PORT, outputPorts } from "@/lib/pipeline/ports";
 import type { UdfRuntime, WindowRuntime } from "./stateful";
 import { buildWindow, WatermarkForwarder, type ForwardedWatermark, type PartitionId, type WatermarkCheck, type WatermarkMarker } from "@/lib/operators/window";
@@ -158,6 +159,12 @@ export interface Plan {
   readonly stateful: boolean;
   /** True when watermarks depend on source partitions (event-time Windows, or repartition Sinks forwarding one): the task assigns partitions and runs source checks. */
   readonly watermarks: boolean;
+  /**
+   * True when an expression loops over record data (a CEL macro): a record can
+   * then cost up to the expression budget (lib/expr/cost.ts), and the runtime
+   * runs such plans in small slices (lib/runtime/batch-pacing.ts).
+   */
+  readonly expressionLoops: boolean;
   /**
    * Processing time passed without records: windows may close (idle timeout,
    * processing-time windows, early emits) and their results flow downstream.
@@ -720,6 +727,7 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
     encodedTails: [...encodedTails].map(([udf, tailSinks]) => ({ udf, sinks: tailSinks })),
     stateful: windowSteps.length > 0,
     watermarks: windowSteps.length > 0 || [...repartitionSinks.values()].some((r) => r.forwarder.enabled),
+    expressionLoops: pipeline.nodes.some((n) => nodeExpressions(n).some(expressionLoops)),
     async processBatch(source, rows, opts = {}) {
       const ids = resolveSources(source);
       return serial(() => run(ids, { rows, metas: metasFor(rows.length, opts.metas) }, [], newState(opts.capture === true, opts.now ?? Date.now(), opts.keyGroup)));

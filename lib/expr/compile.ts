@@ -1,6 +1,7 @@
 import { parse } from "@bufbuild/cel";
 import type { Field, Row, StreamSchema } from "@/lib/pipeline/schema";
 import { formatFieldType } from "@/lib/pipeline/schema";
+import { iterationCost, meter, overBudget } from "./cost";
 import { EvalError, evalError } from "./errors";
 import { FUNCTIONS, NAMESPACES, functionNames, type Overload } from "./functions";
 import { didYouMeanSuffix } from "./suggest";
@@ -98,6 +99,8 @@ export class ExprCompiler {
   /** Top-level record fields the expression reads (for lineage and canonical forms). */
   readonly fieldsRead = new Set<string>();
   slots = 0;
+  /** The expression has a comprehension or a sized function: each evaluation gets a cost budget (cost.ts). */
+  metered = false;
   private readonly fields: Map<string, Field>;
 
   constructor(
@@ -308,31 +311,93 @@ export class ExprCompiler {
     inner.set(c.accuVar, { slot: accuSlot, type: init.type });
     const cond = this.compile(c.loopCondition, inner).ev;
     const step = this.compile(c.loopStep, inner);
+    const append = this.appendStep(c, inner);
     inner.set(c.accuVar, { slot: accuSlot, type: joinTypes(init.type, step.type) });
     const result = this.compile(c.result, inner);
     const rangeEv = range.ev;
     const initEv = init.ev;
     const stepEv = step.ev;
     const resultEv = result.ev;
+    // Every iteration spends the evaluation's cost budget (cost.ts): nested loops cannot run away.
+    this.metered = true;
+    const perIteration = iterationCost(c.loopCondition, c.loopStep);
+    const iterate = (r: Row, v: unknown[]): unknown[] | undefined => {
+      const coll = rangeEv(r, v);
+      if (Array.isArray(coll)) return coll;
+      if (coll !== null && typeof coll === "object") return Object.keys(coll);
+      evalError(`cannot iterate over ${describeValue(coll)}`);
+    };
     return {
       type: result.type,
       nullable: result.nullable,
       // The loop body may never run (an empty range); the range, the initial value and the result always do.
       fails: failing(range, init, result),
-      ev: (r, v) => {
-        const coll = rangeEv(r, v);
-        let items: unknown[];
-        if (Array.isArray(coll)) items = coll;
-        else if (coll !== null && typeof coll === "object") items = Object.keys(coll);
-        else return evalError(`cannot iterate over ${describeValue(coll)}`);
-        v[accuSlot] = initEv(r, v);
-        for (let i = 0; i < items.length; i++) {
-          v[iterSlot] = items[i];
-          if (cond(r, v) !== true) break;
-          v[accuSlot] = stepEv(r, v);
-        }
-        return resultEv(r, v);
-      },
+      ev: append
+        ? (r, v) => {
+            const items = iterate(r, v)!;
+            const out: unknown[] = [];
+            v[accuSlot] = out;
+            for (let i = 0; i < items.length; i++) {
+              v[iterSlot] = items[i];
+              if (cond(r, v) !== true) break;
+              if ((meter.left -= perIteration) < 0) overBudget();
+              append(r, v, out);
+            }
+            return resultEv(r, v);
+          }
+        : (r, v) => {
+            const items = iterate(r, v)!;
+            v[accuSlot] = initEv(r, v);
+            for (let i = 0; i < items.length; i++) {
+              v[iterSlot] = items[i];
+              if (cond(r, v) !== true) break;
+              if ((meter.left -= perIteration) < 0) overBudget();
+              v[accuSlot] = stepEv(r, v);
+            }
+            return resultEv(r, v);
+          },
+    };
+  }
+
+  /**
+   * The `map` and `filter` macros build their list with `@result + [x]` per
+   * element — a copy of the whole list each time, quadratic in its length.
+   * When the step has that shape (`@result + [x]`, or `test ? @result + [x] :
+   * @result`) and the list starts empty, the loop appends in place instead.
+   * The step is compiled as usual first (types, diagnostics); its parts are
+   * compiled once more here, with their diagnostics dropped as duplicates.
+   */
+  private appendStep(c: Extract<Expr["exprKind"], { case: "comprehensionExpr" }>["value"], inner: Scope): ((r: Row, v: unknown[], out: unknown[]) => void) | undefined {
+    const init = c.accuInit!.exprKind;
+    if (init.case !== "listExpr" || init.value.elements.length !== 0) return undefined;
+    const isAccu = (x: Expr | undefined) => x?.exprKind.case === "identExpr" && x.exprKind.value.name === c.accuVar;
+    const appended = (x: Expr | undefined): Expr | undefined => {
+      if (x?.exprKind.case !== "callExpr" || x.exprKind.value.function !== "_+_" || x.exprKind.value.target) return undefined;
+      const [accu, list] = x.exprKind.value.args;
+      if (!isAccu(accu) || list?.exprKind.case !== "listExpr" || list.exprKind.value.elements.length !== 1) return undefined;
+      return list.exprKind.value.elements[0];
+    };
+    const step = c.loopStep!;
+    let test: Expr | undefined;
+    let elem = appended(step);
+    if (!elem && step.exprKind.case === "callExpr" && step.exprKind.value.function === "_?_:_") {
+      const [t, yes, no] = step.exprKind.value.args;
+      elem = isAccu(no) ? appended(yes) : undefined;
+      test = elem ? t : undefined;
+    }
+    if (!elem) return undefined;
+    const mark = this.diagnostics.length;
+    const elemEv = this.compile(elem, inner).ev;
+    const testTyped = test ? this.compile(test, inner) : undefined;
+    this.diagnostics.length = mark;
+    if (!testTyped) return (r, v, out) => void out.push(elemEv(r, v));
+    // As the step's ?: would: a constant condition picks its branch once; otherwise it must be a bool.
+    if (testTyped.constant) return testTyped.constant.value === true ? (r, v, out) => void out.push(elemEv(r, v)) : () => undefined;
+    const testEv = testTyped.ev;
+    return (r, v, out) => {
+      const x = testEv(r, v);
+      if (x === true) out.push(elemEv(r, v));
+      else if (x !== false) evalError(`condition of ?: must be bool, got ${describeValue(x)}`);
     };
   }
 
@@ -410,6 +475,7 @@ export class ExprCompiler {
     }
     const staticDispatch = candidates.length === 1 || !types.includes("dyn");
     const chosen = staticDispatch ? [candidates[0]] : candidates;
+    if (chosen.some((o) => (typeof o.sized === "function" ? o.sized(types) : o.sized === true))) this.metered = true;
     const resultOf = (o: Overload) => (typeof o.result === "function" ? o.result(types) : o.result);
     const results = chosen.map(resultOf);
     const type = results.every((r) => JSON.stringify(r) === JSON.stringify(results[0])) ? results[0] : "dyn";

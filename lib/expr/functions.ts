@@ -3,6 +3,7 @@
 import { md5, sha1 } from "@noble/hashes/legacy.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
+import { charge, SCAN_COST, TRAVERSAL_COST } from "./cost";
 import { EvalError, evalError } from "./errors";
 import { checkRegex, regexExtract, regexFind, regexReplaceAll } from "./regex";
 import { calendarField, formatDuration, formatTimestamp, parseDuration, parseTimestamp } from "./time";
@@ -29,6 +30,11 @@ export interface Overload {
   acceptsNull?: boolean;
   /** Compile-time check of a constant argument (regex syntax, duration text). */
   checkConst?: (index: number, value: unknown) => string | undefined;
+  /**
+   * The impl charges the evaluation's cost budget for the characters or elements
+   * it traverses (lib/expr/cost.ts); an expression calling one is metered.
+   */
+  sized?: boolean | ((args: CelType[]) => boolean);
 }
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
@@ -176,6 +182,57 @@ const jsonPathConstCheck = (index: number, value: unknown) => {
 
 const elemOf = (t: CelType): CelType => (isList(t) ? t.list : "dyn");
 
+/** Charges `perUnit` per character/element of the first argument, then runs `impl`. */
+function traversing(impl: Impl, perUnit = TRAVERSAL_COST): Impl {
+  return (...args: unknown[]) => {
+    const first = args[0];
+    charge(perUnit * (typeof first === "string" || Array.isArray(first) ? first.length : first !== null && typeof first === "object" ? Object.keys(first).length : 1));
+    return impl(...args);
+  };
+}
+
+/** Result-building string/list operations: charged for the result's length before it is built. */
+function concatStrings(a: string, b: string): string {
+  charge(TRAVERSAL_COST * (a.length + b.length));
+  return a + b;
+}
+function concatLists(a: unknown[], b: unknown[]): unknown[] {
+  charge(TRAVERSAL_COST * (a.length + b.length));
+  return a.concat(b);
+}
+function replaceAll(s: string, a: string, b: string): string {
+  const parts = s.split(a);
+  charge(TRAVERSAL_COST * (s.length + (parts.length - 1) * b.length));
+  return parts.join(b);
+}
+function joinList(l: unknown[], sep: string): string {
+  const texts = l.map(toText);
+  charge(TRAVERSAL_COST * (texts.reduce((n, t) => n + t.length, 0) + sep.length * Math.max(0, texts.length - 1)));
+  return texts.join(sep);
+}
+function inList(v: unknown, l: unknown[]): boolean {
+  charge(l.length);
+  return l.some((x) => celEquals(x, v));
+}
+/** Deep equality of lists/maps is charged per element of the left side; scalars are free. */
+function equalsCharged(a: unknown, b: unknown): boolean {
+  if (a !== null && typeof a === "object") charge(Array.isArray(a) ? a.length : Object.keys(a).length);
+  return celEquals(a, b);
+}
+function toJsonCharged(x: unknown): string {
+  const text = JSON.stringify(x ?? null);
+  charge(TRAVERSAL_COST * text.length);
+  return text;
+}
+function toTextCharged(v: unknown): string {
+  const text = toText(v);
+  charge(TRAVERSAL_COST * text.length);
+  return text;
+}
+const sized = { sized: true } as const;
+/** Equality is charged only where a list or map can be compared (scalars compare in constant time). */
+const mayBeCollection = (types: CelType[]) => types.some((t) => typeof t === "object" || t === "dyn");
+
 const O = (
   name: string,
   params: CelType[],
@@ -187,8 +244,8 @@ const O = (
 const numericOps: Overload[] = [
   O("_+_", ["int", "int"], "int", (a: number, b: number) => checkedInt(a + b)),
   O("_+_", ["double", "double"], "double", (a: number, b: number) => a + b),
-  O("_+_", ["string", "string"], "string", (a: string, b: string) => a + b),
-  O("_+_", [{ list: "dyn" }, { list: "dyn" }], (t) => (JSON.stringify(t[0]) === JSON.stringify(t[1]) ? t[0] : { list: "dyn" }), (a: unknown[], b: unknown[]) => a.concat(b)),
+  O("_+_", ["string", "string"], "string", concatStrings, sized),
+  O("_+_", [{ list: "dyn" }, { list: "dyn" }], (t) => (JSON.stringify(t[0]) === JSON.stringify(t[1]) ? t[0] : { list: "dyn" }), concatLists, sized),
   O("_+_", ["timestamp", "duration"], "timestamp", (a: number, b: number) => a + b),
   O("_+_", ["duration", "timestamp"], "timestamp", (a: number, b: number) => a + b),
   O("_+_", ["duration", "duration"], "duration", (a: number, b: number) => a + b),
@@ -238,43 +295,43 @@ const indexing: Overload[] = [
     if (!Object.prototype.hasOwnProperty.call(m, k)) evalError(`no such key: ${JSON.stringify(k)}`);
     return m[k];
   }),
-  O("@in", ["dyn", { list: "dyn" }], "bool", (v: unknown, l: unknown[]) => l.some((x) => celEquals(x, v)), { acceptsNull: true }),
+  O("@in", ["dyn", { list: "dyn" }], "bool", inList, { acceptsNull: true, sized: true }),
   O("@in", ["string", { map: "dyn" }], "bool", (k: string, m: object) => Object.prototype.hasOwnProperty.call(m, k)),
-  O("_==_", ["dyn", "dyn"], "bool", celEquals, { acceptsNull: true }),
-  O("_!=_", ["dyn", "dyn"], "bool", (a: unknown, b: unknown) => !celEquals(a, b), { acceptsNull: true }),
+  O("_==_", ["dyn", "dyn"], "bool", equalsCharged, { acceptsNull: true, sized: mayBeCollection }),
+  O("_!=_", ["dyn", "dyn"], "bool", (a: unknown, b: unknown) => !equalsCharged(a, b), { acceptsNull: true, sized: mayBeCollection }),
 ];
 
 const strings: Overload[] = [
-  O("size", ["string"], "int", size),
+  O("size", ["string"], "int", traversing(size), sized),
   O("size", [{ list: "dyn" }], "int", size),
   O("size", [{ map: "dyn" }], "int", size),
-  O("contains", ["string", "string"], "bool", (s: string, x: string) => s.includes(x)),
+  O("contains", ["string", "string"], "bool", traversing((s: string, x: string) => s.includes(x)), sized),
   O("startsWith", ["string", "string"], "bool", (s: string, x: string) => s.startsWith(x)),
   O("endsWith", ["string", "string"], "bool", (s: string, x: string) => s.endsWith(x)),
-  O("matches", ["string", "string"], "bool", regexFind, { checkConst: regexConstCheck }),
-  O("extract", ["string", "string"], "string", regexExtract, { checkConst: regexConstCheck }),
-  O("regexReplace", ["string", "string", "string"], "string", regexReplaceAll, { checkConst: regexConstCheck }),
-  O("lowerAscii", ["string"], "string", (s: string) => s.toLowerCase()),
-  O("upperAscii", ["string"], "string", (s: string) => s.toUpperCase()),
-  O("trim", ["string"], "string", (s: string) => s.trim()),
-  O("replace", ["string", "string", "string"], "string", (s: string, a: string, b: string) => s.split(a).join(b)),
-  O("split", ["string", "string"], { list: "string" }, (s: string, sep: string) => s.split(sep)),
-  O("substring", ["string", "int"], "string", (s: string, a: number) => {
+  O("matches", ["string", "string"], "bool", traversing(regexFind, SCAN_COST), { checkConst: regexConstCheck, sized: true }),
+  O("extract", ["string", "string"], "string", traversing(regexExtract, SCAN_COST), { checkConst: regexConstCheck, sized: true }),
+  O("regexReplace", ["string", "string", "string"], "string", traversing(regexReplaceAll, SCAN_COST), { checkConst: regexConstCheck, sized: true }),
+  O("lowerAscii", ["string"], "string", traversing((s: string) => s.toLowerCase()), sized),
+  O("upperAscii", ["string"], "string", traversing((s: string) => s.toUpperCase()), sized),
+  O("trim", ["string"], "string", traversing((s: string) => s.trim()), sized),
+  O("replace", ["string", "string", "string"], "string", replaceAll, sized),
+  O("split", ["string", "string"], { list: "string" }, traversing((s: string, sep: string) => s.split(sep)), sized),
+  O("substring", ["string", "int"], "string", traversing((s: string, a: number) => {
     const cps = Array.from(s);
     if (a < 0 || a > cps.length) evalError(`substring index ${a} out of range`);
     return cps.slice(a).join("");
-  }),
-  O("substring", ["string", "int", "int"], "string", (s: string, a: number, b: number) => {
+  }), sized),
+  O("substring", ["string", "int", "int"], "string", traversing((s: string, a: number, b: number) => {
     const cps = Array.from(s);
     if (a < 0 || b > cps.length || a > b) evalError(`substring range [${a}, ${b}) out of range`);
     return cps.slice(a, b).join("");
-  }),
-  O("indexOf", ["string", "string"], "int", (s: string, x: string) => {
+  }), sized),
+  O("indexOf", ["string", "string"], "int", traversing((s: string, x: string) => {
     const i = s.indexOf(x);
     return i < 0 ? -1 : Array.from(s.slice(0, i)).length;
-  }),
-  O("join", [{ list: "string" }, "string"], "string", (l: unknown[], sep: string) => l.map(toText).join(sep)),
-  O("join", [{ list: "string" }], "string", (l: unknown[]) => l.map(toText).join("")),
+  }), sized),
+  O("join", [{ list: "string" }, "string"], "string", joinList, sized),
+  O("join", [{ list: "string" }], "string", (l: unknown[]) => joinList(l, ""), sized),
 ];
 
 const math: Overload[] = [
@@ -301,7 +358,7 @@ const conversions: Overload[] = [
   O("double", ["string"], "double", parseDoubleStrict),
   O("string", ["timestamp"], "string", formatTimestamp),
   O("string", ["duration"], "string", formatDuration),
-  O("string", ["dyn"], "string", toText),
+  O("string", ["dyn"], "string", toTextCharged, sized),
   O("bool", ["bool"], "bool", (x: boolean) => x),
   O("bool", ["string"], "bool", (s: string) => (s === "true" ? true : s === "false" ? false : evalError(`cannot convert ${JSON.stringify(s)} to bool`))),
   O("timestamp", ["string"], "timestamp", parseTimestamp, { checkConst: timestampConstCheck }),
@@ -330,18 +387,18 @@ const misc: Overload[] = [
   }, { acceptsNull: true, variadic: true }),
   O("isNull", ["dyn"], "bool", (x: unknown) => x === null || x === undefined, { acceptsNull: true }),
   O("jsonPath", ["dyn", "string"], "dyn", jsonPath, { acceptsNull: true, checkConst: jsonPathConstCheck }),
-  O("parseJson", ["string"], "dyn", (s: string) => {
+  O("parseJson", ["string"], "dyn", traversing((s: string) => {
     try {
       return JSON.parse(s) as unknown;
     } catch (e) {
       return evalError(`invalid JSON: ${(e as Error).message}`);
     }
-  }),
-  O("toJson", ["dyn"], "string", (x: unknown) => JSON.stringify(x ?? null), { acceptsNull: true }),
-  O("hash", ["dyn"], "int", (x: unknown) => hash53(toText(x)), { acceptsNull: true }),
-  O("md5", ["string"], "string", digest(md5)),
-  O("sha1", ["string"], "string", digest(sha1)),
-  O("sha256", ["string"], "string", digest(sha256)),
+  }), sized),
+  O("toJson", ["dyn"], "string", toJsonCharged, { acceptsNull: true, sized: true }),
+  O("hash", ["dyn"], "int", (x: unknown) => hash53(toTextCharged(x)), { acceptsNull: true, sized: true }),
+  O("md5", ["string"], "string", traversing(digest(md5), SCAN_COST), sized),
+  O("sha1", ["string"], "string", traversing(digest(sha1), SCAN_COST), sized),
+  O("sha256", ["string"], "string", traversing(digest(sha256), SCAN_COST), sized),
 ];
 
 const ALL: Overload[] = [...numericOps, ...comparisons, ...indexing, ...strings, ...math, ...conversions, ...timestamps, ...misc];

@@ -1,11 +1,13 @@
 import { parse, unparse } from "@bufbuild/cel";
 import type { Row, StreamSchema } from "@/lib/pipeline/schema";
 import { ExprCompiler, type Evaluator, type ExprDiagnostic } from "./compile";
+import { estimateCost, EXPRESSION_COST_LIMIT, hasLoop, metered, overLimitMessage } from "./cost";
 import type { CelType } from "./types";
 import { FUNCTIONS, NAMESPACES, functionCatalog, type FunctionSignature } from "./functions";
 import { assignable, formatCelType } from "./types";
 
 export { EvalError } from "./errors";
+export { ASSUMED_LIST_SIZE, ASSUMED_STRING_SIZE, CostBudgetError, EXPRESSION_COST_LIMIT, RECORD_COST_BUDGET } from "./cost";
 export type { ExprDiagnostic } from "./compile";
 export type { CelType } from "./types";
 export type { FunctionSignature } from "./functions";
@@ -29,6 +31,8 @@ export interface CompiledExpression {
   constant?: { value: unknown };
   /** Top-level record fields the expression reads. */
   fieldsRead: string[];
+  /** Estimated worst-case cost units of one evaluation (cost.ts); at most EXPRESSION_COST_LIMIT. */
+  cost: number;
   warnings: ExprDiagnostic[];
 }
 
@@ -78,12 +82,23 @@ export function compileExpression(source: string, schema: StreamSchema, expected
       end: source.length,
     });
   }
+  const estimate = estimateCost(parsed.parsed, schema);
+  if (estimate.cost > EXPRESSION_COST_LIMIT && !root.constant) {
+    // On the costliest loop when there is one, so the editor underlines what to change.
+    const at = estimate.at ? (parsed.parsed.sourceInfo?.positions[String(estimate.at.id)] ?? 0) : 0;
+    const macro = estimate.at ? parsed.parsed.sourceInfo?.macroCalls[String(estimate.at.id)] : undefined;
+    const name = macro?.exprKind.case === "callExpr" ? macro.exprKind.value.function : undefined;
+    const start = estimate.at ? macroStart(source, at, name) : 0;
+    compiler.diagnostics.push({ severity: "error", message: overLimitMessage(estimate, name), start, end: estimate.at ? start + (name?.length ?? 1) : source.length });
+  }
   const errors = compiler.diagnostics.filter((d) => d.severity === "error");
   if (errors.length > 0) return { ok: false, diagnostics: compiler.diagnostics };
   const ev: Evaluator = root.ev;
   const slots = compiler.slots;
   const empty: unknown[] = [];
-  const evaluate = slots === 0 ? (row: Row) => ev(row, empty) : (row: Row) => ev(row, new Array<unknown>(slots));
+  const run = slots === 0 ? (row: Row) => ev(row, empty) : (row: Row) => ev(row, new Array<unknown>(slots));
+  // Only expressions with a loop or a sized function pay for the budget (cost.ts).
+  const evaluate = compiler.metered ? (row: Row) => metered(() => run(row)) : run;
   return {
     ok: true,
     expr: {
@@ -93,9 +108,22 @@ export function compileExpression(source: string, schema: StreamSchema, expected
       evaluate,
       constant: root.constant,
       fieldsRead: [...compiler.fieldsRead].sort(),
+      cost: Math.min(estimate.cost, EXPRESSION_COST_LIMIT),
       warnings: compiler.diagnostics,
     },
   };
+}
+
+/** Start of a macro's name (the parser positions `x.map(…)` at its dot). */
+function macroStart(source: string, at: number, name: string | undefined): number {
+  if (name && source.startsWith(`.${name}`, at)) return at + 1;
+  return at;
+}
+
+/** Whether the expression loops over data (a `map`, `filter`, `all`, `exists` or `exists_one` macro). */
+export function expressionLoops(source: string): boolean {
+  const parsed = parseExpression(source);
+  return parsed.ok && hasLoop(parsed.parsed.expr);
 }
 
 /**

@@ -61,7 +61,7 @@ export function reasonOf(e: unknown): string {
 export function exprDiagnostics(path: string, ds: readonly ExprDiagnostic[], code = "expression"): OpDiagnostic[] {
   return ds.map((d) => ({
     severity: d.severity,
-    code: d.message.startsWith("unknown field") ? "unknown-field" : d.message.startsWith("syntax error") ? "syntax-error" : code,
+    code: d.message.startsWith("unknown field") ? "unknown-field" : d.message.startsWith("syntax error") ? "syntax-error" : d.message.startsWith("this expression can cost") ? "expression-cost" : code,
     message: d.message,
     path,
     range: { start: d.start, end: d.end },

@@ -23,16 +23,27 @@ export const FIRST_SLICE = 256;
 /**
  * At most this many records per slice: bounds a slice whose records turn
  * expensive after cheap ones (an expression's cost depends on the record; the
- * per-record budget bounds each one, lib/expr/cost.ts).
+ * per-record budget bounds each one, lib/expr/cost.ts; loops get MAX_LOOP_SLICE).
  */
 export const MAX_SLICE = 2_048;
 /** With a UDF in the plan: at most two sandbox chunks per slice, so a slice's worst case is known (see udfSliceWorstMs). */
 export const MAX_UDF_SLICE = 2 * CHUNK_ROWS;
+/**
+ * With an expression that loops over record data: one record may spend the
+ * whole per-record budget (1,000,000 units, ~25 ms on the development
+ * machine), so at most 32 records per slice (under a second).
+ */
+export const MAX_LOOP_SLICE = 32;
+
+/** The largest slice for a plan (see the constants above). */
+export function maxSliceFor(plan: { expressionLoops: boolean }, udfCount: number): number {
+  return Math.min(MAX_SLICE, udfCount > 0 ? MAX_UDF_SLICE : MAX_SLICE, plan.expressionLoops ? MAX_LOOP_SLICE : MAX_SLICE);
+}
 
 /**
  * Chooses how many records the next slice takes: the number that should take
  * SLICE_TARGET_MS at the cost per record measured so far, at most twice the
- * last slice (a cheap history says little about the next records) and at
+ * current size (a cheap history says little about the next records) and at
  * most `max`.
  */
 export class SliceSizer {
@@ -51,7 +62,8 @@ export class SliceSizer {
     if (records <= 0) return;
     const perRecord = Math.max(ms, 0.01) / records;
     const ideal = Math.floor(SLICE_TARGET_MS / perRecord);
-    this.size = Math.max(1, Math.min(this.max, 2 * records, ideal));
+    // Grow at most twice per slice; a short last slice of a batch (the remainder) does not shrink the next.
+    this.size = Math.max(1, Math.min(this.max, 2 * Math.max(this.size, records), ideal));
   }
 }
 

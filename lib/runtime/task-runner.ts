@@ -19,7 +19,7 @@ import { deployedStages, markerMessages, mergeResults, splitAtMarkers } from "./
 import { ownedKeyGroups } from "@/lib/compiler/key-groups";
 import { staticTaskAssigner } from "./static-assigner";
 import { GroupCommit } from "./group-commit";
-import { ProgressWatchdog, rebalanceTimeoutMs, SliceSizer, MAX_SLICE, MAX_UDF_SLICE, yieldToEventLoop } from "./batch-pacing";
+import { maxSliceFor, ProgressWatchdog, rebalanceTimeoutMs, SliceSizer, yieldToEventLoop } from "./batch-pacing";
 import { changelogMessages, dropOldChangelogs, ensureChangelogTopic, ensureStageChangelogTopic, readChangelog } from "./state-store";
 import { TaskMetrics } from "./task-metrics";
 import { SourceProgress, sourcePartitionId } from "./source-progress";
@@ -351,7 +351,7 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     state.recordsErrored = metrics.totalErrored;
   };
 
-  const sizer = new SliceSizer(udfTimeouts.length ? MAX_UDF_SLICE : MAX_SLICE);
+  const sizer = new SliceSizer(maxSliceFor(plan, udfTimeouts.length));
   // Evictions before a commit (a batch that outlasts the session, again and again): the deployment fails with the reason.
   const watchdog = new ProgressWatchdog();
   /** Set when a heartbeat learns that the group is rebalancing (or evicted this member): batches stop at the next slice. */

@@ -94,3 +94,19 @@ export type PipelineInput = z.input<typeof pipelineDefinition>;
 export function nodeConfigJsonSchema(type: NodeType): Record<string, unknown> {
   return z.toJSONSchema(nodeConfigSchemas[type], { io: "input" }) as Record<string, unknown>;
 }
+
+/** The CEL expressions a node's config holds (Filter predicate, Projection fields, Split conditions, Window keys). */
+export function nodeExpressions(node: PipelineNode): string[] {
+  switch (node.type) {
+    case "filter":
+      return [node.config.predicate];
+    case "projection":
+      return node.config.fields.flatMap((f) => (f.expr === undefined ? [] : [f.expr]));
+    case "split":
+      return node.config.outputs.map((o) => o.condition);
+    case "window":
+      return node.config.keys.map((k) => k.expr);
+    default:
+      return [];
+  }
+}
