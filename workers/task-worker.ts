@@ -1,6 +1,6 @@
 /**
  * Worker process entry (`npm run worker`). Runs pipeline tasks (up to
- * WORKER_SLOTS at once), live previews, and — when it holds the lease — the
+ * WORKER_SLOTS at once), live previews (in a child process), and — when it holds the lease — the
  * deployment reconciler; registers itself with a heartbeat.
  * Shutdown on SIGTERM/SIGINT, in order: stop taking work, hand running tasks
  * back at a committed point, flush metrics, deregister, close connections.
@@ -14,7 +14,7 @@ import { workerEnv } from "@/lib/env/worker";
 import { closeKafka } from "@/lib/kafka/shared";
 import { moduleLogger } from "@/lib/log/logger";
 import { closeRedis, createRedis } from "@/lib/redis/client";
-import { startPreviewProcessor } from "@/lib/runtime/preview/processor";
+import { startPreviewHost } from "@/lib/runtime/preview/host";
 import { startReconciler } from "@/lib/runtime/reconciler";
 import { startTaskProcessor } from "@/lib/runtime/task-processor";
 import { closeTaskQueue } from "@/lib/runtime/task-queue";
@@ -35,7 +35,8 @@ async function main() {
     heartbeatAt: Date.now(),
   };
   const tasks = startTaskProcessor({ workerId: info.id, slots: env.WORKER_SLOTS, redis });
-  const previews = startPreviewProcessor();
+  // Previews run in a child process: they can never block this event loop (host.ts).
+  const previews = startPreviewHost({ concurrency: env.PREVIEW_CONCURRENCY, stallKillMs: env.PREVIEW_STALL_KILL_MS });
   const reconciler = startReconciler(redis);
   await heartbeat(redis, info);
   const timer = setInterval(() => {

@@ -227,6 +227,11 @@ function EditorInner({ team, pipeline, streams, latestVersion, canEdit }: Editor
       const res = await fetch(`/api/v1/teams/${team}/pipelines/preview`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ pipeline: currentDoc(), limit: 100 }), signal: ac.signal });
       if (!res.ok) throw new Error(((await res.json()) as { error: { message: string } }).error.message);
       for await (const { event, data } of readSse(res)) {
+        // The stream itself ended with an error (access revoked while it ran, …): say why.
+        if (event === "error") {
+          setToast({ text: (JSON.parse(data) as { message: string }).message, tone: "error" });
+          break;
+        }
         if (event !== "preview") continue;
         const e = JSON.parse(data) as PreviewEvent;
         if (e.type === "rows") setPreview((p) => ({ ...p, rows: { ...p.rows, [`${e.nodeId}:${e.port}`]: [...(p.rows[`${e.nodeId}:${e.port}`] ?? []), ...e.rows] } }));

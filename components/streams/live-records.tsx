@@ -25,13 +25,24 @@ function merge(a: StreamRecord[], b: StreamRecord[]): StreamRecord[] {
 export function LiveRecords({ team, stream, initial }: { team: string; stream: string; initial: StreamRecord[] }) {
   const [records, setRecords] = useState<StreamRecord[]>([...initial].reverse());
   const [live, setLive] = useState(true);
+  const [ended, setEnded] = useState<string | null>(null);
   useEffect(() => {
     if (!live) return;
+    setEnded(null);
     const base = `/api/v1/teams/${team}/streams/${encodeURIComponent(stream)}`;
     const es = new EventSource(`${base}/tail`);
     es.addEventListener("records", (e) => {
       const batch = JSON.parse((e as MessageEvent).data) as StreamRecord[];
       setRecords((rs) => merge(rs, batch));
+    });
+    // The server ended the tail (access revoked, maximum duration reached): say why, and do not let
+    // EventSource reconnect on its own. A connection error (no data) is left to EventSource's retry.
+    es.addEventListener("error", (e) => {
+      const data = (e as MessageEvent).data;
+      if (typeof data !== "string") return;
+      es.close();
+      setEnded((JSON.parse(data) as { message: string }).message);
+      setLive(false);
     });
     // The tail starts at the high watermark it reads just after connecting:
     // records written between the page render and then would be missed, so
@@ -60,6 +71,7 @@ export function LiveRecords({ team, stream, initial }: { team: string; stream: s
           {live ? <span className="h-2 w-2 animate-pulse rounded-full bg-emerald-500" aria-hidden="true" /> : null}
         </label>
       </div>
+      {ended ? <p role="status" className="border-b border-slate-200 bg-amber-50 px-4 py-2 text-sm text-amber-800">{ended}</p> : null}
       {records.length === 0 ? (
         <p className="px-4 py-6 text-sm text-slate-500">No records yet. Produce some with <code className="font-mono">sluice stream produce</code> or a pipeline; they appear here as they arrive.</p>
       ) : (

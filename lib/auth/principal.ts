@@ -40,6 +40,25 @@ export async function authenticate(headers: Headers): Promise<Principal> {
   return { kind: "user", userId: session.user.id, email: session.user.email, name: session.user.name };
 }
 
+/**
+ * The same caller, checked again (a long-lived stream asks every few seconds):
+ * a token must still be valid — not revoked, not expired — and a user must
+ * still exist. Sessions are checked by authenticating the request's headers
+ * again instead (a signed-out session ends its streams too).
+ */
+export async function refreshPrincipal(p: Principal): Promise<Principal> {
+  if (p.kind === "token") {
+    const token = await prisma().apiToken.findUnique({ where: { id: p.tokenId } });
+    if (!token || token.revokedAt || (token.expiresAt && token.expiresAt < new Date())) {
+      throw new AppError("unauthenticated", "The API token was revoked or has expired. Create a new one with `sluice token create --team <team>`.");
+    }
+    return { kind: "token", tokenId: token.id, teamId: token.teamId, role: token.role, createdById: token.createdById };
+  }
+  const user = await prisma().user.findUnique({ where: { id: p.userId } });
+  if (!user) throw new AppError("unauthenticated", "This account no longer exists.");
+  return p;
+}
+
 /** The user id to record as author/actor, when there is one. */
 export function actorUserId(p: Principal): string | null {
   return p.kind === "user" ? p.userId : p.createdById;

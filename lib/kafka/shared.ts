@@ -2,10 +2,12 @@ import type { Admin, Kafka, Producer } from "kafkajs";
 import { Partitioners } from "kafkajs";
 import { hostname } from "node:os";
 import { createKafka } from "./client";
+import { PartitionReader } from "./partition-reader";
 
 /**
  * Per-process Kafka connections for request handling (web process): one
- * admin and one idempotent producer, connected on first use and reused.
+ * admin, one idempotent producer and one partition reader, connected on first
+ * use and reused.
  */
 interface Shared {
   kafka?: Kafka;
@@ -13,6 +15,7 @@ interface Shared {
   producer?: Promise<Producer>;
   /** Transactional producers (see withTransactionalProducer): the slots that have one, the idle ones, and who waits for one. */
   transactional?: { slots: Set<number>; idle: { producer: Producer; slot: number }[]; waiting: (() => void)[] };
+  reader?: Promise<PartitionReader>;
 }
 const g = globalThis as unknown as { sluiceKafka?: Shared };
 const shared = (): Shared => (g.sluiceKafka ??= {});
@@ -21,15 +24,11 @@ export function kafka(): Kafka {
   return (shared().kafka ??= createKafka());
 }
 
-function connectOnce<T extends { connect(): Promise<void> }>(make: () => T, key: "admin" | "producer"): Promise<T> {
+function connectOnce<T>(connect: () => Promise<T>, key: "admin" | "producer" | "reader"): Promise<T> {
   const s = shared();
   const existing = s[key] as Promise<T> | undefined;
   if (existing) return existing;
-  const p = (async () => {
-    const client = make();
-    await client.connect();
-    return client;
-  })();
+  const p = connect();
   // A failed connect must not be cached: the next call tries again.
   p.catch(() => {
     if (s[key] === (p as unknown)) s[key] = undefined;
@@ -38,10 +37,21 @@ function connectOnce<T extends { connect(): Promise<void> }>(make: () => T, key:
   return p;
 }
 
-export const kafkaAdmin = () => connectOnce(() => kafka().admin(), "admin");
+const connected = <T extends { connect(): Promise<void> }>(client: T) => client.connect().then(() => client);
+
+export const kafkaAdmin = () => connectOnce(() => connected(kafka().admin()), "admin");
 
 export const kafkaProducer = () =>
-  connectOnce(() => kafka().producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner }), "producer");
+  connectOnce(() => connected(kafka().producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner })), "producer");
+
+/**
+ * One partition reader per process for record reads, live tails and previews:
+ * its broker connections are shared by all of them (kafkajs multiplexes
+ * requests on a connection), instead of ~4 new connections per open tail.
+ * Reads through it never wait on the broker (maxWaitMs 0), so one caller's
+ * fetch does not hold up another's on the same connection.
+ */
+export const partitionReader = () => connectOnce(() => PartitionReader.open(kafka()), "reader");
 
 /** Transactions a process runs at once (requests beyond it wait their turn): each needs its own producer and connection. */
 const TRANSACTIONAL_PRODUCERS = 4;
@@ -90,7 +100,7 @@ export async function withTransactionalProducer<T>(fn: (producer: Producer) => P
 
 export async function closeKafka(): Promise<void> {
   const s = shared();
-  const [admin, producer] = await Promise.all([s.admin?.catch(() => undefined), s.producer?.catch(() => undefined)]);
-  await Promise.all([admin?.disconnect(), producer?.disconnect(), ...(s.transactional?.idle ?? []).map((p) => p.producer.disconnect().catch(() => undefined))]);
+  const [admin, producer, reader] = await Promise.all([s.admin?.catch(() => undefined), s.producer?.catch(() => undefined), s.reader?.catch(() => undefined)]);
+  await Promise.all([admin?.disconnect(), producer?.disconnect(), reader?.close(), ...(s.transactional?.idle ?? []).map((p) => p.producer.disconnect().catch(() => undefined))]);
   g.sluiceKafka = undefined;
 }

@@ -13,11 +13,14 @@ export const queues = {
   tasks: "pipeline-tasks",
   /** Short-lived live-preview runs. */
   previews: "pipeline-previews",
+  /** A UDF's "Test run" from the inspector, run off the web server (lib/udf/test-run.ts). */
+  udfTestRuns: "udf-test-runs",
 } as const;
 
 export const jobNames = {
   runTask: "run-task",
   runPreview: "run-preview",
+  runUdfTest: "run-udf-test",
 } as const;
 
 export const runTaskPayload = z.object({
@@ -44,6 +47,17 @@ export const runPreviewPayload = z.object({
 });
 export type RunPreviewPayload = z.infer<typeof runPreviewPayload>;
 
+export const runUdfTestPayload = z.object({
+  testRunId: z.string(),
+  teamId: z.string(),
+  source: z.string(),
+  form: z.enum(["map", "flatMap", "filter"]),
+  timeoutMs: z.number().int().positive(),
+  memoryMb: z.number().int().positive(),
+  rows: z.array(z.record(z.string(), z.unknown())).max(1_000),
+});
+export type RunUdfTestPayload = z.infer<typeof runUdfTestPayload>;
+
 /** Redis keys outside BullMQ (worker presence, preview fan-out). */
 export const redisKeys = {
   workers: `${QUEUE_PREFIX}:workers`,
@@ -52,4 +66,6 @@ export const redisKeys = {
   previewChannel: (previewId: string) => `${QUEUE_PREFIX}:preview:${previewId}`,
   /** Set by the web process when the browser went away: the worker stops the preview. */
   previewCancel: (previewId: string) => `${QUEUE_PREFIX}:preview:${previewId}:cancel`,
+  /** Pub/sub channel a UDF test run's result is published on (worker → web). */
+  udfTestChannel: (testRunId: string) => `${QUEUE_PREFIX}:udf-test:${testRunId}`,
 } as const;

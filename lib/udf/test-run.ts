@@ -1,4 +1,11 @@
+import { randomUUID } from "node:crypto";
+import { Queue } from "bullmq";
 import { z } from "zod";
+import { acquireSlot, slotKey } from "@/lib/auth/live-access";
+import { udfTestLimits } from "@/lib/env/udf-test";
+import { jobNames, QUEUE_PREFIX, queues, redisKeys, type RunUdfTestPayload } from "@/lib/queue/contracts";
+import { bullmqRedisOptions, createRedis, redis } from "@/lib/redis/client";
+import { listWorkers } from "@/lib/runtime/worker-registry";
 import type { Principal } from "@/lib/auth/principal";
 import { requireTeamRole } from "@/lib/auth/team-access";
 import { AppError } from "@/lib/errors";
@@ -6,10 +13,10 @@ import { getFunction } from "@/lib/functions/functions";
 import { streamName, UDF_LIMITS, udfNodeConfig, type UdfForm } from "@/lib/pipeline/nodes";
 import type { Row } from "@/lib/pipeline/schema";
 import { readRecords } from "@/lib/warehouse/records";
-import { UdfCompileError, UdfSandbox } from "./sandbox";
+import { TEST_RUN_BUDGET_MS, type UdfTestRunOutcome, type UdfTestRunRecord } from "./run-test";
 import { validateUdfSource } from "./validate";
 
-/** Sample size cap: a test run is for eyeballing outputs, and it runs on the web server. */
+/** Sample size cap: a test run is for eyeballing outputs. */
 export const MAX_TEST_RECORDS = 100;
 
 /**
@@ -30,12 +37,7 @@ export const udfTestRunInput = z
   .refine((i) => i.records !== undefined || i.stream !== undefined, { message: "give sample records, or a stream to take the newest records from", path: ["records"] });
 export type UdfTestRunInput = z.input<typeof udfTestRunInput>;
 
-export interface UdfTestRunRecord {
-  input: Row;
-  /** map: one record; flatMap: 0..n; filter: the input itself when kept, none when dropped. */
-  outputs: Row[];
-  error?: string;
-}
+export type { UdfTestRunRecord } from "./run-test";
 
 export interface UdfTestRunResult {
   form: UdfForm;
@@ -44,16 +46,32 @@ export interface UdfTestRunResult {
   sample: { from: "records" } | { from: "stream"; stream: string };
   records: UdfTestRunRecord[];
   counts: { input: number; output: number; errors: number };
+  /** Set when the run stopped before the end of the sample (output or time cap): why. */
+  truncated?: string;
+}
+
+/** Characters of sample records a test run sends to the worker at most. */
+export const MAX_TEST_INPUT_CHARS = 1 << 20;
+
+const g = globalThis as unknown as { sluiceUdfTestQueue?: Queue };
+const testRunQueue = () => (g.sluiceUdfTestQueue ??= new Queue(queues.udfTestRuns, { connection: createRedis(bullmqRedisOptions), prefix: QUEUE_PREFIX }));
+
+export async function closeUdfTestQueue(): Promise<void> {
+  await g.sluiceUdfTestQueue?.close();
+  g.sluiceUdfTestQueue = undefined;
 }
 
 /**
  * Runs a UDF on sample records in the same isolated-vm sandbox (and with the
  * same limits) the workers use, and reports each input record's outputs or
- * error. Nothing is written anywhere.
+ * error. Nothing is written anywhere. The run happens on a worker (its
+ * preview process, lib/runtime/udf-test-processor.ts), never in the web
+ * server; each team may have UDF_TEST_RUNS_PER_TEAM running at once and the
+ * installation UDF_TEST_RUNS_TOTAL; the answer is capped (run-test.ts).
  */
 export async function testRunUdf(principal: Principal, teamSlug: string, raw: UdfTestRunInput): Promise<UdfTestRunResult> {
   const input = udfTestRunInput.parse(raw);
-  await requireTeamRole(principal, teamSlug, "viewer");
+  const { team } = await requireTeamRole(principal, teamSlug, "viewer");
   const fn = input.function;
   let source: string;
   let form: UdfForm;
@@ -66,6 +84,7 @@ export async function testRunUdf(principal: Principal, teamSlug: string, raw: Ud
     form = found.form as UdfForm;
     pinned = { name: found.name, version: found.version };
   }
+  // A syntax check in a throwaway 16 MB isolate with a 200 ms budget (the same the validator uses).
   const compile = validateUdfSource(source, form, "function");
   if (compile.length) throw new AppError("invalid_input", `The function does not compile: ${compile[0].message}. Fix it and run again.`, compile.map((d) => ({ path: ["function"], message: d.message })));
 
@@ -76,30 +95,55 @@ export async function testRunUdf(principal: Principal, teamSlug: string, raw: Ud
     rows = read.records.map((r) => r.value).filter((v): v is Row => v !== null && typeof v === "object" && !Array.isArray(v));
     if (!rows.length) throw new AppError("invalid_input", `Stream "${input.stream}" has no JSON records to test with yet: produce some records or run Preview first.`);
   }
-
-  let sandbox: UdfSandbox;
-  try {
-    sandbox = await UdfSandbox.create(source, form, { timeoutMs: input.timeoutMs, memoryMb: input.memoryMb });
-  } catch (e) {
-    if (e instanceof UdfCompileError) throw new AppError("invalid_input", `The function does not compile: ${e.message}`, [{ path: ["function"], message: e.message }]);
-    throw e;
+  if (JSON.stringify(rows).length > MAX_TEST_INPUT_CHARS) {
+    throw new AppError("invalid_input", `The sample is larger than ${MAX_TEST_INPUT_CHARS / (1 << 20)} MiB: test on fewer or smaller records.`, [{ path: ["records"], message: "sample too large" }]);
   }
+  if ((await listWorkers(redis())).length === 0) {
+    throw new AppError("unavailable", "No worker is running, and test runs run on workers: start one (`npm run worker`, or `npm start`) and try again.");
+  }
+
+  const limits = udfTestLimits();
+  // The whole run: the worker's time budget, plus one chunk at its worst (4 × the time limit), plus queueing.
+  const waitMs = TEST_RUN_BUDGET_MS + 4 * input.timeoutMs + 15_000;
+  const teamSlot = await acquireSlot(slotKey("udf-test", `team:${team.id}`), limits.UDF_TEST_RUNS_PER_TEAM, waitMs, `Team "${team.slug}" already has ${limits.UDF_TEST_RUNS_PER_TEAM} test runs running, the most one team may have at once. Wait for one to finish and try again.`);
   try {
-    const result = await sandbox.runBatch(rows);
-    const records: UdfTestRunRecord[] = rows.map((r) => ({ input: r, outputs: [] }));
-    result.out.forEach((row, j) => records[result.outIndex[j]].outputs.push(row));
-    for (const err of result.errors) {
-      records[err.index].error = err.reason;
-      records[err.index].outputs = [];
+    const totalSlot = await acquireSlot(slotKey("udf-test", "all"), limits.UDF_TEST_RUNS_TOTAL, waitMs, "The workers are busy with other teams' test runs. Try again in a few seconds.");
+    try {
+      const outcome = await runOnWorker({ testRunId: randomUUID(), teamId: team.id, source, form, timeoutMs: input.timeoutMs, memoryMb: input.memoryMb, rows }, waitMs);
+      if (outcome.compileError) throw new AppError("invalid_input", `The function does not compile: ${outcome.compileError}`, [{ path: ["function"], message: outcome.compileError }]);
+      return {
+        form,
+        ...(pinned ? { function: pinned } : {}),
+        sample: input.records ? { from: "records" } : { from: "stream", stream: input.stream! },
+        records: outcome.records,
+        counts: outcome.counts,
+        ...(outcome.truncated ? { truncated: outcome.truncated } : {}),
+      };
+    } finally {
+      await totalSlot.release().catch(() => undefined);
     }
-    return {
-      form,
-      ...(pinned ? { function: pinned } : {}),
-      sample: input.records ? { from: "records" } : { from: "stream", stream: input.stream! },
-      records,
-      counts: { input: rows.length, output: records.reduce((n, r) => n + r.outputs.length, 0), errors: result.errors.length },
-    };
   } finally {
-    sandbox.dispose();
+    await teamSlot.release().catch(() => undefined);
+  }
+}
+
+/** Enqueues the run and waits for its outcome on its Redis channel (subscribed first, so it cannot be missed). */
+async function runOnWorker(payload: RunUdfTestPayload, waitMs: number): Promise<UdfTestRunOutcome> {
+  const sub = createRedis({ maxRetriesPerRequest: 2 });
+  try {
+    const answer = new Promise<{ ok: true; outcome: UdfTestRunOutcome } | { ok: false; message: string }>((resolve) => sub.on("message", (_c: string, m: string) => resolve(JSON.parse(m))));
+    await sub.subscribe(redisKeys.udfTestChannel(payload.testRunId));
+    await testRunQueue().add(jobNames.runUdfTest, payload, { jobId: payload.testRunId, attempts: 1, removeOnComplete: true, removeOnFail: { age: 600 } });
+    let timer: NodeJS.Timeout | undefined;
+    const res = await Promise.race([answer, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), waitMs)))]);
+    clearTimeout(timer);
+    if (!res) {
+      await testRunQueue().remove(payload.testRunId).catch(() => undefined);
+      throw new AppError("unavailable", `The test run did not finish within ${Math.round(waitMs / 1000)} s (the workers may be busy). Try again, or test on fewer records.`);
+    }
+    if (!res.ok) throw new AppError("internal", `The test run failed on the worker: ${res.message}`);
+    return res.outcome;
+  } finally {
+    sub.disconnect();
   }
 }

@@ -1,8 +1,10 @@
-import type { Principal } from "@/lib/auth/principal";
+import { acquireLiveSlot, guardLive, takeProcessTail } from "@/lib/auth/live-access";
+import { refreshPrincipal, type Principal } from "@/lib/auth/principal";
+import { liveLimits } from "@/lib/env/live";
 import { requireTeamRole } from "@/lib/auth/team-access";
 import { AppError } from "@/lib/errors";
-import { PartitionReader, type ReadRecord } from "@/lib/kafka/partition-reader";
-import { kafka, kafkaAdmin } from "@/lib/kafka/shared";
+import type { ReadRecord } from "@/lib/kafka/partition-reader";
+import { kafkaAdmin, partitionReader } from "@/lib/kafka/shared";
 import { requireStreamAccess } from "./access";
 import { readQuery, type ReadQuery } from "./schemas";
 
@@ -57,9 +59,9 @@ export async function readRecords(principal: Principal, teamSlug: string, name: 
     starts = new Map(partitions.map((w) => [w.partition, BigInt(w.low) > BigInt(w.high) - BigInt(q.limit) ? BigInt(w.low) : BigInt(w.high) - BigInt(q.limit)]));
   }
   const highs = new Map(partitions.map((w) => [w.partition, BigInt(w.high)]));
-  const reader = await PartitionReader.open(kafka());
+  const reader = await partitionReader();
   const out: StreamRecord[] = [];
-  try {
+  {
     for (const [partition, start] of starts) {
       let offset = start;
       const high = highs.get(partition) ?? 0n;
@@ -82,8 +84,6 @@ export async function readRecords(principal: Principal, teamSlug: string, name: 
         offset = offset === high ? high : next;
       }
     }
-  } finally {
-    await reader.close();
   }
   const newestFirstNeeded = q.fromOffset === undefined && q.fromTimestamp === undefined;
   out.sort((a, b) => a.timestamp - b.timestamp || a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
@@ -92,27 +92,65 @@ export async function readRecords(principal: Principal, teamSlug: string, name: 
 }
 
 /**
- * Live tail: yields batches of records appended after the call, until the
- * signal aborts. Polls each partition from its high watermark.
+ * Opens a live tail of a stream: checks access and takes one of the caller's
+ * tail slots now (so refusals are ordinary JSON errors), then returns the
+ * stream of batches of records appended after it opened. While open, the tail
+ * re-checks every few seconds that the caller may still read the stream —
+ * token not revoked, session not signed out, still a member of the team, the
+ * read grant still approved — and ends with that error when not; it also ends
+ * after TAIL_MAX_SECONDS (lib/auth/live-access.ts, docs/security.md).
+ * `reauthenticate` re-reads the caller from the request (sessions); by
+ * default the principal itself is checked again (tokens, the CLI).
  */
-export async function* tailRecords(principal: Principal, teamSlug: string, name: string, signal: AbortSignal): AsyncGenerator<StreamRecord[]> {
+export async function openTail(principal: Principal, teamSlug: string, name: string, opts: { reauthenticate?: () => Promise<Principal> } = {}): Promise<(signal: AbortSignal) => AsyncGenerator<StreamRecord[]>> {
+  const limits = liveLimits();
   const { team } = await requireTeamRole(principal, teamSlug, "viewer");
   const { stream } = await requireStreamAccess(team.id, name, "read");
-  const admin = await kafkaAdmin();
-  const positions = new Map((await admin.fetchTopicOffsets(stream.topic)).map((w) => [w.partition, w.high]));
-  const reader = await PartitionReader.open(kafka());
+  const slot = await acquireLiveSlot(principal, "tail", limits.TAILS_PER_USER, limits.LIVE_ACCESS_RECHECK_MS * 3, "live tails");
+  let releaseProcess: () => void;
   try {
-    while (!signal.aborted) {
-      const batch: StreamRecord[] = [];
-      for (const [partition, offset] of positions) {
-        const res = await reader.fetch(stream.topic, partition, offset, { maxBytes: 512 * 1024 });
-        batch.push(...res.records.map(toStreamRecord));
-        positions.set(partition, res.nextOffset);
-      }
-      if (batch.length) yield batch.sort((a, b) => a.timestamp - b.timestamp);
-      else await new Promise((r) => setTimeout(r, 250));
+    releaseProcess = takeProcessTail(limits.TAILS_PER_PROCESS);
+  } catch (e) {
+    await slot.release();
+    throw e;
+  }
+  const reauthenticate = opts.reauthenticate ?? (() => refreshPrincipal(principal));
+  const check = async () => {
+    const current = await reauthenticate();
+    const access = await requireTeamRole(current, teamSlug, "viewer");
+    await requireStreamAccess(access.team.id, name, "read");
+  };
+  const max = limits.TAIL_MAX_SECONDS;
+  const duration = max % 60 === 0 ? `${max / 60} minute${max === 60 ? "" : "s"}` : `${max} second${max === 1 ? "" : "s"}`;
+  return async function* tail(signal: AbortSignal) {
+    try {
+      yield* guardLive((inner) => pollTail(stream.topic, inner), signal, {
+        check,
+        recheckMs: limits.LIVE_ACCESS_RECHECK_MS,
+        renewed: slot.renew,
+        maxLifetimeMs: limits.TAIL_MAX_SECONDS * 1000,
+        expiredMessage: `This live tail reached its maximum duration of ${duration}; open it again to go on.`,
+      });
+    } finally {
+      releaseProcess();
+      await slot.release().catch(() => undefined);
     }
-  } finally {
-    await reader.close();
+  };
+}
+
+/** Batches of records appended to `topic` after the call, until the signal aborts; polls each partition from its high watermark. */
+async function* pollTail(topic: string, signal: AbortSignal): AsyncGenerator<StreamRecord[]> {
+  const admin = await kafkaAdmin();
+  const positions = new Map((await admin.fetchTopicOffsets(topic)).map((w) => [w.partition, w.high]));
+  const reader = await partitionReader();
+  while (!signal.aborted) {
+    const batch: StreamRecord[] = [];
+    for (const [partition, offset] of positions) {
+      const res = await reader.fetch(topic, partition, offset, { maxBytes: 512 * 1024 });
+      batch.push(...res.records.map(toStreamRecord));
+      positions.set(partition, res.nextOffset);
+    }
+    if (batch.length) yield batch.sort((a, b) => a.timestamp - b.timestamp);
+    else await new Promise((r) => setTimeout(r, 250));
   }
 }

@@ -30,6 +30,7 @@ interface TestRun {
   sample: { from: "records" } | { from: "stream"; stream: string };
   records: { input: Row; outputs: Row[]; error?: string }[];
   counts: { input: number; output: number; errors: number };
+  truncated?: string;
 }
 
 const TEMPLATES: Record<Form, string> = {
@@ -221,6 +222,7 @@ function TestRunPanel({ team, config, fn, sample }: { team: string; config: Reco
           <p className="text-xs text-slate-600" role="status">
             {run.counts.input} in · {run.counts.output} out · {run.counts.errors} error(s){run.function ? ` · ${run.function.name} v${run.function.version}` : ""}
           </p>
+          {run.truncated ? <p className="text-xs text-amber-800">{run.truncated}</p> : null}
           <ol className="mt-1 max-h-64 space-y-1 overflow-y-auto font-mono text-[11px]">
             {run.records.map((r, i) => (
               <li key={i} className={`rounded px-1 py-0.5 ${r.error ? "bg-red-50" : "bg-slate-50"}`}>

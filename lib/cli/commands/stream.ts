@@ -66,13 +66,14 @@ the exit code is 1.`,
     .option("--last <n>", "records to show first", intOption, 10)
     .option("--no-follow", "exit after the last records")
     .action(async (o: { team: string; name: string; last: number; follow: boolean }) => {
-      const { readRecords, tailRecords } = await import("@/lib/warehouse/records");
+      const { readRecords, openTail } = await import("@/lib/warehouse/records");
       const principal = await actingFor(o.team);
       const { records } = await readRecords(principal, o.team, o.name, { limit: o.last });
       for (const r of records) io.out(JSON.stringify(r));
       if (!o.follow) return;
       const ac = new AbortController();
       process.once("SIGINT", () => ac.abort());
-      for await (const batch of tailRecords(principal, o.team, o.name, ac.signal)) for (const r of batch) io.out(JSON.stringify(r));
+      const tail = await openTail(principal, o.team, o.name);
+      for await (const batch of tail(ac.signal)) for (const r of batch) io.out(JSON.stringify(r));
     });
 }

@@ -21,3 +21,7 @@ export interface PreviewRecordError {
   record: unknown;
   source?: { topic: string; partition: number; offset: string };
 }
+
+/** What the web says when a preview's job was failed for stalling (processor.ts: never retried). */
+export const PREVIEW_STALLED_MESSAGE =
+  "The preview stopped: the worker running it stalled past its time limit, so it was abandoned and not retried. Simplify the graph (or its expressions and functions), or preview fewer records.";

@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import { prisma } from "@/lib/db/prisma";
 import { PartitionReader, type ReadRecord } from "@/lib/kafka/partition-reader";
 import { kafka, kafkaAdmin } from "@/lib/kafka/shared";
-import { compilePipeline, PARTIAL_GRAPH_CODES, type NodeCounts, type PartitionId, type PlanResult } from "@/lib/compiler";
+import { compilePipeline, PARTIAL_GRAPH_CODES, type NodeCounts, type PartitionId, type Plan, type PlanResult } from "@/lib/compiler";
 import { sourcePartitionId } from "../source-progress";
 import { loadTeamCatalog } from "@/lib/pipelines/catalog-context";
 import { checkPipeline } from "@/lib/pipelines/pipelines";
@@ -11,6 +11,16 @@ import type { PreviewEvent, PreviewRecordError } from "./events";
 
 /** Records per plan call: small, so the first rows reach the browser at once. */
 const PREVIEW_BATCH = 50;
+/** How often a running preview looks for its cancel key and its deadline. */
+const WATCH_MS = 250;
+/** A tail preview may run this much longer than the `seconds` it asked for (reads, flush). */
+const TAIL_GRACE_MS = 5_000;
+
+/** Longest a sample preview may run (PREVIEW_MAX_SECONDS, 30 s by default). */
+function sampleDeadlineMs(): number {
+  const s = Number(process.env.PREVIEW_MAX_SECONDS);
+  return (Number.isFinite(s) && s > 0 ? s : 30) * 1000;
+}
 
 interface Meta {
   topic: string;
@@ -46,7 +56,27 @@ export async function runPreview(payload: RunPreviewPayload, redis: Redis): Prom
   const channel = redisKeys.previewChannel(payload.previewId);
   const publish = (e: PreviewEvent) => redis.publish(channel, JSON.stringify(e));
   const started = Date.now();
-  const cancelled = async () => (await redis.exists(redisKeys.previewCancel(payload.previewId))) === 1;
+  const deadline = started + (payload.mode === "tail" ? payload.seconds * 1000 + TAIL_GRACE_MS : sampleDeadlineMs());
+  // Stopped when the browser goes away (the web sets the cancel key) or the deadline passes — between
+  // batches, and in the middle of one that waits on a UDF: disposing the plan interrupts its isolate.
+  const stop = new AbortController();
+  let plan: Plan | undefined;
+  const watch = setInterval(() => {
+    if (stop.signal.aborted) return;
+    const timedOut = Date.now() > deadline;
+    void (timedOut ? Promise.resolve(1) : redis.exists(redisKeys.previewCancel(payload.previewId)).catch(() => 0)).then((hit) => {
+      if (!hit || stop.signal.aborted) return;
+      stop.abort(timedOut ? "timeout" : "cancelled");
+      plan?.dispose();
+    });
+  }, WATCH_MS);
+  const cancelled = async () => {
+    if (!stop.signal.aborted && (await redis.exists(redisKeys.previewCancel(payload.previewId))) === 1) {
+      stop.abort("cancelled");
+      plan?.dispose();
+    }
+    return stop.signal.aborted;
+  };
   try {
     const team = await prisma().team.findUnique({ where: { id: payload.teamId } });
     if (!team) return void (await publish({ type: "error", message: "The team no longer exists." }));
@@ -57,8 +87,9 @@ export async function runPreview(payload: RunPreviewPayload, redis: Redis): Prom
     const catalog = await loadTeamCatalog(team.id);
     // Windows keep a watermark per source partition, as in production, so the sample gives the
     // results a deployment would give on the same records (docs/runtime.md "Live preview").
-    const plan = compilePipeline(checked.pipeline, catalog.ctx, { partial: true, checkSourceSchema: true, partitionOf: (m) => (m ? sourcePartitionId((m as Meta).topic, (m as Meta).partition) : undefined) });
-    const sources = [...new Set(plan.sources.values())];
+    plan = compilePipeline(checked.pipeline, catalog.ctx, { partial: true, checkSourceSchema: true, partitionOf: (m) => (m ? sourcePartitionId((m as Meta).topic, (m as Meta).partition) : undefined) });
+    const compiled = plan;
+    const sources = [...new Set(compiled.sources.values())];
     await publish({ type: "started", previewId: payload.previewId, mode: payload.mode, sources });
 
     const totals = new Map<string, NodeCounts>();
@@ -97,41 +128,50 @@ export async function runPreview(payload: RunPreviewPayload, redis: Redis): Prom
     };
     const run = async (stream: string, records: ReadRecord[]) => {
       for (let i = 0; i < records.length; i += PREVIEW_BATCH) {
+        if (stop.signal.aborted) return;
         const batch = records.slice(i, i + PREVIEW_BATCH);
         sampled += batch.length;
-        const res = await plan.processEncoded(stream, batch.map((r) => r.value), { capture: true, metas: batch.map((r): Meta => ({ topic: r.topic, partition: r.partition, offset: r.offset })) });
+        let res: PlanResult;
+        try {
+          res = await compiled.processEncoded(stream, batch.map((r) => r.value), { capture: true, metas: batch.map((r): Meta => ({ topic: r.topic, partition: r.partition, offset: r.offset })) });
+        } catch (e) {
+          // The plan was disposed under a running UDF: the preview was stopped, not broken.
+          if (stop.signal.aborted) return;
+          throw e;
+        }
         await report(res);
+        // A turn of the event loop between batches: the watch above gets to run.
+        await new Promise((r) => setImmediate(r));
       }
     };
 
     const reader = await PartitionReader.open(kafka());
     let reason: "complete" | "cancelled" | "timeout" | "limit" = "complete";
+    const stopped = () => (stop.signal.reason === "timeout" ? "timeout" : "cancelled");
     try {
       if (payload.mode === "sample") {
         // The sample is a bounded replay: every partition it holds records of holds the
         // watermark back until it has delivered them all (records go in append order).
         const samples = new Map<string, ReadRecord[]>();
         for (const stream of sources) samples.set(stream, await newestRecords(reader, catalog.entries.get(stream)!.topic, payload.limit));
-        plan.assignPartitions(new Map([...samples].map(([stream, records]) => [stream, [...new Set(records.map((r) => sourcePartitionId(r.topic, r.partition)))]])), Date.now());
+        compiled.assignPartitions(new Map([...samples].map(([stream, records]) => [stream, [...new Set(records.map((r) => sourcePartitionId(r.topic, r.partition)))]])), Date.now());
         for (const [stream, records] of samples) {
-          if (await cancelled()) return void (reason = "cancelled");
+          if (await cancelled()) break;
           await run(stream, records);
         }
+        if (stop.signal.aborted) reason = stopped();
       } else {
         const admin = await kafkaAdmin();
         const positions = new Map<string, Map<number, string>>();
         for (const stream of sources) positions.set(stream, new Map((await admin.fetchTopicOffsets(catalog.entries.get(stream)!.topic)).map((w) => [w.partition, w.high])));
-        plan.assignPartitions(new Map([...positions].map(([stream, parts]) => [stream, [...parts.keys()].map((p) => sourcePartitionId(catalog.entries.get(stream)!.topic, p))])), Date.now());
-        const deadline = started + payload.seconds * 1000;
-        while (Date.now() < deadline && sampled < payload.limit) {
-          if (await cancelled()) {
-            reason = "cancelled";
-            break;
-          }
+        compiled.assignPartitions(new Map([...positions].map(([stream, parts]) => [stream, [...parts.keys()].map((p) => sourcePartitionId(catalog.entries.get(stream)!.topic, p))])), Date.now());
+        const tailEnd = started + payload.seconds * 1000;
+        while (Date.now() < tailEnd && sampled < payload.limit) {
+          if (await cancelled()) break;
           let got = 0;
           // A source check around each round of fetches, as a task runs it: partitions found
           // at their end and quiet for the idle timeout stop holding watermarks back.
-          const check = plan.beginSourceCheck(Date.now());
+          const check = compiled.beginSourceCheck(Date.now());
           const caughtUp = new Set<PartitionId>();
           for (const [stream, parts] of positions) {
             const topic = catalog.entries.get(stream)!.topic;
@@ -144,22 +184,24 @@ export async function runPreview(payload: RunPreviewPayload, redis: Redis): Prom
               if (BigInt(parts.get(partition)!) >= BigInt(res.highWatermark)) caughtUp.add(sourcePartitionId(topic, partition));
             }
           }
-          if (plan.stateful) {
-            const passed = await plan.advanceTime(Date.now(), { capture: true, source: { check, caughtUp } });
+          if (compiled.stateful) {
+            const passed = await compiled.advanceTime(Date.now(), { capture: true, source: { check, caughtUp } });
             if ([...passed.perNode.values()].some((c) => c.out || c.errored)) await report(passed);
           }
           if (!got) await new Promise((r) => setTimeout(r, 200));
         }
-        if (reason !== "cancelled") reason = sampled >= payload.limit ? "limit" : "timeout";
+        reason = stop.signal.aborted ? stopped() : sampled >= payload.limit ? "limit" : "timeout";
       }
       // Close open windows so the sample shows what they would emit.
-      if (plan.stateful && reason !== "cancelled") await report(await plan.flush({ capture: true }));
+      if (compiled.stateful && !stop.signal.aborted) await report(await compiled.flush({ capture: true }));
     } finally {
       await reader.close();
-      plan.dispose();
+      compiled.dispose();
     }
     await publish({ type: "done", reason });
   } catch (e) {
     await publish({ type: "error", message: e instanceof Error ? e.message : String(e) });
+  } finally {
+    clearInterval(watch);
   }
 }
