@@ -5,13 +5,11 @@ import * as deployRoute from "@/app/api/v1/teams/[team]/pipelines/[pipeline]/dep
 import * as stopRoute from "@/app/api/v1/teams/[team]/pipelines/[pipeline]/stop/route";
 import * as statusRoute from "@/app/api/v1/teams/[team]/pipelines/[pipeline]/status/route";
 import { closeKafka, kafkaAdmin } from "@/lib/kafka/shared";
-import { createRedis } from "@/lib/redis/client";
 import { consumerGroupId, deadLetterStreamName } from "@/lib/runtime/naming";
-import { startReconciler } from "@/lib/runtime/reconciler";
-import { startTaskProcessor, type TaskProcessor } from "@/lib/runtime/task-processor";
 import { closeTaskQueue } from "@/lib/runtime/task-queue";
 import { prisma } from "@/lib/db/prisma";
 import { call, createPipelineWithVersion, signUpWithTeam, uniqueName, type TestUser } from "@/scripts/testing/api";
+import { WorkerPool } from "@/scripts/testing/workers";
 
 /**
  * Issue 16, Medium 9: a UDF batch that takes longer than the consumer's
@@ -22,26 +20,21 @@ import { call, createPipelineWithVersion, signUpWithTeam, uniqueName, type TestU
  * the record that hit the limit, and go on.
  */
 const hasKafka = !!process.env.KAFKA_BROKERS;
-const redis = hasKafka ? createRedis() : undefined;
+const pool = new WorkerPool();
 let user: TestUser;
 let team: string;
-let processor: TaskProcessor;
-let reconciler: { close(): Promise<void> };
 
 beforeAll(async () => {
   if (!hasKafka) return;
   team = uniqueName("udfs");
   user = await signUpWithTeam(team);
-  processor = startTaskProcessor({ workerId: "udf-session-worker", slots: 4, redis: redis! });
-  reconciler = startReconciler(redis!, 500);
+  pool.spawn(`${team}-worker`);
 });
 
 afterAll(async () => {
-  await reconciler?.close();
-  await processor?.close();
+  await pool.killAll();
   await closeTaskQueue();
   await closeKafka();
-  redis?.disconnect();
 });
 
 async function readAll(stream: string): Promise<any[]> {

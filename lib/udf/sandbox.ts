@@ -347,6 +347,8 @@ export class UdfSandbox {
   }
 
   private async instance(): Promise<Instance> {
+    // Disposed while a batch was running (a cancelled preview): do not build a new isolate to finish it.
+    if (this.disposed) throw new Error("UDF sandbox is disposed");
     if (this.inst && !this.inst.isolate.isDisposed) return this.inst;
     this.drop();
     const inst = await instantiate(this.source, this.form, this.limits);
