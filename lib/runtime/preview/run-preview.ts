@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { prisma } from "@/lib/db/prisma";
-import { PartitionReader, type ReadRecord } from "@/lib/kafka/partition-reader";
-import { kafka, kafkaAdmin } from "@/lib/kafka/shared";
+import type { PartitionReader, ReadRecord } from "@/lib/kafka/partition-reader";
+import { kafkaAdmin, partitionReader } from "@/lib/kafka/shared";
 import { compilePipeline, PARTIAL_GRAPH_CODES, type NodeCounts, type PartitionId, type Plan, type PlanResult } from "@/lib/compiler";
 import { sourcePartitionId } from "../source-progress";
 import { loadTeamCatalog } from "@/lib/pipelines/catalog-context";
@@ -145,7 +145,8 @@ export async function runPreview(payload: RunPreviewPayload, redis: Redis): Prom
       }
     };
 
-    const reader = await PartitionReader.open(kafka());
+    // The process's one reader: previews share its broker connections (lib/kafka/shared.ts).
+    const reader = await partitionReader();
     let reason: "complete" | "cancelled" | "timeout" | "limit" = "complete";
     const stopped = () => (stop.signal.reason === "timeout" ? "timeout" : "cancelled");
     try {
@@ -195,7 +196,6 @@ export async function runPreview(payload: RunPreviewPayload, redis: Redis): Prom
       // Close open windows so the sample shows what they would emit.
       if (compiled.stateful && !stop.signal.aborted) await report(await compiled.flush({ capture: true }));
     } finally {
-      await reader.close();
       compiled.dispose();
     }
     await publish({ type: "done", reason });
