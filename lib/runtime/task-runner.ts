@@ -469,9 +469,13 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
   // get the task evicted before it commits, again and again. So heartbeat on a timer while batches run.
   let beat: (() => Promise<void>) | undefined;
   let inFlight = 0;
+  // Joins so far: a heartbeat sent before the last (re)join that fails after it says nothing about the group now.
+  let joins = 0;
   const heartbeats = setInterval(() => {
     if (inFlight === 0 || !beat) return;
+    const sentAt = joins;
     beat().catch((e: { type?: string }) => {
+      if (sentAt !== joins) return;
       if (e.type === "REBALANCE_IN_PROGRESS" || e.type === "ILLEGAL_GENERATION" || e.type === "UNKNOWN_MEMBER_ID" || e.type === "NOT_COORDINATOR_FOR_GROUP") rebalancing = true;
     });
   }, 1_000);
@@ -507,6 +511,7 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     await consumer.connect();
     await consumer.subscribe({ topics: sourceTopics, fromBeginning: true });
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      joins++;
       rebalancing = false;
       watchdog.joined();
       state.partitions = e.payload.memberAssignment;
@@ -535,6 +540,12 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
       partitionsConsumedConcurrently: 64,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         beat = heartbeat;
+        if (rebalancing) {
+          // A heartbeat said the group is rebalancing. Ask again rather than skip batches on an old answer:
+          // kafkajs's heartbeat throws while the rebalance is on (and kafkajs rejoins); if it returns, go on.
+          await heartbeat();
+          rebalancing = false;
+        }
         const go = () => isRunning() && !isStale() && !stopReason && !lockLost() && !rebalancing;
         if (!go() || !batch.messages.length) return;
         inFlight++;
