@@ -1,5 +1,5 @@
 /**
- * npm run bench -- <suite>   (suites: broker, core, runtime, watermarks; none = all available)
+ * npm run bench -- <suite>   (suites: broker, core, runtime, watermarks, alerts, monitor; none = all available)
  * Each suite is a standalone script that measures against a baseline in the
  * same run and prints a markdown table; docs/benchmarks.md records the figures.
  */
@@ -14,6 +14,8 @@ const suites: Record<string, string> = {
   core: "lib/bench/core-bench.ts",
   runtime: "scripts/bench/runtime.ts",
   watermarks: "scripts/bench/window-watermarks.ts",
+  alerts: "scripts/bench/alerts.ts",
+  monitor: "scripts/bench/monitor.ts",
 };
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith("-"));

@@ -37,6 +37,10 @@ async function main() {
     SLUICE_URL: `http://127.0.0.1:${port}`,
     BETTER_AUTH_SECRET: randomBytes(32).toString("base64"),
     LOG_LEVEL: "warn",
+    // The monitor e2e's webhook receiver listens on 127.0.0.1: private targets are an opt-in (docs/operations.md).
+    SLUICE_WEBHOOK_ALLOW_PRIVATE: "true",
+    // Alert rules are evaluated every 2 s instead of 10 s, so the e2e sees them fire and resolve sooner.
+    SLUICE_ALERT_EVALUATION_MS: "2000",
   };
   const web = spawn(join(root, "node_modules/.bin/next"), ["start", "-p", String(port), "-H", "127.0.0.1"], { cwd: root, env, stdio: "inherit" });
   const worker = spawn(process.execPath, ["--import", "tsx", join(root, "workers/task-worker.ts")], { cwd: root, env, stdio: "inherit" });

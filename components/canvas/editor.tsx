@@ -3,6 +3,7 @@
 import "@xyflow/react/dist/style.css";
 import { Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, useReactFlow, type Connection, type Edge, type FinalConnectionState } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { PipelineTabs } from "@/components/pipelines/pipeline-tabs";
 import { apiFetch } from "@/components/ui/api";
 import type { NodeType } from "@/lib/pipeline/nodes";
 import type { PreviewEvent } from "@/lib/runtime/preview/events";
@@ -255,6 +256,7 @@ function EditorInner({ team, pipeline, streams, latestVersion, canEdit }: Editor
     <div className="flex h-screen flex-col">
       <div className="flex items-center gap-3 border-b border-slate-200 bg-white px-4 py-2">
         <h1 className="font-semibold">{pipeline}</h1>
+        <PipelineTabs team={team} pipeline={pipeline} active="editor" />
         <GraphToolbar canEdit={canEdit && !diffing} />
         <span className="text-xs text-slate-500">{version ? `v${version}` : "not saved yet"}{dirty ? " · unsaved changes" : ""}</span>
         <div className="ml-auto flex items-center gap-2">

@@ -15,6 +15,10 @@ export interface TaskStatus {
   recordsOut: number;
   recordsErrored: number;
   lastError: string | null;
+  /** Auto-restart (absent from older servers): failures in the restart window, the next retry, the cap. */
+  restarts?: number;
+  nextRetryAt?: number | null;
+  restartLimit?: { maxFailures: number; windowMs: number } | null;
 }
 
 /** GET …/pipelines/:pipeline/status (lib/pipelines/status.ts). */

@@ -2,12 +2,15 @@
 
 import Link from "next/link";
 import { usePathname, useRouter } from "next/navigation";
+import { useEffect, useState } from "react";
 import { Logo } from "@/components/ui/logo";
 import { requestNavigation } from "@/components/ui/navigation-guard";
 
 const NAV = [
   { href: "pipelines", label: "Pipelines", icon: "M4 6h6v4H4zM14 14h6v4h-6zM10 8h4v8" },
   { href: "streams", label: "Streams", icon: "M3 8c3 0 3-2 6-2s3 2 6 2 3-2 6-2M3 14c3 0 3-2 6-2s3 2 6 2 3-2 6-2" },
+  { href: "monitor", label: "Monitor", icon: "M3 12h4l3-8 4 16 3-8h4" },
+  { href: "alerts", label: "Alerts", icon: "M6 16V11a6 6 0 1 1 12 0v5l2 2H4zM10 20a2 2 0 0 0 4 0" },
   { href: "lineage", label: "Lineage", icon: "M5 6a2 2 0 1 0 0 .01M19 12a2 2 0 1 0 0 .01M5 18a2 2 0 1 0 0 .01M7 6l10 5M7 18l10-5" },
   { href: "functions", label: "Functions", icon: "M9 4c-2 0-2 2-2 4s-2 4-2 4 2 0 2 4 0 4 2 4M15 4c2 0 2 2 2 4s2 4 2 4-2 0-2 4 0 4-2 4" },
   { href: "teams", label: "Teams", icon: "M8 11a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM2 20c0-3 3-5 6-5s6 2 6 5M16 11a3 3 0 1 0 0-6M18 15c2 .5 4 2 4 5" },
@@ -20,9 +23,29 @@ export interface SidebarTeam {
   role: string;
 }
 
-export function Sidebar({ team, teams, user, pendingRequests = 0 }: { team: SidebarTeam; teams: SidebarTeam[]; user: { name: string; email: string }; pendingRequests?: number }) {
+/** The inbox badge is re-read this often (a layout is not re-rendered on client navigation). */
+const INBOX_POLL_MS = 10_000;
+
+/** Unread alert notifications of the team, kept current while the page is open. */
+function useUnreadAlerts(team: string, initial: number): number {
+  const [unread, setUnread] = useState(initial);
+  useEffect(() => setUnread(initial), [initial]);
+  useEffect(() => {
+    const read = () => fetch(`/api/v1/teams/${team}/alerts/inbox?limit=1`).then(async (r) => (r.ok ? setUnread((await r.json()).unread) : undefined)).catch(() => {});
+    const t = setInterval(() => !document.hidden && void read(), INBOX_POLL_MS);
+    window.addEventListener("sluice:inbox-seen", read);
+    return () => {
+      clearInterval(t);
+      window.removeEventListener("sluice:inbox-seen", read);
+    };
+  }, [team]);
+  return unread;
+}
+
+export function Sidebar({ team, teams, user, pendingRequests = 0, unreadAlerts = 0 }: { team: SidebarTeam; teams: SidebarTeam[]; user: { name: string; email: string }; pendingRequests?: number; unreadAlerts?: number }) {
   const pathname = usePathname();
   const router = useRouter();
+  const unread = useUnreadAlerts(team.slug, unreadAlerts);
   async function signOut() {
     await fetch("/api/auth/sign-out", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
     router.push("/sign-in");
@@ -64,6 +87,11 @@ export function Sidebar({ team, teams, user, pendingRequests = 0 }: { team: Side
               {item.href === "streams" && pendingRequests > 0 ? (
                 <span className="ml-auto rounded-full bg-amber-500 px-1.5 text-xs font-semibold text-white" title={`${pendingRequests} access request(s) waiting for your team`}>
                   {pendingRequests}
+                </span>
+              ) : null}
+              {item.href === "alerts" && unread > 0 ? (
+                <span data-testid="inbox-badge" className="ml-auto rounded-full bg-red-600 px-1.5 text-xs font-semibold text-white" title={`${unread} unread alert notification(s)`}>
+                  {unread}
                 </span>
               ) : null}
             </Link>

@@ -11,6 +11,7 @@
 import { Command } from "commander";
 import { join } from "node:path";
 import { loadLocalEnv } from "@/lib/env/local";
+import * as alert from "./commands/alert";
 import * as pipeline from "./commands/pipeline";
 import * as stream from "./commands/stream";
 import * as team from "./commands/team";
@@ -21,11 +22,11 @@ import { reportError, type ReportContext } from "./report";
 
 export type { CliIO } from "./context";
 
-const commandGroups: { register: (program: Command, cli: Cli) => void }[] = [user, team, token, stream, pipeline];
+const commandGroups: { register: (program: Command, cli: Cli) => void }[] = [user, team, token, stream, pipeline, alert];
 
 export function buildProgram(io: CliIO = processIO): Command {
   const program = new Command("sluice")
-    .description("Sluice command line: users, teams, tokens, streams and pipelines")
+    .description("Sluice command line: users, teams, tokens, streams, pipelines and alerts")
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
     .exitOverride()
     .showHelpAfterError()

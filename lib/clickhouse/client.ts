@@ -1,4 +1,5 @@
 import { createClient, type ClickHouseClient } from "@clickhouse/client";
+import { AppError } from "@/lib/errors";
 
 const globalForCh = globalThis as unknown as { sluiceClickHouse?: ClickHouseClient };
 
@@ -17,4 +18,10 @@ export function clickhouse(): ClickHouseClient {
 export async function closeClickHouse(): Promise<void> {
   await globalForCh.sluiceClickHouse?.close();
   globalForCh.sluiceClickHouse = undefined;
+}
+
+/** The metrics store for a request that cannot do without it: a clear 503 when ClickHouse is not configured. */
+export function requireClickHouse(): ClickHouseClient {
+  if (!clickhouseUrl()) throw new AppError("unavailable", "Metrics are not available: this Sluice has no ClickHouse (set CLICKHOUSE_URL, or start it with `npm start`).");
+  return clickhouse();
 }

@@ -197,6 +197,8 @@ export interface Plan {
   /** Changed state entries per Window node since the last call (for a compacted changelog topic). */
   drainChanges(): Map<string, unknown[]>;
   restoreFromChanges(changes: Map<string, unknown[]>): void;
+  /** Open windows over every Window node (0 for a stateless plan): the task's state size. */
+  openWindows(): number;
   /** Releases UDF isolates. */
   dispose(): void;
 }
@@ -821,6 +823,11 @@ export function compilePipeline(pipeline: Pipeline, ctx: ValidationContext, opti
         const c = changes.get(w.nodeId);
         if (c) w.op.restoreFromChanges(c);
       }
+    },
+    openWindows() {
+      let n = 0;
+      for (const w of windowSteps) n += w.op.openWindows();
+      return n;
     },
     dispose() {
       for (const u of udfSteps) u.op.dispose();

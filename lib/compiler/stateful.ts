@@ -33,6 +33,8 @@ export interface WindowRuntime {
   /** With key groups: changed state per key group since the last drain (for that changelog partition). */
   drainKeyGroups(): Map<number, unknown[]>;
   restoreKeyGroup(keyGroup: number, changes: unknown[]): void;
+  /** Open windows (keys × panes/sessions) held in state: the Monitor's "window state size". */
+  openWindows(): number;
 }
 
 export interface UdfRuntime {
@@ -147,6 +149,11 @@ function buildWindowNode(node: NodeOfType<"window">, input: StreamSchema): Built
         const w = x.upstream.current();
         return w === undefined ? none : { out: noMetas(x.op.onWatermark(w)), late: empty, errors: [] };
       },
+      openWindows() {
+        let n = 0;
+        for (const x of groups.values()) n += x.op.stats().openWindows;
+        return n;
+      },
       assignKeyGroups(keep) {
         const owned = new Set(keep);
         for (const g of [...groups.keys()]) if (!owned.has(g)) groups.delete(g);
@@ -217,6 +224,7 @@ function buildWindowNode(node: NodeOfType<"window">, input: StreamSchema): Built
       restore: (s) => op.restore(s as Parameters<typeof op.restore>[0]),
       drainChanges: () => op.drainChanges(),
       restoreFromChanges: (c) => op.restoreFromChanges(c as Parameters<typeof op.restoreFromChanges>[0]),
+      openWindows: () => op.stats().openWindows,
     };
   };
   return { diagnostics: built.diagnostics, outputSchema: built.outputSchema, op: { kind: "window", nodeId, create: make } };

@@ -1,9 +1,10 @@
 import { z } from "zod";
 import { kafkaSecuritySettings } from "./kafka";
 import { parseEnv, url } from "./parse";
+import { operationsEnvSchema } from "./operations";
 import { serviceEnv } from "./services";
 
-export const webEnvSchema = serviceEnv.extend({
+export const webEnvSchema = serviceEnv.extend(operationsEnvSchema.shape).extend({
   /** Public URL of the web app; cookies and auth callbacks are bound to it. */
   SLUICE_URL: url(["http", "https"]).default("http://localhost:3000"),
   /** Signs sessions. `npm start` generates and keeps one in .data/secrets.json. */

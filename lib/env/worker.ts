@@ -1,9 +1,10 @@
 import { z } from "zod";
 import { kafkaSecuritySettings } from "./kafka";
 import { parseEnv } from "./parse";
+import { operationsEnvSchema } from "./operations";
 import { serviceEnv } from "./services";
 
-export const workerEnvSchema = serviceEnv.extend({
+export const workerEnvSchema = serviceEnv.extend(operationsEnvSchema.shape).extend({
   /** How many tasks one worker process runs at once. */
   WORKER_SLOTS: z.coerce.number().int().min(1).max(64).default(4),
   /** Stable name for this worker in status views; defaults to host:pid. */

@@ -1,5 +1,6 @@
 import type { Principal } from "@/lib/auth/principal";
 import { redis } from "@/lib/redis/client";
+import { readRestartInfo } from "@/lib/runtime/restart-policy";
 import { readLastError, readTaskStates } from "@/lib/runtime/task-state";
 import { MAIN_STAGE, nodeStages } from "@/lib/pipeline/stages";
 import type { Pipeline } from "@/lib/pipeline";
@@ -18,11 +19,12 @@ export async function pipelineStatus(principal: Principal, teamSlug: string, nam
   const d = pipeline.deployment;
   if (!d) return { pipeline: pipeline.name, deployed: false as const };
   const stages = d.stages.length ? d.stages : [MAIN_STAGE];
-  const [states, lastError, workers, activeTasks] = await Promise.all([
+  const [states, lastError, workers, activeTasks, restarts] = await Promise.all([
     readTaskStates(redis(), d.id, Math.max(d.parallelism, d.previousParallelism ?? 0), stages),
     readLastError(redis(), d.id),
     listWorkers(redis()),
     taskQueue().getActiveCount(),
+    readRestartInfo(redis(), d.id, d.parallelism, stages),
   ]);
   const capacity = capacityOf(workers, activeTasks);
   const current = states.filter((s) => s.generation === d.generation);
@@ -30,9 +32,12 @@ export async function pipelineStatus(principal: Principal, teamSlug: string, nam
   const tasks = stages.flatMap((stage) =>
     Array.from({ length: d.desiredState === "running" ? d.parallelism : 0 }, (_, i) => {
       const s = current.find((t) => t.taskIndex === i && (t.stage ?? MAIN_STAGE) === stage);
+      // Auto-restart: failures of this task in the restart window, when it retries next, and the cap (restart-policy.ts).
+      const r = restarts.get(`${stage}/${i}`);
+      const restart = { restarts: r?.restarts ?? 0, nextRetryAt: r && r.nextRetryAt > Date.now() ? r.nextRetryAt : null, restartLimit: r ? { maxFailures: r.maxFailures, windowMs: r.windowMs } : null };
       return s
-        ? { index: i, stage, state: s.phase, worker: s.workerId, partitions: s.partitions, recordsIn: s.recordsIn, recordsOut: s.recordsOut, recordsErrored: s.recordsErrored, recordsPerSec: Math.round(s.recordsPerSec), consumerLag: s.consumerLag, lastError: s.lastError ?? null, heartbeatAgoMs: Date.now() - s.heartbeatAt }
-        : { index: i, stage, state: "pending" as const, worker: null, partitions: {}, recordsIn: 0, recordsOut: 0, recordsErrored: 0, recordsPerSec: 0, consumerLag: 0, lastError: null, heartbeatAgoMs: null };
+        ? { index: i, stage, state: s.phase, worker: s.workerId, partitions: s.partitions, recordsIn: s.recordsIn, recordsOut: s.recordsOut, recordsErrored: s.recordsErrored, recordsPerSec: Math.round(s.recordsPerSec), consumerLag: s.consumerLag, lastError: s.lastError ?? r?.lastError ?? null, heartbeatAgoMs: Date.now() - s.heartbeatAt, ...restart }
+        : { index: i, stage, state: restart.nextRetryAt ? ("restarting" as const) : ("pending" as const), worker: null, partitions: {}, recordsIn: 0, recordsOut: 0, recordsErrored: 0, recordsPerSec: 0, consumerLag: 0, lastError: r?.lastError ?? null, heartbeatAgoMs: null, ...restart };
     }),
   );
   // A node runs in one stage: it is as healthy as that stage's tasks, and its rate is the sum over them.

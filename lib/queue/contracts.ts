@@ -15,12 +15,15 @@ export const queues = {
   previews: "pipeline-previews",
   /** A UDF's "Test run" from the inspector, run off the web server (lib/udf/test-run.ts). */
   udfTestRuns: "udf-test-runs",
+  /** One job per alert notification to a webhook or e-mail channel (retried with backoff). */
+  alertDeliveries: "alert-deliveries",
 } as const;
 
 export const jobNames = {
   runTask: "run-task",
   runPreview: "run-preview",
   runUdfTest: "run-udf-test",
+  deliverAlert: "deliver-alert",
 } as const;
 
 export const runTaskPayload = z.object({
@@ -57,11 +60,18 @@ export const runUdfTestPayload = z.object({
   rows: z.array(z.record(z.string(), z.unknown())).max(1_000),
 });
 export type RunUdfTestPayload = z.infer<typeof runUdfTestPayload>;
+export const deliverAlertPayload = z.object({
+  /** An AlertDelivery row; the job id is the same, so enqueueing it twice is harmless. */
+  deliveryId: z.string(),
+});
+export type DeliverAlertPayload = z.infer<typeof deliverAlertPayload>;
 
 /** Redis keys outside BullMQ (worker presence, preview fan-out). */
 export const redisKeys = {
   workers: `${QUEUE_PREFIX}:workers`,
   worker: (id: string) => `${QUEUE_PREFIX}:worker:${id}`,
+  /** The worker's last heartbeat, kept for an hour so the fleet page can show a dead worker. */
+  workerLastSeen: (id: string) => `${QUEUE_PREFIX}:worker:${id}:last-seen`,
   /** Pub/sub channel a preview's events are published on (worker → web). */
   previewChannel: (previewId: string) => `${QUEUE_PREFIX}:preview:${previewId}`,
   /** Set by the web process when the browser went away: the worker stops the preview. */

@@ -283,7 +283,10 @@ describe.skipIf(!hasKafka)("window state across a failed commit", () => {
     // Only the worker with the fault may run this task: the earlier tests' workers are done.
     for (const w of workers) w.kill("SIGKILL");
     // Every 8th round of a task fails after its output and state were sent, before the commit.
-    spawnWorker(`${name}-a`, { SLUICE_FAULT_FAIL_ROUND_EVERY: "8", SLUICE_FAULT_DELAY_BEFORE_COMMIT_MS: "0" });
+    // That is a crash loop by design: the restart policy (restart-policy.ts) would fail the
+    // deployment after 5 failures in 10 min and back off up to a minute; this test is about
+    // the Window state across each failure, so the worker restarts it at once, every time.
+    spawnWorker(`${name}-a`, { SLUICE_FAULT_FAIL_ROUND_EVERY: "8", SLUICE_FAULT_DELAY_BEFORE_COMMIT_MS: "0", SLUICE_RESTART_MAX_FAILURES: "1000", SLUICE_RESTART_BACKOFF_MAX_MS: "200" });
     expect((await call(deployRoute.POST, { caller: user, params: { team, pipeline: name }, body: { deliveryGuarantee: "exactly_once" } })).status).toBe(200);
     // Records arrive in waves while the task runs, so it writes a round per wave and the fault fires.
     const deadlineRunning = Date.now() + 30_000;

@@ -59,15 +59,56 @@ export async function reconcileOnce(redis: Redis): Promise<void> {
   }
 }
 
-export function startReconciler(redis: Redis, intervalMs = 1_000): { close(): Promise<void> } {
-  const me = randomUUID();
+/**
+ * Work that must run in one place at a time and survive a worker's death: it
+ * runs on the worker that holds the reconciler lease, on its own interval
+ * (the alert evaluator every 10 s, metrics retention every hour). A new leader
+ * runs each duty at once.
+ */
+export interface LeaderDuty {
+  name: string;
+  intervalMs: number;
+  run(redis: Redis): Promise<unknown>;
+}
+
+/** The lease holder's id ("<worker id>/<random>"), or null when no worker leads. */
+export async function currentLeader(redis: Redis): Promise<string | null> {
+  return redis.get(LEADER_KEY);
+}
+
+export function startReconciler(redis: Redis, intervalMs = 1_000, opts: { id?: string; duties?: LeaderDuty[] } = {}): { close(): Promise<void> } {
+  const me = opts.id ? `${opts.id}/${randomUUID()}` : randomUUID();
   let stopped = false;
   let running: Promise<void> | undefined;
+  const duties = (opts.duties ?? []).map((d) => ({ ...d, lastStart: 0, running: undefined as Promise<void> | undefined }));
+  let leading = false;
+  const runDuties = () => {
+    for (const d of duties) {
+      if (d.running || Date.now() - d.lastStart < d.intervalMs) continue;
+      d.lastStart = Date.now();
+      d.running = d
+        .run(redis)
+        .then(() => undefined)
+        .catch((err) => log.warn({ err, duty: d.name }, "leader duty failed; will retry"))
+        .finally(() => {
+          d.running = undefined;
+        });
+    }
+  };
   const tick = async () => {
     // Lease: take it if free, keep it if ours.
     const got = (await redis.set(LEADER_KEY, me, "PX", LEADER_TTL_MS, "NX")) === "OK" || (await redis.get(LEADER_KEY)) === me;
-    if (!got) return;
+    if (!got) {
+      leading = false;
+      return;
+    }
     await redis.pexpire(LEADER_KEY, LEADER_TTL_MS);
+    if (!leading) {
+      leading = true;
+      for (const d of duties) d.lastStart = 0;
+      log.info({ leader: me }, "holding the reconciler lease");
+    }
+    runDuties();
     await reconcileOnce(redis);
   };
   const timer = setInterval(() => {
@@ -83,6 +124,7 @@ export function startReconciler(redis: Redis, intervalMs = 1_000): { close(): Pr
       stopped = true;
       clearInterval(timer);
       await running;
+      await Promise.all(duties.map((d) => d.running));
       if ((await redis.get(LEADER_KEY).catch(() => null)) === me) await redis.del(LEADER_KEY).catch(() => {});
     },
   };

@@ -1,12 +1,10 @@
 import { Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import { prisma } from "@/lib/db/prisma";
 import { moduleLogger } from "@/lib/log/logger";
 import { QUEUE_PREFIX, queues, runTaskPayload } from "@/lib/queue/contracts";
 import { bullmqRedisOptions, createRedis } from "@/lib/redis/client";
-import { writeControl } from "./control";
-import { recordTaskError } from "./task-state";
-import { runTask, TaskFatal, TaskLockLost } from "./task-runner";
+import { recordTaskFailure, recordTaskGaveUp, type RestartPolicy } from "./restart-policy";
+import { runTask, TaskFatal, TaskHandoff, TaskLockLost } from "./task-runner";
 
 const log = moduleLogger("task-processor");
 
@@ -23,43 +21,50 @@ export const STALLED_CHECK_MS = 1_000;
 export interface TaskProcessor {
   close(): Promise<void>;
   running(): number;
+  /** "deploymentId/taskIndex" of every task this process runs now (worker heartbeat, fleet page). */
+  tasks(): string[];
 }
 
 /** BullMQ's own messages about a job whose lock is gone ("could not renew lock for job X", "Missing lock for job X. moveToFailed"). */
 const LOCK_MESSAGE = /(?:could not renew lock|Missing lock|Lock mismatch) for job (\S+?)\.?(?:\s|$)/;
 
-export function startTaskProcessor(opts: { workerId: string; slots: number; redis: Redis }): TaskProcessor {
+export function startTaskProcessor(opts: { workerId: string; slots: number; redis: Redis; restartPolicy?: RestartPolicy }): TaskProcessor {
   const shutdown = new AbortController();
   let active = 0;
   // Jobs whose lock this worker lost: their task was stopped and said so once; BullMQ's
   // repeated renewal failures and the final "Missing lock" for them are not news.
   const lockLost = new Set<string>();
+  const running = new Set<string>();
   const worker = new Worker(
     queues.tasks,
     // Three parameters: BullMQ then passes an AbortSignal that `cancelJob` aborts (lock lost).
     async (job, _token, lost) => {
       const payload = runTaskPayload.parse(job.data);
+      const key = `${payload.deploymentId}/${payload.taskIndex}`;
       active++;
+      running.add(key);
       try {
         return await runTask(payload, { redis: opts.redis, workerId: opts.workerId, shutdown: shutdown.signal, lockLost: lost });
       } catch (e) {
         // Not a failure of the task: another worker runs it now. Throwing (rather than returning) lets
         // BullMQ's move to failed be refused for the missing lock, so the job stays the new owner's.
         if (e instanceof TaskLockLost) throw e;
+        // Handed back on shutdown: another worker takes it at once; not a failure.
+        if (e instanceof TaskHandoff) throw e;
         if (e instanceof TaskFatal) {
           // Retrying cannot help: stop the deployment with the reason, visible in status.
           log.warn({ deployment: payload.deploymentId, err: e.message }, "task cannot run; stopping its deployment");
-          const d = await prisma().deployment.update({
-            where: { id: payload.deploymentId },
-            data: { desiredState: "stopped", actualState: "failed", lastError: e.message, generation: { increment: 1 } },
-          });
-          await writeControl(opts.redis, d.id, { generation: d.generation, desired: "stopped" });
-          await recordTaskError(opts.redis, d.id, e.message);
+          await recordTaskGaveUp(opts.redis, payload, e.message);
           return "failed";
         }
-        throw e;
+        // A crash: restarted after a backoff, or the deployment fails after too many (restart-policy.ts).
+        const message = e instanceof Error ? e.message : String(e);
+        const decision = await recordTaskFailure(opts.redis, payload, message, opts.restartPolicy).catch((err) => log.warn({ err }, "could not record the task failure"));
+        if (decision?.giveUp) return "failed";
+        throw Object.assign(e instanceof Error ? e : new Error(message), { retryDelayMs: decision?.backoffMs });
       } finally {
         active--;
+        running.delete(key);
       }
     },
     {
@@ -70,8 +75,12 @@ export function startTaskProcessor(opts: { workerId: string; slots: number; redi
       stalledInterval: STALLED_CHECK_MS,
       maxStalledCount: 1_000_000,
       settings: {
-        // Handing a task over on shutdown should be immediate; crashes back off up to 30 s.
-        backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => (err?.name === "TaskHandoff" ? 50 : Math.min(30_000, 250 * 2 ** Math.min(attemptsMade, 7))),
+        // Handing a task over on shutdown should be immediate; crashes wait what the restart policy decided.
+        backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => {
+          if (err?.name === "TaskHandoff") return 50;
+          const decided = (err as { retryDelayMs?: number } | undefined)?.retryDelayMs;
+          return typeof decided === "number" ? decided : Math.min(30_000, 250 * 2 ** Math.min(attemptsMade, 7));
+        },
       },
     },
   );
@@ -98,6 +107,7 @@ export function startTaskProcessor(opts: { workerId: string; slots: number; redi
   });
   return {
     running: () => active,
+    tasks: () => [...running],
     async close() {
       shutdown.abort();
       await worker.close();

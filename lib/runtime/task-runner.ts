@@ -79,6 +79,18 @@ export interface RunTaskOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * kafkajs retries an idempotent producer's sends forever by default, so a write
+ * that can never succeed (the sink's topic deleted on the cluster, a broker
+ * gone for good) left the task hanging with no error anywhere. Bounded to ~20 s
+ * of retries, the round fails, the task crashes and the restart policy takes
+ * over: restart with backoff, and a failed deployment (and alert) if it keeps
+ * failing (restart-policy.ts). Safe for both guarantees: exactly_once aborts
+ * the round's transaction and the restarted task fences the old producer;
+ * at_least_once may write the round again, which it allows.
+ */
+const WRITE_RETRY = { retries: 6, initialRetryTime: 300, maxRetryTime: 10_000 };
+
 /** Sleeps `ms`, or less when `signal` aborts first. */
 function sleepUnless(ms: number, signal: AbortSignal | undefined): Promise<void> {
   if (!signal) return sleep(ms) as Promise<void>;
@@ -191,8 +203,8 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
 
   const kafka = createKafka({ clientId: `sluice-task-${pipeline.name}-${stageId === MAIN_STAGE_ID ? "" : `${stageId}-`}${payload.taskIndex}` });
   const producer: Producer = exactlyOnce
-    ? kafka.producer({ transactionalId: stageTransactionalId(pipeline.id, stageId, payload.taskIndex), maxInFlightRequests: 1, idempotent: true, transactionTimeout: 60_000 })
-    : kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    ? kafka.producer({ transactionalId: stageTransactionalId(pipeline.id, stageId, payload.taskIndex), maxInFlightRequests: 1, idempotent: true, transactionTimeout: 60_000, retry: WRITE_RETRY })
+    : kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: WRITE_RETRY });
   const consumer: Consumer = kafka.consumer({
     groupId,
     partitionAssigners: [staticTaskAssigner({ taskIndex: payload.taskIndex, parallelism: deployment.parallelism, generation: payload.generation })],
@@ -208,7 +220,7 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     maxBytes: 4 * 1024 * 1024,
     retry: { retries: 5 },
   });
-  const metrics = new TaskMetrics({ deploymentId: deployment.id, pipelineId: pipeline.id, taskIndex: payload.taskIndex, workerId: opts.workerId });
+  const metrics = new TaskMetrics({ deploymentId: deployment.id, pipelineId: pipeline.id, taskIndex: payload.taskIndex, workerId: opts.workerId, version: deployment.version.version });
   const instance = randomUUID();
   let stopReason: "superseded" | "stopped" | "handoff" | "lock-lost" | undefined;
   let crashed: Error | undefined;
@@ -425,6 +437,8 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
       release();
     }
     for (const sl of slices) account(sl.result.res, { in: sl.bytesIn, out: await sl.committed }, sl.ms);
+    // Event-time lag: how far behind the wall clock the newest record processed is (Kafka timestamps).
+    if (done > 0) metrics.eventTimeLagMs = Math.max(0, Date.now() - Number(messages[done - 1].timestamp));
     return done;
   };
 
@@ -464,7 +478,6 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     account(result.res, { in: 0, out: bytes }, performance.now() - started);
   };
 
-  const lags = new Map<string, number>();
   // kafkajs heartbeats only between batches; a long one (a slow UDF) would outlast the 6 s session and
   // get the task evicted before it commits, again and again. So heartbeat on a timer while batches run.
   let beat: (() => Promise<void>) | undefined;
@@ -546,12 +559,18 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
           await heartbeat();
           rebalancing = false;
         }
-        const go = () => isRunning() && !isStale() && !stopReason && !lockLost() && !rebalancing;
+        const go = () => isRunning() && !isStale() && !stopReason && !crashed && !lockLost() && !rebalancing;
         if (!go() || !batch.messages.length) return;
         inFlight++;
         let done: number;
         try {
           done = await processBatch(batch.topic, batch.partition, batch.messages, BigInt(batch.lastOffset()) + 1n, batch.highWatermark, go);
+        } catch (e) {
+          // A round that cannot be written (retries exhausted, a failed transaction) fails the task:
+          // thrown to kafkajs, it would retry the batch and restart its consumer forever while status
+          // said "running". The control loop throws it; the restart policy decides (restart-policy.ts).
+          crashed ??= e instanceof Error ? e : new Error(String(e));
+          return;
         } finally {
           inFlight--;
         }
@@ -559,7 +578,7 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
         // Only what was processed: kafkajs fetches the rest again.
         const last = batch.messages[done - 1].offset;
         resolveOffset(last);
-        lags.set(`${batch.topic}:${batch.partition}`, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
+        metrics.partitionLags.set(`${batch.topic}:${batch.partition}`, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
         await heartbeat();
       },
     });
@@ -593,8 +612,10 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
         break;
       }
       const now = Date.now();
-      state.consumerLag = [...lags.values()].reduce((a, b) => a + b, 0);
+      state.consumerLag = [...metrics.partitionLags.values()].reduce((a, b) => a + b, 0);
       metrics.consumerLag = state.consumerLag;
+      metrics.windowOpen = plan.openWindows();
+      state.flushedThrough = metrics.flushedThrough;
       if (now - lastRateAt >= 1_000) {
         state.recordsPerSec = ((metrics.totalIn - lastRateIn) * 1000) / (now - lastRateAt);
         state.nodeRecordsPerSec = Object.fromEntries([...metrics.nodeOut].map(([id, n]) => [id, ((n - (lastNodeOut.get(id) ?? 0)) * 1000) / (now - lastRateAt)]));

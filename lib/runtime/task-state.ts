@@ -30,6 +30,8 @@ export interface TaskState {
   /** Records/s out of each node (optional: tasks started by an older worker do not write it). */
   nodeRecordsPerSec?: Record<string, number>;
   lastError?: string;
+  /** Every metric count of this task before this time (epoch ms) is in ClickHouse; later minutes are "pending" in reconciliation. */
+  flushedThrough?: number;
 }
 
 export const TASK_STATE_TTL_MS = 5_000;

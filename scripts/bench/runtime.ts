@@ -1,5 +1,5 @@
 /**
- * npm run bench -- runtime   [--records=N] [--rounds=N] [--latency-runs=N] [--keyed-records=N] [--only=throughput,latency,takeover,keyed]
+ * npm run bench -- runtime   [--records=N] [--rounds=N] [--latency-runs=N] [--keyed-records=N] [--only=throughput,latency,takeover,keyed,metrics]
  *
  * End-to-end figures for Source → Filter → Projection → Sink through the broker,
  * run by one worker process, beside a hand-written kafkajs consume-transform-
@@ -12,6 +12,8 @@
  *      stream) with 1 task vs 2 tasks per stage, two worker processes, records/s
  *      and each process's CPU; and the latency the repartition hop adds at 10k
  *      records/s, against the same Window run in one stage.
+ *   5. what writing metrics to ClickHouse costs: the same pipeline run by a worker
+ *      with SLUICE_METRICS=on and one with =off, alternating, same records.
  * Starts its own Postgres, Redis, ClickHouse and broker in a temp dir.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -103,8 +105,45 @@ async function main() {
       return { rate: (inputRecords / (performance.now() - t0)) * 1000, cpuUsPerRecord: pid ? ((cpuSeconds(pid) - cpu0) * 1e6) / inputRecords : NaN };
     };
 
-    // --only=throughput,latency,takeover picks sections (all by default).
-    const only = (process.argv.find((x) => x.startsWith("--only="))?.split("=")[1] ?? "throughput,latency,takeover,keyed").split(",");
+    // --only=throughput,latency,takeover,keyed,metrics picks sections (all by default).
+    const only = (process.argv.find((x) => x.startsWith("--only="))?.split("=")[1] ?? "throughput,latency,takeover,keyed,metrics").split(",");
+
+    // 5. Metrics on vs off (first, while no other worker can take the task) ----
+    // Each round runs the pipeline once on a worker writing metrics and once on a
+    // worker that does not (SLUICE_METRICS=off), each alone, same preloaded records;
+    // the CPU the worker spends per record is the figure other load barely moves.
+    if (only.includes("metrics")) {
+      const src = await stream("ODS");
+      await preload(src);
+      const ROUNDS = arg("rounds", 3);
+      const rate: Record<"on" | "off", number[]> = { on: [], off: [] };
+      const cpuUs: Record<"on" | "off", number[]> = { on: [], off: [] };
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const mode of round % 2 ? (["off", "on"] as const) : (["on", "off"] as const)) {
+          const w = spawn(process.execPath, ["--import", "tsx", join(root, "workers/task-worker.ts")], { cwd: root, env: { ...process.env, WORKER_NAME: `bench-metrics-${mode}-${round}`, WORKER_SLOTS: "2", LOG_LEVEL: "warn", SLUICE_METRICS: mode }, stdio: "ignore" });
+          const s = await stream("DWD", sinkSchema, 1);
+          const name = `metrics-${mode}-${round}`;
+          await createPipeline(principal, "bench", { name });
+          await saveVersion(principal, "bench", name, { pipeline: pipelineDef(src, s) });
+          const t = timeOutput(s, expectedOut, w.pid);
+          await deploy(principal, "bench", name, { deliveryGuarantee: "at_least_once" });
+          const r = await t;
+          rate[mode].push(r.rate);
+          cpuUs[mode].push(r.cpuUsPerRecord);
+          await stop(principal, "bench", name);
+          await new Promise<void>((res) => { w.once("exit", () => res()); w.kill("SIGTERM"); });
+        }
+      }
+      const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+      const [on, off, cOn, cOff] = [med(rate.on), med(rate.off), med(cpuUs.on), med(cpuUs.off)];
+      console.log(`| Metrics writing (${RECORDS.toLocaleString()} records, at_least_once, median of ${ROUNDS} rounds) | records/s | CPU µs per record (worker) |`);
+      console.log("|---|---|---|");
+      console.log(`| SLUICE_METRICS=off | ${Math.round(off).toLocaleString()} | ${cOff.toFixed(1)} |`);
+      console.log(`| SLUICE_METRICS=on (ClickHouse writes) | ${Math.round(on).toLocaleString()} | ${cOn.toFixed(1)} |`);
+      console.log(`| cost of metrics | ${((1 - on / off) * 100).toFixed(1)}% of throughput | ${((cOn / cOff - 1) * 100).toFixed(1)}% more CPU per record |`);
+      console.log(`\nrounds (records/s): on ${rate.on.map(Math.round).join(", ")}; off ${rate.off.map(Math.round).join(", ")}`);
+      console.log(`rounds (CPU µs/record): on ${cpuUs.on.map((x) => x.toFixed(1)).join(", ")}; off ${cpuUs.off.map((x) => x.toFixed(1)).join(", ")}\n`);
+    }
     const worker = spawnWorker("bench-1");
 
     // 1. Throughput -------------------------------------------------------

@@ -1,9 +1,10 @@
 import type { Admin, Kafka } from "kafkajs";
 import { clickhouse } from "@/lib/clickhouse/client";
 import type { ReadRecord } from "@/lib/kafka/partition-reader";
-import { reconciliation } from "@/lib/metrics/node-metrics";
+import { nodeCounts } from "@/lib/metrics/node-metrics";
+import { balanceMinutes } from "@/lib/metrics/reconciliation";
+import { flowGraphsOf } from "@/lib/monitor/reconciliation";
 import { compilePipeline } from "@/lib/compiler";
-import type { Pipeline } from "@/lib/pipeline";
 import { loadTeamCatalog } from "@/lib/pipelines/catalog-context";
 import { checkPipeline } from "@/lib/pipelines/pipelines";
 import { compareMultisets, orderViolations, recordIdentity, type Comparison } from "./compare";
@@ -58,22 +59,6 @@ export interface CheckReport {
 }
 
 const idOf = (r: ReadRecord) => r.headers[ID_HEADER] ?? `${r.topic}:${r.partition}@${r.offset}`;
-
-/**
- * Nodes whose counts must satisfy in = out + filtered + errored (+ late) per
- * minute. Fan-out and aggregating nodes (a Split in `all` mode, a flatMap UDF,
- * a Window) legitimately emit a different number of records than they take.
- */
-function balancedNodes(pipeline: Pipeline): Set<string> {
-  const ids = new Set<string>();
-  for (const n of pipeline.nodes) {
-    if (n.type === "window") continue;
-    if (n.type === "split" && n.config.mode === "all") continue;
-    if (n.type === "udf" && "inline" in n.config.function && n.config.function.inline.form === "flatMap") continue;
-    ids.add(n.id);
-  }
-  return ids;
-}
 
 const dlqIdentity = (nodeId: string, reason: string, s: { topic: string; partition: number; offset: string } | null | undefined) => `${nodeId} ${s ? `${s.topic}:${s.partition}@${s.offset}` : "-"} ${reason}`;
 
@@ -158,10 +143,14 @@ async function checkPipelineOutput(
   const sourceNodes = new Set(plan.sources.keys());
   const malformed = ref.errors.filter((e) => sourceNodes.has(e.nodeId)).length;
 
-  // Reconciliation: in = out + filtered + errored (+ late) per node and minute, over every task and generation.
-  const balanced = balancedNodes(checked.pipeline!);
-  const rows = await reconciliation(clickhouse(), await deploymentId(p));
-  const unbalancedMinutes = rows.filter((r) => balanced.has(r.nodeId) && r.unaccounted !== 0).map((r) => ({ minute: r.minute, nodeId: r.nodeId, unaccounted: r.unaccounted }));
+  // Reconciliation (lib/metrics/reconciliation.ts, as the Monitor shows it): every node and edge of every
+  // minute, over every task, stage and generation. The pipelines drained, so every minute is settled.
+  const id = await deploymentId(p);
+  const counts = await nodeCounts(clickhouse(), id, 0, Math.ceil(Date.now() / 60_000) * 60 + 60);
+  const graphs = await flowGraphsOf(p.pipelineId, team.teamId, [...new Set(counts.map((r) => r.version))]);
+  const unbalancedMinutes = balanceMinutes(counts, (v) => graphs.get(v), Number.MAX_SAFE_INTEGER)
+    .filter((m) => m.status === "mismatch")
+    .flatMap((m) => m.problems.map((x) => ({ minute: new Date(m.t * 1000).toISOString().slice(0, 16), nodeId: x.nodeId, unaccounted: x.difference })));
   report.unbalanced += unbalancedMinutes.length;
 
   return { pipeline: p.spec.name, guarantee: p.spec.guarantee, sinks, deadLetters, malformed, unbalancedMinutes };

@@ -4,6 +4,7 @@ import { requirePageUser } from "@/lib/auth/server-session";
 import { AppError } from "@/lib/errors";
 import { getTeam, listTeams } from "@/lib/teams/teams";
 import { listIncoming } from "@/lib/warehouse/grants";
+import { unreadCount } from "@/lib/alerts/inbox";
 
 export const dynamic = "force-dynamic";
 
@@ -28,7 +29,7 @@ export default async function TeamLayout({ children, params }: { children: React
   }
   return (
     <div className="flex min-h-full">
-      <Sidebar team={team} teams={teams} user={{ name: user.name, email: user.email }} pendingRequests={(await listIncoming(user, slug, "requested")).length} />
+      <Sidebar team={team} teams={teams} user={{ name: user.name, email: user.email }} pendingRequests={(await listIncoming(user, slug, "requested")).length} unreadAlerts={await unreadCount(user, team.id)} />
       <main className="min-w-0 flex-1 px-8 py-8">{children}</main>
     </div>
   );
