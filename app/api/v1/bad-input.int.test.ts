@@ -129,3 +129,22 @@ describe.skipIf(!hasKafka)("bad input on every /api/v1 route", () => {
     expect(failures).toEqual([]);
   });
 });
+
+describe("request body limit on better-auth's routes", () => {
+  it("answers 413 for a 50 MB sign-in body, without reading it in full", async () => {
+    const auth = await import("@/app/api/auth/[...all]/route");
+    let pulled = 0;
+    const chunk = new Uint8Array(1024 * 1024).fill(0x20);
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulled >= 50 * 1024 * 1024) return controller.close();
+        pulled += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    });
+    const res = await auth.POST(new Request(`${BASE}/api/auth/sign-in/email`, { method: "POST", headers: { origin: BASE, "content-type": "application/json" }, body, duplex: "half" } as RequestInit));
+    expect(res.status).toBe(413);
+    expect((await res.json()).error.message).toMatch(/SLUICE_MAX_BODY_BYTES/);
+    expect(pulled).toBeLessThan(20 * 1024 * 1024);
+  });
+});
