@@ -10,6 +10,7 @@ export type ErrorCode =
   | "conflict"
   | "invalid_input"
   | "too_large"
+  | "unsupported_media_type"
   | "rate_limited"
   | "unavailable"
   | "internal";
@@ -24,6 +25,7 @@ export const statusOf: Record<ErrorCode, number> = {
   invalid_input: 422,
   /** A request body over its limit (lib/api/body.ts). */
   too_large: 413,
+  unsupported_media_type: 415,
   rate_limited: 429,
   unavailable: 503,
   internal: 500,

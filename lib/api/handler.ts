@@ -1,5 +1,7 @@
 import { ZodError, type z } from "zod";
 import { AppError, statusOf } from "@/lib/errors";
+import { webEnv } from "@/lib/env/web";
+import { requireSameOriginJson } from "./csrf";
 import { explainKafkaConnectionError } from "@/lib/kafka/security";
 import { moduleLogger } from "@/lib/log/logger";
 import { readJsonBody } from "./body";
@@ -81,12 +83,14 @@ function checkParams(params: unknown, url: string): void {
 }
 
 /**
- * Wraps a route handler: awaits Next's params promise, turns returned values
- * into JSON responses and thrown errors into typed JSON errors.
+ * Wraps a route handler: refuses cross-site state changes (csrf.ts), awaits
+ * Next's params promise, turns returned values into JSON responses and thrown
+ * errors into typed JSON errors.
  */
 export function api<P = Record<string, never>>(handler: Handler<P>) {
   return async (req: Request, ctx: { params: Promise<P> } = { params: Promise.resolve({} as P) }): Promise<Response> => {
     try {
+      requireSameOriginJson(req, () => new URL(webEnv().SLUICE_URL).origin);
       const params = await ctx.params;
       checkParams(params, req.url);
       const result = await handler(req, { params });

@@ -8,7 +8,7 @@
  */
 export { validatePipeline, type ValidationResult } from "./validate";
 export { analyzePipeline, type ValidationContext, type StreamInfo, type RegisteredFunction } from "./analyze";
-export { compilePipeline, PipelineCompileError, PARTIAL_GRAPH_CODES, type Plan, type PlanResult, type ProcessOptions, type CompileOptions, type SourceCheck } from "./plan";
+export { compilePipeline, PipelineCompileError, PARTIAL_GRAPH_CODES, SINK_STREAM_MISSING, type Plan, type PlanResult, type ProcessOptions, type CompileOptions, type SourceCheck } from "./plan";
 export { canonicalForm, canonicalHash, canonicalHashes } from "./canonical";
 export type { PartitionId } from "@/lib/operators/window";
 export type { RecordError, NodeCounts } from "@/lib/operators/types";

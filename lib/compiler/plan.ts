@@ -76,8 +76,14 @@ export interface CompileOptions {
 /** A source check in progress (Plan.beginSourceCheck): each Window's view when it began. */
 export type SourceCheck = ReadonlyMap<string, WatermarkCheck>;
 
-/** Errors that only say the graph is unfinished (see CompileOptions.partial). */
-export const PARTIAL_GRAPH_CODES: ReadonlySet<string> = new Set(["dangling-node", "no-sink"]);
+/** A Sink whose stream does not exist yet (reported with the team's catalog, lib/pipelines/catalog-context.ts). */
+export const SINK_STREAM_MISSING = "sink-stream-missing";
+/**
+ * Errors that only say the graph is unfinished (see CompileOptions.partial): a
+ * preview runs despite them, as it writes to no Sink — so a Sink whose stream
+ * is not created yet is fine there too.
+ */
+export const PARTIAL_GRAPH_CODES: ReadonlySet<string> = new Set(["dangling-node", "no-sink", SINK_STREAM_MISSING]);
 
 export interface ProcessOptions {
   /** Opaque per-record handles (topic/partition/offset...), index-aligned with the rows. */

@@ -1,6 +1,6 @@
 import { prisma } from "@/lib/db/prisma";
 import type { Diagnostic, Pipeline, StreamSchema } from "@/lib/pipeline";
-import type { RegisteredFunction, ValidationContext } from "@/lib/compiler";
+import { SINK_STREAM_MISSING, type RegisteredFunction, type ValidationContext } from "@/lib/compiler";
 import { accessOf, type StreamAccess } from "@/lib/warehouse/access";
 
 export interface CatalogEntry {
@@ -68,7 +68,15 @@ export async function loadTeamCatalog(teamId: string): Promise<TeamCatalog> {
       pipeline.nodes.forEach((n, i) => {
         if (n.type !== "source" && n.type !== "sink") return;
         const e = entries.get(n.config.stream);
-        if (!e) return; // unknown streams are reported by the validator (with "did you mean")
+        if (!e) {
+          // An unknown Source is reported by the validator (with "did you mean"). A Sink's stream must exist
+          // and be the team's before anything can run; another team's private stream reads exactly like a
+          // missing one, so its name is not confirmed.
+          if (n.type === "sink") {
+            out.push({ severity: "error", code: SINK_STREAM_MISSING, nodeId: n.id, path: `nodes[${i}].config.stream`, message: `Stream "${n.config.stream}" does not exist (or your team cannot see it): create it as one of your team's streams first, or pick an existing one.` });
+          }
+          return;
+        }
         if (n.type === "source" && e.access === "see") {
           out.push({ severity: "error", code: "stream-access", nodeId: n.id, path: `nodes[${i}].config.stream`, message: `Your team has no read access to "${e.name}": request access from team "${e.ownerTeamSlug}", or use another stream.` });
         }

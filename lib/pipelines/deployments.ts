@@ -7,12 +7,12 @@ import { hasErrors, type Pipeline } from "@/lib/pipeline";
 import { canonicalHash } from "@/lib/compiler";
 import { redis } from "@/lib/redis/client";
 import { writeControl } from "@/lib/runtime/control";
-import { deadLetterStreamName } from "@/lib/runtime/naming";
+import { changelogTopic, deadLetterStreamName, stageChangelogTopic } from "@/lib/runtime/naming";
 import { ensureRepartitionStream } from "@/lib/runtime/internal-streams";
 import { deployedStages } from "@/lib/runtime/stages";
 import { enqueueTasks } from "@/lib/runtime/task-queue";
 import { clearLastError } from "@/lib/runtime/task-state";
-import { ensureDeadLetterStream } from "@/lib/runtime/dead-letter";
+import { ensureDeadLetterStream, requirePlatformTopic } from "@/lib/runtime/dead-letter";
 import { recordSinkLogic } from "@/lib/warehouse/duplicates";
 import { streamImpact } from "@/lib/warehouse/lineage";
 import { loadTeamCatalog } from "./catalog-context";
@@ -125,6 +125,12 @@ export async function deploy(principal: Principal, teamSlug: string, name: strin
   }
   const stages = split.stages.map((s) => s.id);
 
+  if (stateful) {
+    // Every window-state topic this deployment may write: the task layout's and each Window stage's.
+    const epoch = prev ? prev.stateEpoch + (input.resetState ? 1 : 0) : 0;
+    const stateTopics = [changelogTopic(pipeline.id, epoch), ...split.stages.filter((s) => s.input !== undefined).map((s) => stageChangelogTopic(pipeline.id, s.id, epoch))];
+    for (const topic of stateTopics) await requirePlatformTopic(team.id, topic, "state");
+  }
   await ensureDeadLetterStream(team.id, deadLetterStreamName(team.slug, pipeline.name), pipeline.name);
   for (const stage of split.stages) {
     for (const r of stage.repartitions.values()) {

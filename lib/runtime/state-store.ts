@@ -1,22 +1,18 @@
 import type { Kafka, Message } from "kafkajs";
 import { kafkaAdmin } from "@/lib/kafka/shared";
 import { PartitionReader } from "@/lib/kafka/partition-reader";
+import { changelogTopic, stageChangelogTopic } from "./naming";
 
 /**
  * Window state of a running task lives in a compacted changelog topic, one
  * partition per task: every batch's state changes are written with the batch's
  * output (in the same transaction under exactly_once), and a task that starts —
  * after a redeploy or on another worker after a crash — rebuilds its state by
- * reading its partition (read_committed) before it consumes new input.
+ * reading its partition (read_committed) before it consumes new input. The
+ * topic's name is `changelogTopic`, a Window stage's `stageChangelogTopic`
+ * (naming.ts).
  */
-export const changelogTopic = (pipelineId: string, stateEpoch: number) => `sluice.state.${pipelineId}.e${stateEpoch}`;
 
-/**
- * A Window stage's changelog (keyed scale-out): one partition per key group,
- * so a task restores exactly the key groups it owns and a rescale moves them
- * whole (docs/runtime.md "Stages").
- */
-export const stageChangelogTopic = (pipelineId: string, stage: string, stateEpoch: number) => `sluice.state.${pipelineId}.${stage}.e${stateEpoch}`;
 
 /** Creates the changelog topic (compacted, one partition per task) if it is missing. */
 export async function ensureChangelogTopic(pipelineId: string, stateEpoch: number, partitions: number): Promise<string> {

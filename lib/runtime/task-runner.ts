@@ -14,6 +14,7 @@ import { loadTeamCatalog } from "@/lib/pipelines/catalog-context";
 import { checkPipeline } from "@/lib/pipelines/pipelines";
 import type { RunTaskPayload } from "@/lib/queue/contracts";
 import { readControl, shouldRun } from "./control";
+import { platformTopicProblem } from "./dead-letter";
 import { deadLetterStreamName, MAIN_STAGE_ID, stageConsumerGroupId, stageTransactionalId } from "./naming";
 import { deployedStages, markerMessages, mergeResults, splitAtMarkers } from "./stages";
 import { ownedKeyGroups } from "@/lib/compiler/key-groups";
@@ -188,8 +189,15 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     keyGroups: stage.input !== undefined,
     repartitions: new Map([...stage.repartitions].map(([sinkId, r]) => [sinkId, { config: r.config, partitions: maxParallelism ?? 1 }])),
   });
-  // Internal streams' topics are named as the streams; the catalog knows every other one's.
-  const topicOf = (stream: string) => catalog.entries.get(stream)?.topic ?? stream;
+  // Internal streams (the stages' repartition streams) are named as their topics; the catalog knows every other one's.
+  // Validation above refuses unknown streams; a stream deleted since then must fail the deployment with its name, not crash-loop.
+  const internal = new Set(split.stages.flatMap((s) => [...s.repartitions.values()].map((r) => r.stream)));
+  const topicOf = (stream: string) => {
+    const entry = catalog.entries.get(stream);
+    if (entry) return entry.topic;
+    if (internal.has(stream)) return stream;
+    throw new TaskFatal(`stream "${stream}" does not exist or is not visible to team "${team.slug}"`);
+  };
   // Positions and end offsets of the owned source partitions: which ones are caught up (may go idle).
   const progress = new SourceProgress();
   const sourceTopics = [...new Set([...plan.sources.values()].map(topicOf))];
@@ -199,6 +207,9 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
   const sinkNodes = new Set(plan.sinks.keys());
   const dlqTopic = deadLetterStreamName(team.slug, pipeline.name);
   const udfTimeouts = checked.pipeline.nodes.flatMap((n) => (n.type === "udf" ? [n.config.timeoutMs] : []));
+  // Deploy checks this too; a deployment made before the platform reserved "dlq." must not keep writing to a squatted stream.
+  const dlqProblem = await platformTopicProblem(team.id, dlqTopic, "dead-letter");
+  if (dlqProblem) throw new TaskFatal(dlqProblem);
   const groupId = stageConsumerGroupId(pipeline.id, stageId);
 
   const kafka = createKafka({ clientId: `sluice-task-${pipeline.name}-${stageId === MAIN_STAGE_ID ? "" : `${stageId}-`}${payload.taskIndex}` });

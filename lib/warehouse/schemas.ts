@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { streamSchemaInput } from "./field-schema";
+import { reservedNameProblem } from "./reserved-names";
 
 /** Stream names double as Kafka topic names: lowercase, dots for layers/namespaces. */
 export const streamName = z
@@ -11,7 +12,11 @@ export const streamName = z
 export const DEFAULT_RETENTION_MS = 7 * 24 * 3_600_000;
 
 export const createStreamInput = z.object({
-  name: streamName,
+  /** Reading a platform stream (a dead-letter stream) is fine; creating one under its prefix is not. */
+  name: streamName.superRefine((name, ctx) => {
+    const problem = reservedNameProblem(name);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  }),
   layer: z.enum(["ODS", "DWD", "DWS", "ADS"]),
   description: z.string().max(20_000).default(""),
   tags: z.array(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, "tags are short lowercase words")).max(20).default([]),

@@ -27,11 +27,11 @@ export async function call(
 ): Promise<{ status: number; body: any }> {
   const headers: Record<string, string> = { origin: BASE, ...(opts.caller?.headers ?? {}) };
   let body: string | undefined = opts.rawBody;
-  if (opts.body !== undefined) {
-    body = JSON.stringify(opts.body);
-    headers["content-type"] = "application/json";
-  }
-  const res = await fn(new Request(BASE + (opts.path ?? "/"), { method: opts.method ?? (body === undefined ? "GET" : "POST"), headers, body }), {
+  if (opts.body !== undefined) body = JSON.stringify(opts.body);
+  const method = opts.method ?? (body === undefined ? "GET" : "POST");
+  // As the web app sends them: every state change as JSON, unless the caller's headers say otherwise.
+  if (method !== "GET" && !Object.keys(headers).some((k) => k.toLowerCase() === "content-type")) headers["content-type"] = "application/json";
+  const res = await fn(new Request(BASE + (opts.path ?? "/"), { method, headers, body }), {
     params: Promise.resolve(opts.params ?? {}),
   });
   const text = await res.text();
