@@ -2,6 +2,7 @@ import { defineConfig } from "@playwright/test";
 
 const port = Number(process.env.E2E_PORT ?? 3200);
 const external = process.env.E2E_BASE_URL;
+const baseURL = external ?? `http://127.0.0.1:${port}`;
 
 /**
  * End-to-end tests in Debian's Chromium (never a downloaded browser) against
@@ -18,7 +19,11 @@ export default defineConfig({
   retries: process.env.CI ? 1 : 0,
   reporter: process.env.CI ? [["list"]] : [["list"]],
   use: {
-    baseURL: external ?? `http://127.0.0.1:${port}`,
+    baseURL,
+    // Tests set data up with page.request (cookies, no browser): it says where it comes from, as the
+    // API's CSRF guard asks of clients that send no fetch metadata (docs/security.md). The browser's own
+    // requests are judged by the Sec-Fetch-Site it sets, whatever this header says.
+    extraHTTPHeaders: { origin: baseURL },
     viewport: { width: 1280, height: 800 },
     screenshot: "only-on-failure",
     trace: "retain-on-failure",
