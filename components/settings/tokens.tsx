@@ -9,9 +9,23 @@ interface TokenRow {
   name: string;
   role: string;
   prefix: string;
+  createdBy: { name: string; email: string } | null;
   createdAt: string;
   lastUsedAt: string | null;
+  expiresAt: string | null;
   revokedAt: string | null;
+  revokedReason: string | null;
+  state: "active" | "expired" | "revoked" | "suspended";
+}
+
+const minute = (iso: string) => iso.slice(0, 16).replace("T", " ");
+
+/** Why a token does not work, in a word or a sentence; null while it works. */
+function inactive(t: TokenRow): string | null {
+  if (t.state === "revoked") return t.revokedReason ? `revoked: ${t.revokedReason}` : "revoked";
+  if (t.state === "expired") return "expired";
+  if (t.state === "suspended") return t.createdBy ? `suspended: ${t.createdBy.name} no longer has the ${t.role} role here` : "suspended: its creator's account is gone";
+  return null;
 }
 
 export function Tokens({ team, tokens }: { team: string; tokens: TokenRow[] }) {
@@ -65,15 +79,21 @@ export function Tokens({ team, tokens }: { team: string; tokens: TokenRow[] }) {
       </form>
       {tokens.length ? (
         <ul className="divide-y divide-slate-100 rounded-xl border border-slate-200 bg-white">
-          {tokens.map((t) => (
-            <li key={t.id} className="flex items-center justify-between px-4 py-3 text-sm">
-              <div>
-                <div className="font-medium">{t.name} <span className="ml-1 font-mono text-xs text-slate-500">{t.prefix}…</span></div>
-                <div className="text-xs text-slate-500">{t.role} · created {t.createdAt.slice(0, 10)} · {t.lastUsedAt ? `last used ${t.lastUsedAt.slice(0, 16).replace("T", " ")}` : "never used"}</div>
-              </div>
-              {t.revokedAt ? <span className="text-xs text-slate-500">revoked</span> : <button onClick={() => revoke(t.id)} className="font-medium text-red-700 hover:underline">Revoke</button>}
-            </li>
-          ))}
+          {tokens.map((t) => {
+            const why = inactive(t);
+            return (
+              <li key={t.id} data-testid={`token-${t.name}`} className="flex items-center justify-between gap-4 px-4 py-3 text-sm">
+                <div>
+                  <div className="font-medium">{t.name} <span className="ml-1 font-mono text-xs text-slate-500">{t.prefix}…</span></div>
+                  <div className="text-xs text-slate-500">
+                    {t.role} · created {t.createdAt.slice(0, 10)} by {t.createdBy ? `${t.createdBy.name} (${t.createdBy.email})` : "a deleted account"} · {t.lastUsedAt ? `last used ${minute(t.lastUsedAt)}` : "never used"}
+                    {t.expiresAt && t.state !== "expired" ? ` · expires ${t.expiresAt.slice(0, 10)}` : ""}
+                  </div>
+                </div>
+                {why ? <span className="text-right text-xs text-slate-500">{why}</span> : <button onClick={() => revoke(t.id)} className="font-medium text-red-700 hover:underline">Revoke</button>}
+              </li>
+            );
+          })}
         </ul>
       ) : (
         <p className="text-sm text-slate-500">No API tokens yet. Tokens let CI jobs and scripts call the API and CLI for this team.</p>

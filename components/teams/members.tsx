@@ -15,10 +15,14 @@ export function Members({ team, members, me, canManage }: { team: string; member
   const router = useRouter();
   const [error, setError] = useState<string | null>(null);
   const [inviteLink, setInviteLink] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
   const act = async (fn: () => Promise<unknown>, after?: () => void) => {
     setError(null);
+    setNotice(null);
     try {
-      await fn();
+      const r = (await fn()) as { revokedTokens?: string[] } | null;
+      // A member's tokens stop with their standing: say which ones, so nobody wonders why a job broke.
+      if (r?.revokedTokens?.length) setNotice(`Revoked ${r.revokedTokens.length} API token(s) that member had created: ${r.revokedTokens.join(", ")}.`);
       after?.();
       router.refresh();
     } catch (e) {
@@ -28,6 +32,7 @@ export function Members({ team, members, me, canManage }: { team: string; member
   return (
     <div className="space-y-6">
       {error ? <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-700">{error}</p> : null}
+      {notice ? <p role="status" className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">{notice}</p> : null}
       <ul className="divide-y divide-slate-100 rounded-xl border border-slate-200 bg-white">
         {members.map((m) => (
           <li key={m.userId} className="flex items-center justify-between gap-4 px-4 py-3">

@@ -2,6 +2,7 @@ import type { Role } from "@prisma/client";
 import { prisma } from "@/lib/db/prisma";
 import { AppError } from "@/lib/errors";
 import { hashToken, TOKEN_PREFIX } from "@/lib/tokens/token-secret";
+import { roleAtLeast } from "./roles";
 
 /** Who is calling: a signed-in user (session cookie) or a team API token (Bearer). */
 export type Principal =
@@ -11,9 +12,15 @@ export type Principal =
 const LAST_USED_RESOLUTION_MS = 60_000;
 
 async function principalFromToken(secret: string): Promise<Principal> {
-  const token = await prisma().apiToken.findUnique({ where: { tokenHash: hashToken(secret) } });
+  const token = await prisma().apiToken.findUnique({ where: { tokenHash: hashToken(secret) }, include: { createdBy: { select: { memberships: { select: { teamId: true, role: true } } } } } });
   if (!token || token.revokedAt || (token.expiresAt && token.expiresAt < new Date())) {
     throw new AppError("unauthenticated", "The API token is invalid, expired or revoked. Create a new one with `sluice token create --team <team>`.");
+  }
+  // A token acts with its creator's standing: it stops when they leave the team or hold a lower role than
+  // the token's. Those changes revoke it at once (lib/teams/members.ts); this also covers a deleted account.
+  const standing = token.createdBy?.memberships.find((m) => m.teamId === token.teamId)?.role;
+  if (!standing || !roleAtLeast(standing, token.role)) {
+    throw new AppError("unauthenticated", `The API token is suspended: the person who created it is no longer ${token.role === "viewer" ? "a member" : `an ${token.role}`} of the team. Ask a team owner for a new token.`);
   }
   // Write lastUsedAt at most once a minute: a busy automation must not turn every request into a write.
   if (!token.lastUsedAt || Date.now() - token.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {

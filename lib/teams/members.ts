@@ -4,6 +4,7 @@ import type { Principal } from "@/lib/auth/principal";
 import { requireTeamRole } from "@/lib/auth/team-access";
 import { prisma } from "@/lib/db/prisma";
 import { AppError, notFound } from "@/lib/errors";
+import { revokeCreatorTokens } from "@/lib/tokens/tokens";
 
 export interface Member {
   userId: string;
@@ -38,20 +39,28 @@ async function ownerCount(teamId: string): Promise<number> {
   return prisma().membership.count({ where: { teamId, role: "owner" } });
 }
 
-export async function changeMemberRole(principal: Principal, slug: string, userId: string, role: Role): Promise<void> {
+/** What a membership change did beyond itself: the member's API tokens it revoked (by name). */
+export interface MembershipChange {
+  revokedTokens: string[];
+}
+
+/** Changes a member's role (owners); a demotion revokes the member's tokens that carry more than the new role. */
+export async function changeMemberRole(principal: Principal, slug: string, userId: string, role: Role): Promise<MembershipChange> {
   const { team } = await requireTeamRole(principal, slug, "owner");
   const m = await prisma().membership.findUnique({ where: { userId_teamId: { userId, teamId: team.id } } });
   if (!m) throw notFound("That member");
   if (m.role === "owner" && role !== "owner" && (await ownerCount(team.id)) === 1) {
     throw new AppError("conflict", "A team needs at least one owner: make someone else an owner first.");
   }
-  await prisma().$transaction(async (tx) => {
+  return prisma().$transaction(async (tx) => {
     await tx.membership.update({ where: { id: m.id }, data: { role } });
     await recordAudit(principal, { teamId: team.id, action: "member.role", entityType: "user", entityId: userId, details: { from: m.role, to: role } }, tx);
+    return { revokedTokens: await revokeCreatorTokens(tx, principal, { teamId: team.id, userId, keepUpTo: role, reason: `its creator's role in the team became ${role}` }) };
   });
 }
 
-export async function removeMember(principal: Principal, slug: string, userId: string): Promise<void> {
+/** Removes a member (owners) or leaves (anyone); every API token the member created in the team is revoked with it. */
+export async function removeMember(principal: Principal, slug: string, userId: string): Promise<MembershipChange> {
   // Anyone may leave; removing someone else needs owner.
   const self = principal.kind === "user" && principal.userId === userId;
   const { team } = await requireTeamRole(principal, slug, self ? "viewer" : "owner");
@@ -60,8 +69,9 @@ export async function removeMember(principal: Principal, slug: string, userId: s
   if (m.role === "owner" && (await ownerCount(team.id)) === 1) {
     throw new AppError("conflict", "The last owner cannot leave: make someone else an owner first.");
   }
-  await prisma().$transaction(async (tx) => {
+  return prisma().$transaction(async (tx) => {
     await tx.membership.delete({ where: { id: m.id } });
     await recordAudit(principal, { teamId: team.id, action: self ? "member.leave" : "member.remove", entityType: "user", entityId: userId }, tx);
+    return { revokedTokens: await revokeCreatorTokens(tx, principal, { teamId: team.id, userId, keepUpTo: null, reason: self ? "its creator left the team" : "its creator was removed from the team" }) };
   });
 }

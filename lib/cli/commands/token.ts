@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { intOption, ownerOf, type Cli } from "../context";
+import { actingFor, intOption, ownerOf, type Cli } from "../context";
 
 /** `sluice token …`: team API tokens. */
 export function register(program: Command, { io }: Cli): void {
@@ -16,5 +16,19 @@ export function register(program: Command, { io }: Cli): void {
       const t = await createToken(await ownerOf(o.team), o.team, { name: o.name, role: o.role, expiresInDays: o.expiresDays });
       io.out(t.token);
       io.err(`Token "${t.name}" (${t.role}) for team ${o.team}. Store it now: it is not shown again.`);
+    });
+  token
+    .command("list")
+    .description("list a team's API tokens: role, creator, last use and whether each still works")
+    .requiredOption("--team <slug>", "team slug")
+    .action(async (o: { team: string }) => {
+      const { listTokens } = await import("@/lib/tokens/tokens");
+      const tokens = await listTokens(await actingFor(o.team), o.team);
+      if (!tokens.length) io.out(`No API tokens in ${o.team}: create one with \`sluice token create --team ${o.team}\`.`);
+      const when = (d: Date | null) => (d ? d.toISOString().slice(0, 16).replace("T", " ") : "never");
+      for (const t of tokens) {
+        const state = t.state === "revoked" && t.revokedReason ? `revoked (${t.revokedReason})` : t.state;
+        io.out([t.name, `${t.prefix}…`, t.role, `created by ${t.createdBy?.email ?? "a deleted account"} ${when(t.createdAt)}`, `last used ${when(t.lastUsedAt)}`, state].join("\t"));
+      }
     });
 }

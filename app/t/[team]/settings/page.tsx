@@ -16,7 +16,7 @@ export default async function SettingsPage({ params }: { params: Promise<{ team:
     <>
       <PageHeader title="Settings" description={`API tokens for ${team.name}.`} />
       {team.role === "owner" ? (
-        <Tokens team={slug} tokens={(await listTokens(user, slug)).map((t) => ({ ...t, createdAt: t.createdAt.toISOString(), lastUsedAt: t.lastUsedAt?.toISOString() ?? null, revokedAt: t.revokedAt?.toISOString() ?? null }))} />
+        <Tokens team={slug} tokens={(await listTokens(user, slug)).map((t) => ({ ...t, createdAt: t.createdAt.toISOString(), lastUsedAt: t.lastUsedAt?.toISOString() ?? null, expiresAt: t.expiresAt?.toISOString() ?? null, revokedAt: t.revokedAt?.toISOString() ?? null }))} />
       ) : (
         <p className="rounded-xl border border-slate-200 bg-white p-4 text-sm text-slate-600">Only the team&apos;s owners manage API tokens.</p>
       )}
