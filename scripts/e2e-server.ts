@@ -1,5 +1,5 @@
 /**
- * The server Playwright tests run against: the production build (`next start`)
+ * The server Playwright tests run against: the production build (scripts/web-server.ts)
  * plus a worker, on a hermetic stack (fresh Postgres, Redis, ClickHouse and
  * embedded broker on free ports, in a temp dir removed on exit).
  * Started by playwright.config.ts's webServer; E2E_PORT picks the web port.
@@ -42,7 +42,7 @@ async function main() {
     // Alert rules are evaluated every 2 s instead of 10 s, so the e2e sees them fire and resolve sooner.
     SLUICE_ALERT_EVALUATION_MS: "2000",
   };
-  const web = spawn(join(root, "node_modules/.bin/next"), ["start", "-p", String(port), "-H", "127.0.0.1"], { cwd: root, env, stdio: "inherit" });
+  const web = spawn(process.execPath, ["--import", "tsx", join(root, "scripts/web-server.ts")], { cwd: root, env: { ...env, HOST: "127.0.0.1", PORT: String(port) }, stdio: "inherit" });
   const worker = spawn(process.execPath, ["--import", "tsx", join(root, "workers/task-worker.ts")], { cwd: root, env, stdio: "inherit" });
   console.log(`e2e stack ready; web on http://127.0.0.1:${port}`);
 

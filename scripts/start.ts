@@ -1,7 +1,7 @@
 /**
  * npm start — the one supervisor. Starts every backing service that is not
  * configured externally (Postgres, Redis, ClickHouse, the embedded Kafka-protocol
- * broker), applies migrations, then runs the web app (next start) and N worker
+ * broker), applies migrations, then runs the web app (scripts/web-server.ts) and N worker
  * processes, with prefixed logs. Ctrl-C / SIGTERM stops everything in order:
  * web and workers first (they finish in-flight work), then the services.
  */
@@ -21,6 +21,8 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 
 const startEnvSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  /** The web app binds loopback like every embedded service; HOST=0.0.0.0 (behind TLS) opens it. */
+  HOST: z.string().default("127.0.0.1"),
   SLUICE_URL: url(["http", "https"]).optional(),
   SLUICE_DATA_DIR: z.string().default(join(root, ".data")),
   WORKERS: z.coerce.number().int().min(0).max(32).default(2),
@@ -103,7 +105,7 @@ async function main() {
   const children = new Map<string, ChildProcess>();
   let stopping = false;
 
-  const web = runChild("web", join(root, "node_modules/.bin/next"), ["start", "-p", String(cfg.PORT)], { ...childEnv, PORT: String(cfg.PORT) });
+  const web = runChild("web", process.execPath, ["--import", "tsx", join(root, "scripts/web-server.ts")], { ...childEnv, PORT: String(cfg.PORT), HOST: cfg.HOST });
   children.set("web", web);
   web.on("exit", (code) => {
     if (!stopping) {
@@ -141,7 +143,7 @@ async function main() {
   process.on("SIGTERM", () => void shutdown(0));
 
   const rows: [string, string][] = [
-    ["Web app", publicUrl],
+    ["Web app", `${publicUrl} (listening on ${cfg.HOST}:${cfg.PORT}${cfg.HOST === "127.0.0.1" ? "; HOST=0.0.0.0 opens it to the network" : ""})`],
     ["Health", `${publicUrl}/api/health`],
     ["Postgres", cfg.DATABASE_URL ? "external (DATABASE_URL)" : `127.0.0.1:${cfg.SLUICE_POSTGRES_PORT}`],
     ["Redis", cfg.REDIS_URL ? "external (REDIS_URL)" : `127.0.0.1:${cfg.SLUICE_REDIS_PORT}`],

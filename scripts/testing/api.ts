@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { expect } from "vitest";
 import * as authRoute from "@/app/api/auth/[...all]/route";
+import { CLIENT_ADDRESS_HEADER, declareClientAddressResolved } from "@/lib/auth/client-address";
 import * as teamsRoute from "@/app/api/v1/teams/route";
 import * as pipelinesRoute from "@/app/api/v1/teams/[team]/pipelines/route";
 import * as versionsRoute from "@/app/api/v1/teams/[team]/pipelines/[pipeline]/versions/route";
@@ -38,12 +39,15 @@ export async function call(
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }
 
-/** Calls better-auth's endpoints; each test user gets its own client IP so rate limits don't collide. */
+// In-process route calls stand where scripts/web-server.ts stands: they set the resolved client address themselves.
+declareClientAddressResolved();
+
+/** Calls better-auth's endpoints; each test user gets its own client address so rate limits don't collide. */
 export async function authRequest(path: string, body: unknown, ip: string): Promise<Response> {
   return authRoute.POST(
     new Request(`${BASE}/api/auth${path}`, {
       method: "POST",
-      headers: { "content-type": "application/json", origin: BASE, "x-forwarded-for": ip },
+      headers: { "content-type": "application/json", origin: BASE, [CLIENT_ADDRESS_HEADER]: ip },
       body: JSON.stringify(body),
     }),
   );

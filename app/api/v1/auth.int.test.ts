@@ -3,7 +3,7 @@ import * as me from "@/app/api/v1/me/route";
 import * as teams from "@/app/api/v1/teams/route";
 import * as tokens from "@/app/api/v1/teams/[team]/tokens/route";
 import * as token from "@/app/api/v1/teams/[team]/tokens/[tokenId]/route";
-import { authRequest, bearer, call, sessionCookie, signUp, uniqueName } from "@/scripts/testing/api";
+import { authRequest, BASE, bearer, call, sessionCookie, signUp, uniqueName } from "@/scripts/testing/api";
 
 describe("sign-up and sign-in", () => {
   it("signs up, then signs in with the same password and gets a working session", async () => {
@@ -33,11 +33,12 @@ describe("sign-up and sign-in", () => {
     expect(account.password).not.toContain(user.password);
   });
 
-  it("rate-limits repeated sign-in attempts from one client", async () => {
+  it("rate-limits repeated sign-in attempts from one client address, whatever accounts they try", async () => {
     const user = await signUp();
     const statuses: number[] = [];
     for (let i = 0; i < 14; i++) {
-      const r = await authRequest("/sign-in/email", { email: user.email, password: `wrong-${i}-password` }, user.ip);
+      // Another account each time: only the per-address limit applies.
+      const r = await authRequest("/sign-in/email", { email: `${i}-${user.email}`, password: `wrong-${i}-password` }, user.ip);
       statuses.push(r.status);
     }
     expect(statuses.slice(0, 5).every((s) => s === 401)).toBe(true);
@@ -45,6 +46,55 @@ describe("sign-up and sign-in", () => {
     // Still limited for the right password from that client, for the rest of the window.
     const ok = await authRequest("/sign-in/email", { email: user.email, password: user.password }, user.ip);
     expect(ok.status).toBe(429);
+  });
+});
+
+describe("per-account sign-in limit (issue 16, High 4)", () => {
+  // A guesser with many addresses: each attempt from another one, so only the per-account limit can stop it.
+  let n = 0;
+  const freshAddress = () => `198.51.${Math.floor(++n / 250)}.${(n % 250) + 1}`;
+  const attempt = (email: string, password: string) => authRequest("/sign-in/email", { email, password }, freshAddress());
+
+  it("stops password guessing on one account from many addresses, also for the right password, and for unknown accounts alike", async () => {
+    const user = await signUp();
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await attempt(user.email, `guess-${i}-password`)).status);
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+    expect(statuses.slice(10)).toEqual([429, 429]);
+    const right = await attempt(user.email, user.password);
+    expect(right.status).toBe(429);
+    expect(right.headers.get("retry-after")).toMatch(/^\d+$/);
+    expect((await right.json()).message).toMatch(/Too many sign-in attempts for this account\. Wait \d+ minutes?/);
+
+    // Someone else's account is not affected; an unknown email is limited the same way (nothing tells which exist).
+    const other = await signUp();
+    expect((await attempt(other.email, other.password)).status).toBe(200);
+    const unknown = `nobody-${user.email}`;
+    const unknownStatuses: number[] = [];
+    for (let i = 0; i < 11; i++) unknownStatuses.push((await attempt(unknown, `guess-${i}-password`)).status);
+    expect(unknownStatuses.slice(9)).toEqual([401, 429]);
+  });
+
+  it("starts the count again after a successful sign-in", async () => {
+    const user = await signUp();
+    for (let i = 0; i < 9; i++) expect((await attempt(user.email, `typo-${i}-password`)).status).toBe(401);
+    expect((await attempt(user.email, user.password)).status).toBe(200);
+    for (let i = 0; i < 9; i++) expect((await attempt(user.email, `typo-${i}-again`)).status).toBe(401);
+    expect((await attempt(user.email, user.password)).status).toBe(200);
+  });
+
+  it("ignores a client address header a client sends itself when the web server is not in front", async () => {
+    const { withTrustedClientAddress, CLIENT_ADDRESS_HEADER } = await import("@/lib/auth/client-address");
+    const g = globalThis as unknown as Record<symbol, boolean | undefined>;
+    const mark = Symbol.for("sluice.web-server.resolves-client-address");
+    const before = g[mark];
+    g[mark] = undefined;
+    try {
+      const req = new Request(`${BASE}/api/auth/sign-in/email`, { method: "POST", headers: { [CLIENT_ADDRESS_HEADER]: "203.0.113.9" } });
+      expect(withTrustedClientAddress(req).headers.has(CLIENT_ADDRESS_HEADER)).toBe(false);
+    } finally {
+      g[mark] = before;
+    }
   });
 });
 
