@@ -21,8 +21,9 @@ export function AuthForm({ mode }: { mode: Mode }) {
           ? { name: String(form.get("name")), email: String(form.get("email")), password: String(form.get("password")) }
           : { email: String(form.get("email")), password: String(form.get("password")) };
       const res = await fetch(`/api/auth/${mode}/email`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-      if (res.status === 429) throw new Error("Too many attempts from here. Wait a minute, then try again.");
       const data = (await res.json().catch(() => null)) as { message?: string } | null;
+      // The per-account limit says how long to wait; the per-address one says nothing.
+      if (res.status === 429) throw new Error(data?.message ?? "Too many attempts from here. Wait a minute, then try again.");
       if (!res.ok) throw new Error(data?.message ?? "That did not work; try again.");
       router.push(next);
       router.refresh();
@@ -41,7 +42,7 @@ export function AuthForm({ mode }: { mode: Mode }) {
         autoComplete={mode === "sign-up" ? "new-password" : "current-password"}
         required
         minLength={mode === "sign-up" ? 10 : 1}
-        hint={mode === "sign-up" ? "At least 10 characters." : undefined}
+        hint={mode === "sign-up" ? "10 or more characters, and not a common or easily guessed password — a few unrelated words work well." : undefined}
       />
       {error ? (
         <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-700">

@@ -1,10 +1,13 @@
 import { betterAuth } from "better-auth";
 import { prismaAdapter } from "better-auth/adapters/prisma";
-import { createAuthMiddleware } from "better-auth/api";
+import { APIError, createAuthMiddleware } from "better-auth/api";
 import { nextCookies } from "better-auth/next-js";
 import { prisma } from "@/lib/db/prisma";
 import { webEnv } from "@/lib/env/web";
+import { displayNameProblem } from "@/lib/validation/display-name";
 import { CLIENT_ADDRESS_HEADER } from "./client-address";
+import { withHashedSessionTokens } from "./session-token-hashing";
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, passwordProblem } from "./password-policy";
 import { clearSignInAttempts, countSignInAttempt } from "./sign-in-limits";
 
 /**
@@ -19,8 +22,8 @@ function createAuth() {
     appName: "Sluice",
     baseURL: env.SLUICE_URL,
     secret: env.BETTER_AUTH_SECRET,
-    database: prismaAdapter(prisma(), { provider: "postgresql" }),
-    emailAndPassword: { enabled: true, minPasswordLength: 10, maxPasswordLength: 128, autoSignIn: true },
+    database: withHashedSessionTokens(prismaAdapter(prisma(), { provider: "postgresql" })),
+    emailAndPassword: { enabled: true, minPasswordLength: MIN_PASSWORD_LENGTH, maxPasswordLength: MAX_PASSWORD_LENGTH, autoSignIn: true },
     session: { expiresIn: 60 * 60 * 24 * 14, updateAge: 60 * 60 * 24 },
     rateLimit: {
       enabled: true,
@@ -38,6 +41,7 @@ function createAuth() {
     hooks: {
       before: createAuthMiddleware(async (ctx) => {
         if (ctx.path === "/sign-in/email") await countSignInAttempt(ctx.body?.email);
+        checkAccountInput(ctx.path, ctx.body);
       }),
       after: createAuthMiddleware(async (ctx) => {
         if (ctx.path === "/sign-in/email" && ctx.context.newSession) await clearSignInAttempts(ctx.body?.email);
@@ -47,6 +51,26 @@ function createAuth() {
     telemetry: { enabled: false },
     plugins: [nextCookies()],
   });
+}
+
+export const USER_NAME_MAX = 80;
+
+/**
+ * Account input better-auth does not judge itself: user names are display
+ * names (no hidden characters, at most USER_NAME_MAX), and new passwords must
+ * not be common or easily guessed (password-policy.ts). Every route that sets
+ * a name or a password goes through here, the CLI's `user create` too.
+ */
+function checkAccountInput(path: string, body: Record<string, unknown> | undefined): void {
+  const bad = (message: string, code: string) => new APIError("BAD_REQUEST", { message, code });
+  if ((path === "/sign-up/email" || path === "/update-user") && body?.name !== undefined) {
+    const problem = displayNameProblem(body.name, 1, USER_NAME_MAX);
+    if (problem) throw bad(`Your name ${problem}.`, "INVALID_NAME");
+  }
+  const password = path === "/sign-up/email" ? body?.password : path === "/change-password" || path === "/reset-password" || path === "/set-password" ? body?.newPassword : undefined;
+  const related = [body?.email, body?.name].filter((v): v is string => typeof v === "string");
+  const problem = password === undefined ? undefined : passwordProblem(password, related);
+  if (problem) throw bad(problem, "WEAK_PASSWORD");
 }
 
 type Auth = ReturnType<typeof createAuth>;

@@ -173,10 +173,13 @@ export async function stop(principal: Principal, teamSlug: string, name: string)
     return d;
   });
   await writeControl(redis(), d.id, { generation: d.generation, desired: "stopped" });
-  // What stops flowing: the consumers of every stream this pipeline writes.
+  // What stops flowing: the consumers of every stream this pipeline writes — for the team's own streams only, as
+  // the impact route answers. A version deployed before Sinks were held to the team's streams may name another
+  // team's (even private) stream: its readers are not this team's business.
   const graph = (await prisma().pipelineVersion.findUnique({ where: { id: deployment.versionId } }))?.graph as unknown as Pipeline | undefined;
-  const sinks = [...new Set((graph?.nodes ?? []).flatMap((n) => (n.type === "sink" ? [n.config.stream] : [])))];
-  const impact = await Promise.all(sinks.map(async (s) => ({ stream: s, ...(await streamImpact(s)) })));
+  const named = [...new Set((graph?.nodes ?? []).flatMap((n) => (n.type === "sink" ? [n.config.stream] : [])))];
+  const owned = new Set((await prisma().stream.findMany({ where: { name: { in: named }, ownerTeamId: team.id }, select: { name: true } })).map((s) => s.name));
+  const impact = await Promise.all(named.filter((s) => owned.has(s)).map(async (s) => ({ stream: s, ...(await streamImpact(s)) })));
   return { deploymentId: d.id, desiredState: d.desiredState, generation: d.generation, impact };
 }
 

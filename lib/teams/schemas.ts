@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { displayName } from "@/lib/validation/display-name";
 
 export const teamSlug = z
   .string()
@@ -7,7 +8,7 @@ export const teamSlug = z
   .regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, "use lowercase letters, digits and dashes (e.g. ads-analytics)");
 
 export const createTeamInput = z.object({
-  name: z.string().trim().min(2).max(80),
+  name: displayName(2, 80),
   slug: teamSlug.optional(),
 });
 export type CreateTeamInput = z.infer<typeof createTeamInput>;

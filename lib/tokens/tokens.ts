@@ -6,10 +6,11 @@ import { roleAtLeast, ROLES } from "@/lib/auth/roles";
 import { requireTeamRole } from "@/lib/auth/team-access";
 import { prisma } from "@/lib/db/prisma";
 import { AppError, notFound } from "@/lib/errors";
+import { displayName } from "@/lib/validation/display-name";
 import { generateTokenSecret, hashToken } from "./token-secret";
 
 export const createTokenInput = z.object({
-  name: z.string().trim().min(1).max(80),
+  name: displayName(1, 80),
   role: z.enum(["owner", "editor", "viewer"]).default("editor"),
   expiresInDays: z.number().int().min(1).max(3650).optional(),
 });

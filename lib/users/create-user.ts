@@ -1,11 +1,14 @@
 import { z } from "zod";
-import { auth } from "@/lib/auth/better-auth";
+import { auth, USER_NAME_MAX } from "@/lib/auth/better-auth";
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "@/lib/auth/password-policy";
+import { displayName } from "@/lib/validation/display-name";
 import { AppError } from "@/lib/errors";
 
 export const createUserInput = z.object({
   email: z.email(),
-  name: z.string().trim().min(1).max(80),
-  password: z.string().min(10, "must be at least 10 characters").max(128),
+  name: displayName(1, USER_NAME_MAX),
+  // The rest of the password rule (not common, not easily guessed) is checked where every sign-up is: better-auth.ts.
+  password: z.string().min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`).max(MAX_PASSWORD_LENGTH),
 });
 
 /** Creates an email/password account through the same code path as the sign-up page. */

@@ -48,9 +48,12 @@ export async function requestAccess(principal: Principal, teamSlug: string, stre
   return view(g);
 }
 
-/** Requests and grants on the team's own streams (owners see and decide them). */
+/**
+ * Requests and grants on the team's own streams. Owners see and decide them:
+ * a request's reason is written for the people who decide it.
+ */
 export async function listIncoming(principal: Principal, ownerSlug: string, status?: "requested" | "approved" | "rejected" | "revoked"): Promise<GrantView[]> {
-  const { team } = await requireTeamRole(principal, ownerSlug, "viewer");
+  const { team } = await requireTeamRole(principal, ownerSlug, "owner");
   const rows = await prisma().streamGrant.findMany({
     where: { stream: { ownerTeamId: team.id }, ...(status ? { status } : {}) },
     include: { stream: true, team: true },

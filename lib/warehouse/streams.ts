@@ -94,7 +94,7 @@ export async function createStream(principal: Principal, teamSlug: string, raw: 
             },
           ],
         });
-        if (!created) throw new AppError("conflict", `A Kafka topic named "${topic}" already exists outside the catalog: choose another stream name.`);
+        if (!created) throw nameNotAvailable(input.name);
         return s;
       },
       { timeout: 30_000 },
@@ -102,10 +102,29 @@ export async function createStream(principal: Principal, teamSlug: string, raw: 
     return streamView(stream, "owner");
   } catch (e) {
     if (e instanceof P.PrismaClientKnownRequestError && e.code === "P2002") {
-      throw new AppError("conflict", `A stream named "${input.name}" already exists: pick another name, or find it in the catalog and request access.`);
+      const existing = await prisma().stream.findUnique({ where: { name: input.name }, include: { ownerTeam: true, grants: { where: { teamId: team.id } } } });
+      const access = existing ? accessOf(existing, team.id) : undefined;
+      if (existing && access) {
+        throw new AppError("conflict", `A stream named "${input.name}" already exists${access === "owner" ? " in your team" : `, owned by team "${existing.ownerTeam.slug}"`}: pick another name${access === "owner" ? "" : ", or use it (find it in the catalog; request access if you cannot read it)"}.`);
+      }
+      throw nameNotAvailable(input.name);
     }
     throw e;
   }
+}
+
+/**
+ * The answer for a name taken by something the team cannot see: another
+ * team's private stream, or a Kafka topic outside the catalog. Names are one
+ * namespace (they are topic names), so a taken name cannot be given out; the
+ * answer is the same for both causes, so it does not confirm that a private
+ * stream exists, and it tells a legitimate user what to do.
+ */
+function nameNotAvailable(name: string): AppError {
+  return new AppError(
+    "conflict",
+    `The name "${name}" is not available: choose another one. Stream names are shared by every team (each is also a Kafka topic), so a name can be taken by a stream your team cannot see or by a topic outside the catalog; prefixing names with your team (e.g. "ods.<team>.…") avoids this.`,
+  );
 }
 
 /** The streams a team can see: its own, `team`/`public` ones, and ones it holds a grant for. */

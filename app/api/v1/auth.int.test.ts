@@ -1,4 +1,6 @@
+import { createHash, createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import * as authRoute from "@/app/api/auth/[...all]/route";
 import * as me from "@/app/api/v1/me/route";
 import * as teams from "@/app/api/v1/teams/route";
 import * as tokens from "@/app/api/v1/teams/[team]/tokens/route";
@@ -46,6 +48,44 @@ describe("sign-up and sign-in", () => {
     // Still limited for the right password from that client, for the rest of the window.
     const ok = await authRequest("/sign-in/email", { email: user.email, password: user.password }, user.ip);
     expect(ok.status).toBe(429);
+  });
+});
+
+describe("session tokens at rest (issue 16, Low)", () => {
+  const rawToken = (cookie: string) => decodeURIComponent(/session_token=([^;]+)/.exec(cookie)![1]).split(".")[0];
+  const sessionRoute = (path: string, cookie: string) =>
+    authRoute.POST(new Request(`${BASE}/api/auth${path}`, { method: "POST", headers: { "content-type": "application/json", origin: BASE, cookie }, body: "{}" }));
+
+  it("stores only the SHA-256 of a session token; the cookie still works, refreshes and signs out", async () => {
+    const user = await signUp();
+    const raw = rawToken(user.headers.cookie);
+    const { prisma } = await import("@/lib/db/prisma");
+    const stored = (await prisma().session.findMany({ where: { user: { email: user.email } } })).map((s) => s.token);
+    expect(stored).toEqual([createHash("sha256").update(raw).digest("hex")]);
+    expect(stored[0]).not.toContain(raw);
+    // A copy of the database, even with BETTER_AUTH_SECRET beside it, gives no session: a correctly signed cookie
+    // holding the stored value (or its listed form) finds nothing. The same forgery of the raw token works.
+    const forged = (value: string) => {
+      const sig = createHmac("sha256", process.env.BETTER_AUTH_SECRET!).update(value).digest("base64");
+      return { headers: { cookie: `better-auth.session_token=${encodeURIComponent(`${value}.${sig}`)}` } };
+    };
+    expect((await call(me.GET, { caller: forged(raw) })).status).toBe(200);
+    expect((await call(me.GET, { caller: forged(stored[0]) })).status).toBe(401);
+    expect((await call(me.GET, { caller: forged(`h:${stored[0]}`) })).status).toBe(401);
+    expect((await call(me.GET, { caller: user })).status).toBe(200);
+
+    // A second session, then "sign out everywhere else" through the list of sessions (which only knows hashes).
+    const second = await authRequest("/sign-in/email", { email: user.email, password: user.password }, user.ip);
+    const secondCookie = sessionCookie(second);
+    const listed = await authRoute.GET(new Request(`${BASE}/api/auth/list-sessions`, { headers: { cookie: secondCookie } }));
+    const sessions = (await listed.json()) as { token: string }[];
+    expect(sessions).toHaveLength(2);
+    expect(sessions.every((s) => !s.token.includes(raw))).toBe(true);
+    expect((await sessionRoute("/revoke-other-sessions", secondCookie)).status).toBe(200);
+    expect((await call(me.GET, { caller: user })).status).toBe(401);
+    expect((await call(me.GET, { caller: { headers: { cookie: secondCookie } } })).status).toBe(200);
+    expect((await sessionRoute("/sign-out", secondCookie)).status).toBe(200);
+    expect(await prisma().session.count({ where: { user: { email: user.email } } })).toBe(0);
   });
 });
 

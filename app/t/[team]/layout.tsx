@@ -29,7 +29,7 @@ export default async function TeamLayout({ children, params }: { children: React
   }
   return (
     <div className="flex min-h-full">
-      <Sidebar team={team} teams={teams} user={{ name: user.name, email: user.email }} pendingRequests={(await listIncoming(user, slug, "requested")).length} unreadAlerts={await unreadCount(user, team.id)} />
+      <Sidebar team={team} teams={teams} user={{ name: user.name, email: user.email }} pendingRequests={team.role === "owner" ? (await listIncoming(user, slug, "requested")).length : 0} unreadAlerts={await unreadCount(user, team.id)} />
       <main className="min-w-0 flex-1 px-8 py-8">{children}</main>
     </div>
   );

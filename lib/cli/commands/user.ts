@@ -10,7 +10,8 @@ export function register(program: Command, { io }: Cli): void {
     .description("create an email + password account")
     .requiredOption("--email <email>", "sign-in email")
     .requiredOption("--name <name>", "display name")
-    .option("--password <password>", "password (at least 10 characters); prefer --password-stdin")
+    // The rule as lib/auth/password-policy.ts's PASSWORD_RULE says it (not imported: the CLI loads commands lazily).
+    .option("--password <password>", "password: 10–128 characters, not a common or easily guessed one; prefer --password-stdin")
     .option("--password-stdin", "read the password from standard input")
     .action(async (o: { email: string; name: string; password?: string; passwordStdin?: boolean }) => {
       const password = o.passwordStdin ? (await io.readStdin()).replace(/\r?\n$/, "") : o.password;

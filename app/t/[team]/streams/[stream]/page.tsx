@@ -39,7 +39,7 @@ export default async function StreamPage({ params }: { params: Promise<{ team: s
   const [records, impact, incoming, outgoing] = await Promise.all([
     readable ? readRecords(user, slug, name, { limit: 20 }).then((r) => r.records).catch(() => []) : Promise.resolve([]),
     streamImpact(name),
-    stream.access === "owner" ? listIncoming(user, slug).then((rs) => rs.filter((r) => r.stream === name)) : Promise.resolve([]),
+    stream.access === "owner" && team.role === "owner" ? listIncoming(user, slug).then((rs) => rs.filter((r) => r.stream === name)) : Promise.resolve([]),
     stream.access !== "owner" ? listOutgoing(user, slug).then((rs) => rs.find((r) => r.stream === name)) : Promise.resolve(undefined),
   ]);
   return (
@@ -102,7 +102,11 @@ export default async function StreamPage({ params }: { params: Promise<{ team: s
       {stream.access === "owner" ? (
         <section className="rounded-xl border border-slate-200 bg-white p-4">
           <h2 className="mb-2 text-sm font-semibold">Access requests</h2>
-          <AccessRequests team={slug} canDecide={team.role === "owner"} requests={incoming.map((r) => ({ ...r, createdAt: r.createdAt.toISOString() }))} />
+          {team.role === "owner" ? (
+            <AccessRequests team={slug} canDecide requests={incoming.map((r) => ({ ...r, createdAt: r.createdAt.toISOString() }))} />
+          ) : (
+            <p className="text-sm text-slate-500">The team&apos;s owners see and decide requests for access to this stream.</p>
+          )}
         </section>
       ) : null}
     </div>
