@@ -35,7 +35,10 @@ export async function countSignInAttempt(email: unknown): Promise<void> {
   try {
     await accountLimiter().consume(accountKey(email));
   } catch (e) {
-    if (!(e instanceof RateLimiterRes)) throw e;
+    if (!(e instanceof RateLimiterRes)) {
+      // Fail closed: without the counter, guesses could not be bounded.
+      throw new APIError("SERVICE_UNAVAILABLE", { message: "Signing in is unavailable for a moment (the sign-in limit's store, Redis, cannot be reached). Try again shortly.", code: "SIGN_IN_UNAVAILABLE" });
+    }
     const minutes = Math.max(1, Math.ceil(e.msBeforeNext / 60_000));
     throw new APIError(
       "TOO_MANY_REQUESTS",
