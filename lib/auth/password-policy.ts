@@ -23,7 +23,8 @@ const zxcvbn = () =>
 export function passwordProblem(password: unknown, related: string[] = []): string | undefined {
   if (typeof password !== "string") return undefined; // better-auth refuses the body itself
   if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) return `A password needs ${PASSWORD_RULE}.`;
-  const inputs = related.flatMap((r) => [r, ...r.split(/[@.\s_-]+/)]).filter((r) => r.length >= 3);
+  // The whole email, its local part, and each word of them and of the name.
+  const inputs = related.flatMap((r) => [r, r.split("@")[0], ...r.split(/[@.\s_-]+/)]).filter((r) => r.length >= 3);
   const result = zxcvbn().check(password, inputs);
   if (result.score >= MIN_SCORE) return undefined;
   const why = [result.feedback.warning, ...result.feedback.suggestions].filter(Boolean).join(" ");

@@ -7,7 +7,7 @@ import * as streamRoute from "@/app/api/v1/teams/[team]/streams/[stream]/route";
 import * as accessRequests from "@/app/api/v1/teams/[team]/access-requests/route";
 import * as deployRoute from "@/app/api/v1/teams/[team]/pipelines/[pipeline]/deploy/route";
 import * as stopRoute from "@/app/api/v1/teams/[team]/pipelines/[pipeline]/stop/route";
-import { buildProgram } from "@/lib/cli/main";
+import { runCli } from "@/lib/cli/main";
 import { prisma } from "@/lib/db/prisma";
 import { closeKafka, kafkaAdmin } from "@/lib/kafka/shared";
 import { authRequest, call, copyPipeline, createPipelineWithVersion, signUp, signUpWithTeam, uniqueName, type TestUser } from "@/scripts/testing/api";
@@ -61,8 +61,8 @@ describe("passwords", () => {
     expect((await authRequest("/sign-up/email", { email, password: email.split("@")[0], name: "M" }, "192.0.2.12")).status).toBe(400);
 
     const err: string[] = [];
-    const program = buildProgram({ out: () => {}, err: (l) => err.push(l), readStdin: async () => "1234567890\n" });
-    await program.parseAsync(["node", "sluice", "user", "create", "--email", `${uniqueName("c")}@example.test`, "--name", "C", "--password-stdin"]).catch(() => {});
+    const code = await runCli(["user", "create", "--email", `${uniqueName("c")}@example.test`, "--name", "C", "--password-stdin"], { out: () => {}, err: (l) => err.push(l), readStdin: async () => "1234567890\n" });
+    expect(code).toBe(1);
     expect(err.join("\n")).toMatch(/too easy to guess/);
     // A few unrelated words pass.
     expect((await authRequest("/sign-up/email", { email: `${uniqueName("ok")}@example.test`, password: "blue kettle orbit", name: "Ok" }, "192.0.2.13")).status).toBe(200);
