@@ -19,6 +19,12 @@ export async function ensureRepartitionStream(opts: { teamId: string; pipelineId
   if (existing && (existing.internalPipelineId !== opts.pipelineId || existing.ownerTeamId !== opts.teamId)) {
     throw new AppError("conflict", `The name "${opts.name}" of the pipeline's repartition stream is taken by another stream: Sluice cannot write window input there.`);
   }
+  const admin = await kafkaAdmin();
+  if (!existing && (await admin.listTopics()).includes(opts.name) && !(await prisma().stream.findUnique({ where: { name: opts.name } }))) {
+    // The catalog row comes before the topic (and goes before it), so a topic without one was made outside Sluice,
+    // whose readers Sluice cannot know: the Window's input (the team's records) must not go there (issue 16, High 2).
+    throw new AppError("conflict", `A Kafka topic named "${opts.name}" (the pipeline's repartition stream) exists outside the catalog, so Sluice cannot tell who reads it. Ask an administrator to delete that topic (if its stream was just deleted, wait a few seconds), then deploy again.`);
+  }
   if (existing && existing.partitions !== opts.partitions) {
     throw new AppError("conflict", `The repartition stream "${opts.name}" has ${existing.partitions} partitions, not the pipeline's max parallelism ${opts.partitions}: deploy with resetState to start it over.`);
   }
@@ -49,7 +55,6 @@ export async function ensureRepartitionStream(opts: { teamId: string; pipelineId
       await prisma().streamSchema.create({ data: { streamId: existing.id, version: (latest?.version ?? 0) + 1, format: "fields", definition: opts.schema as unknown as Prisma.InputJsonValue } });
     }
   }
-  const admin = await kafkaAdmin();
   if (!(await admin.listTopics()).includes(opts.name)) {
     await admin
       .createTopics({ waitForLeaders: true, topics: [{ topic: opts.name, numPartitions: opts.partitions, configEntries: [{ name: "retention.ms", value: String(REPARTITION_RETENTION_MS) }] }] })

@@ -8,7 +8,7 @@ import * as validateRoute from "@/app/api/v1/teams/[team]/pipelines/validate/rou
 import { prisma } from "@/lib/db/prisma";
 import { closeKafka, kafkaAdmin } from "@/lib/kafka/shared";
 import { createRedis } from "@/lib/redis/client";
-import { changelogTopic, deadLetterStreamName } from "@/lib/runtime/naming";
+import { changelogTopic, deadLetterStreamName, repartitionStreamName, stageChangelogTopic } from "@/lib/runtime/naming";
 import { startTaskProcessor } from "@/lib/runtime/task-processor";
 import { closeTaskQueue } from "@/lib/runtime/task-queue";
 import { call, copyPipeline, createPipelineWithVersion, signUpWithTeam, uniqueName, type TestUser } from "@/scripts/testing/api";
@@ -90,7 +90,8 @@ describe.skipIf(!hasKafka)("platform topic names", () => {
     expect(dep.body.error.message).toContain(`a Kafka topic named "${dlq}" (the pipeline's dead-letter stream) exists outside the catalog`);
   });
 
-  it("refuses to deploy a Window pipeline whose state topic is a catalog stream", async () => {
+  /** A Window pipeline of the victim (keyed scale-out cuts it into stages at the Window: a repartition stream and a stage changelog). */
+  async function windowedPipeline() {
     const out = `dws.${uniqueName("counts")}`;
     const windowed = {
       version: 1,
@@ -107,10 +108,34 @@ describe.skipIf(!hasKafka)("platform topic names", () => {
     expect((await call(streamsRoute.POST, { caller: victim, params: { team: victimTeam }, body: { name: out, layer: "DWS", partitions: 1, schema: checked.body.schemas.w } })).status).toBe(201);
     const pipeline = await victimPipeline(windowed);
     const id = (await call(pipelineRoute.GET, { caller: victim, params: { team: victimTeam, pipeline } })).body.id as string;
-    await legacySquat(changelogTopic(id, 0));
+    return { pipeline, id };
+  }
+
+  async function expectDeployRefused(pipeline: string, message: string) {
     const dep = await call(deployRoute.POST, { caller: victim, params: { team: victimTeam, pipeline }, body: {} });
     expect(dep.status, JSON.stringify(dep.body)).toBe(409);
-    expect(dep.body.error.message).toContain(`window-state topic "${changelogTopic(id, 0)}" is already taken by a stream in the catalog`);
+    expect(dep.body.error.message).toContain(message);
+    expect((await call(pipelineRoute.GET, { caller: victim, params: { team: victimTeam, pipeline } })).body.deployment).toBeNull();
+  }
+
+  it("refuses to deploy a Window pipeline whose state topic (either layout's) is a catalog stream", async () => {
+    for (const topic of [(id: string) => changelogTopic(id, 0), (id: string) => stageChangelogTopic(id, "w", 0)]) {
+      const { pipeline, id } = await windowedPipeline();
+      await legacySquat(topic(id));
+      await expectDeployRefused(pipeline, `window-state topic "${topic(id)}" is already taken by a stream in the catalog`);
+    }
+  });
+
+  it("refuses to deploy a Window pipeline whose repartition stream is another team's stream or a topic outside the catalog", async () => {
+    const squatted = await windowedPipeline();
+    await legacySquat(repartitionStreamName(squatted.id, "w"));
+    await expectDeployRefused(squatted.pipeline, `The name "${repartitionStreamName(squatted.id, "w")}" of the pipeline's repartition stream is taken by another stream`);
+
+    const outside = await windowedPipeline();
+    const name = repartitionStreamName(outside.id, "w");
+    await (await kafkaAdmin()).createTopics({ waitForLeaders: true, topics: [{ topic: name, numPartitions: 1 }] });
+    await expectDeployRefused(outside.pipeline, `A Kafka topic named "${name}" (the pipeline's repartition stream) exists outside the catalog`);
+    expect(await prisma().stream.findUnique({ where: { name } })).toBeNull();
   });
 
   it("fails a running deployment whose dead-letter stream was squatted before the fix, instead of writing to it", async () => {
