@@ -191,7 +191,7 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
   });
   // Internal streams (the stages' repartition streams) are named as their topics; the catalog knows every other one's.
   // Validation above refuses unknown streams; a stream deleted since then must fail the deployment with its name, not crash-loop.
-  const internal = new Set(split.stages.flatMap((s) => [...s.repartitions.values()].map((r) => r.stream)));
+  const internal = new Set(split.stages.flatMap((s) => [...(s.input ? [s.input] : []), ...s.repartitions.values()].map((r) => r.stream)));
   const topicOf = (stream: string) => {
     const entry = catalog.entries.get(stream);
     if (entry) return entry.topic;
