@@ -1,5 +1,5 @@
 /**
- * npm run bench -- runtime   [--records=N] [--rounds=N] [--latency-runs=N] [--keyed-records=N] [--only=throughput,latency,takeover,keyed,metrics]
+ * npm run bench -- runtime   [--records=N] [--rounds=N] [--latency-runs=N] [--keyed-records=N] [--hop-max-parallelism=N] [--only=throughput,latency,takeover,keyed,metrics]
  *
  * End-to-end figures for Source → Filter → Projection → Sink through the broker,
  * run by one worker process, beside a hand-written kafkajs consume-transform-
@@ -291,6 +291,8 @@ async function main() {
       const { prisma } = await import("@/lib/db/prisma");
       const { resume } = await import("@/lib/pipelines/deployments");
       const KEYED = arg("keyed-records", 200_000);
+      // --hop-max-parallelism=N: the key groups of the latency section's pipelines (the default, 32, when 0).
+      const HOP_MAX_PAR = arg("hop-max-parallelism", 0);
       const second = workers.length > 1 ? workers[1] : spawnWorker("bench-2");
       const keyedSchema = [{ name: "user_id", type: "string" }, { name: "ts", type: "timestamp" }];
       const countSchema = [{ name: "user_id", type: "string" }, { name: "window_start", type: "timestamp" }, { name: "window_end", type: "timestamp" }, { name: "n", type: "int" }];
@@ -371,7 +373,7 @@ async function main() {
           const name = `hop-${run}-${layout.startsWith("one") ? "one" : "two"}`;
           await createPipeline(principal, "bench", { name });
           await saveVersion(principal, "bench", name, { pipeline: windowDef(lsrc, lsink, "100ms") });
-          await deploy(principal, "bench", name, { deliveryGuarantee: "exactly_once" });
+          await deploy(principal, "bench", name, { deliveryGuarantee: "exactly_once", ...(HOP_MAX_PAR ? { maxParallelism: HOP_MAX_PAR } : {}) });
           if (layout.startsWith("one")) {
             // The one-stage layout: what deployments made before keyed scale-out keep (a resume keeps it).
             await stop(principal, "bench", name);
