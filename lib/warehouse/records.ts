@@ -55,10 +55,14 @@ export async function readRecords(principal: Principal, teamSlug: string, name: 
     const byTime = await admin.fetchTopicOffsetsByTimestamp(stream.topic, q.fromTimestamp);
     starts = new Map(byTime.filter((o) => partitions.some((p) => p.partition === o.partition)).map((o) => [o.partition, BigInt(o.offset)]));
   } else {
-    // Newest: at most `limit` from the end of each partition, then keep the newest overall.
-    starts = new Map(partitions.map((w) => [w.partition, BigInt(w.low) > BigInt(w.high) - BigInt(q.limit) ? BigInt(w.low) : BigInt(w.high) - BigInt(q.limit)]));
+    // Newest: the last 2 × `limit` offsets of each partition (transactional produce leaves a commit
+    // marker after each request's records, so `limit` records can span up to twice as many offsets),
+    // then keep the newest `limit` overall.
+    const span = 2n * BigInt(q.limit);
+    starts = new Map(partitions.map((w) => [w.partition, BigInt(w.low) > BigInt(w.high) - span ? BigInt(w.low) : BigInt(w.high) - span]));
   }
   const highs = new Map(partitions.map((w) => [w.partition, BigInt(w.high)]));
+  const newest = q.fromOffset === undefined && q.fromTimestamp === undefined;
   const reader = await partitionReader();
   const out: StreamRecord[] = [];
   {
@@ -66,7 +70,7 @@ export async function readRecords(principal: Principal, teamSlug: string, name: 
       let offset = start;
       const high = highs.get(partition) ?? 0n;
       let collected = 0;
-      while (offset < high && collected < q.limit) {
+      while (offset < high && (newest || collected < q.limit)) {
         const res = await reader.fetch(stream.topic, partition, offset.toString(), { maxBytes: 1024 * 1024 });
         for (const r of res.records) {
           // Offsets-by-time may land on the start of a batch: skip what is older.
@@ -75,7 +79,7 @@ export async function readRecords(principal: Principal, teamSlug: string, name: 
             offset = high;
             break;
           }
-          if (collected >= q.limit) break;
+          if (!newest && collected >= q.limit) break;
           out.push(toStreamRecord(r));
           collected++;
         }
@@ -85,9 +89,8 @@ export async function readRecords(principal: Principal, teamSlug: string, name: 
       }
     }
   }
-  const newestFirstNeeded = q.fromOffset === undefined && q.fromTimestamp === undefined;
   out.sort((a, b) => a.timestamp - b.timestamp || a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
-  const records = newestFirstNeeded ? out.slice(-q.limit) : q.fromOffset !== undefined ? out : out.slice(0, q.limit);
+  const records = newest ? out.slice(-q.limit) : q.fromOffset !== undefined ? out : out.slice(0, q.limit);
   return { stream: stream.name, partitions: partitions.map((w) => ({ partition: w.partition, low: w.low, high: w.high })), records };
 }
 
