@@ -6,7 +6,9 @@ import * as streamsRoute from "@/app/api/v1/teams/[team]/streams/route";
 import * as recordsRoute from "@/app/api/v1/teams/[team]/streams/[stream]/records/route";
 import { closeKafka } from "@/lib/kafka/shared";
 import { closeUdfTestQueue } from "@/lib/udf/test-run";
-import { call, signUp, signUpWithTeam, uniqueName, type TestUser } from "@/scripts/testing/api";
+import { listWorkers } from "@/lib/runtime/worker-registry";
+import { redis } from "@/lib/redis/client";
+import { call, signUp, signUpWithTeam, uniqueName, waitFor, type TestUser } from "@/scripts/testing/api";
 import { WorkerPool } from "@/scripts/testing/workers";
 import * as testRun from "./route";
 
@@ -19,7 +21,10 @@ const inline = (form: string, source: string) => ({ inline: { form, source } });
 const pool = new WorkerPool();
 
 beforeAll(async () => {
-  pool.spawn(uniqueName("udf-run-worker"), { env: { UDF_TEST_CONCURRENCY: "8" } });
+  const worker = pool.spawn(uniqueName("udf-run-worker"), { env: { UDF_TEST_CONCURRENCY: "8" } });
+  // A test run is refused while no worker is registered: wait for this one's first heartbeat
+  // (a busy machine takes seconds to start it) rather than racing it.
+  await waitFor("the test-run worker to register", () => listWorkers(redis()), (ws) => ws.some((w) => w.pid === worker.process.pid), 60_000);
   [owner, viewer, outsider] = await Promise.all([signUp(), signUp(), signUp()]);
   team = uniqueName("udf-run");
   expect((await call(teams.POST, { caller: owner, body: { name: "UDF run", slug: team } })).status).toBe(201);
