@@ -101,7 +101,7 @@ test("deploy a pipeline, watch the monitor fill, then a lag alert fires to a sig
 
   // Stop the pipeline while records keep arriving: the lag grows past 10 and the rule fires.
   // (A stop returns at once; its task leaves at its next committed point, which the status shows.)
-  expect((await page.request.post(`/api/v1/teams/${team}/pipelines/${pipeline}/stop`)).status()).toBe(200);
+  expect((await page.request.post(`/api/v1/teams/${team}/pipelines/${pipeline}/stop`, { data: {} })).status()).toBe(200);
   await expect.poll(async () => (await (await page.request.get(`/api/v1/teams/${team}/pipelines/${pipeline}/status`)).json()).actualState, { timeout: 30_000 }).toBe("stopped");
   await produce(30);
   await produce(30);
@@ -123,7 +123,7 @@ test("deploy a pipeline, watch the monitor fill, then a lag alert fires to a sig
   await page.screenshot(shot("64-delivery-log"));
 
   // Resume: the pipeline catches up, the rule resolves, and the receiver hears that too.
-  expect((await page.request.post(`/api/v1/teams/${team}/pipelines/${pipeline}/resume`)).status()).toBe(200);
+  expect((await page.request.post(`/api/v1/teams/${team}/pipelines/${pipeline}/resume`, { data: {} })).status()).toBe(200);
   await page.getByRole("tab", { name: "Rules" }).click();
   await expect(page.getByTestId("rule-row-orders-lag")).toContainText("ok", { timeout: 90_000 });
   await expect.poll(() => receiver.received.length, { timeout: 30_000 }).toBe(2);

@@ -39,6 +39,10 @@ async function main() {
     LOG_LEVEL: "warn",
     // The monitor e2e's webhook receiver listens on 127.0.0.1: private targets are an opt-in (docs/operations.md).
     SLUICE_WEBHOOK_ALLOW_PRIVATE: "true",
+    // Every spec signs a new user up from 127.0.0.1, some 10–15 a run, less than a minute apart: better-auth
+    // keeps counting while accepted attempts come less than a minute apart, so the default 10 would refuse the later specs' sign-ups.
+    // (e2e/sign-in-limits.spec.ts checks the sign-in limit, which keeps its default.)
+    SIGN_UP_RATE_LIMIT_PER_MINUTE: "1000",
     // Alert rules are evaluated every 2 s instead of 10 s, so the e2e sees them fire and resolve sooner.
     SLUICE_ALERT_EVALUATION_MS: "2000",
   };

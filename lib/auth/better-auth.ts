@@ -33,7 +33,7 @@ function createAuth() {
       max: 300,
       customRules: {
         "/sign-in/email": { window: 60, max: env.SIGN_IN_RATE_LIMIT_PER_MINUTE },
-        "/sign-up/email": { window: 60, max: env.SIGN_IN_RATE_LIMIT_PER_MINUTE },
+        "/sign-up/email": { window: 60, max: env.SIGN_UP_RATE_LIMIT_PER_MINUTE },
       },
     },
     // The client address comes only from Sluice's web server (client-address.ts), never from X-Forwarded-For.

@@ -25,8 +25,10 @@ export const webEnvSchema = serviceEnv.extend(operationsEnvSchema.shape).extend(
       return false;
     }
   }, "must be comma-separated IP addresses or CIDR ranges (e.g. 10.0.0.0/8,127.0.0.1), or loopback / linklocal / uniquelocal"),
-  /** Sign-in and sign-up attempts per client address per minute. */
+  /** Sign-in attempts per client address per minute. */
   SIGN_IN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(10),
+  /** Sign-up attempts per client address per minute (a counter apart from sign-in's). */
+  SIGN_UP_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(10),
   /** Sign-in attempts per account (email) per SIGN_IN_ACCOUNT_WINDOW_MINUTES, from all addresses together; a success starts the count again. */
   SIGN_IN_ACCOUNT_ATTEMPTS: z.coerce.number().int().positive().default(10),
   SIGN_IN_ACCOUNT_WINDOW_MINUTES: z.coerce.number().int().positive().default(15),

@@ -113,6 +113,37 @@ export class PartitionReader {
     return { records, highWatermark: pdata.highWatermark, nextOffset };
   }
 
+  /**
+   * At least the newest `limit` committed records of one partition (all of
+   * them when it holds fewer), oldest first, and the offset range [from, high)
+   * that was read whole. Offsets are not records: every transaction leaves a
+   * commit or abort marker, and aborted records take offsets a read_committed
+   * reader never sees (every produce through Sluice's API and every
+   * exactly_once pipeline writes transactionally). So the read starts `limit`
+   * offsets back and goes further back, doubling, until it has `limit` records
+   * or reaches `low` (at most 64 × `limit` offsets).
+   */
+  async newest(topic: string, partition: number, low: bigint, high: bigint, limit: number): Promise<{ records: ReadRecord[]; from: bigint }> {
+    let records: ReadRecord[] = [];
+    let from = high;
+    for (let span = BigInt(Math.max(1, limit)); from > low; span *= 2n) {
+      const start = high - span > low ? high - span : low;
+      const part: ReadRecord[] = [];
+      let offset = start;
+      while (offset < from) {
+        const res = await this.fetch(topic, partition, offset.toString(), { maxBytes: 1024 * 1024 });
+        part.push(...res.records.filter((r) => BigInt(r.offset) < from));
+        const next = BigInt(res.nextOffset);
+        if (next <= offset) return { records: [...part, ...records], from }; // no progress: keep what was read whole
+        offset = next;
+      }
+      records = [...part, ...records];
+      from = start;
+      if (records.length >= limit || span >= 64n * BigInt(Math.max(1, limit))) break;
+    }
+    return { records, from };
+  }
+
   async close(): Promise<void> {
     await this.cluster.disconnect();
   }

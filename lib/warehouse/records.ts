@@ -55,22 +55,23 @@ export async function readRecords(principal: Principal, teamSlug: string, name: 
     const byTime = await admin.fetchTopicOffsetsByTimestamp(stream.topic, q.fromTimestamp);
     starts = new Map(byTime.filter((o) => partitions.some((p) => p.partition === o.partition)).map((o) => [o.partition, BigInt(o.offset)]));
   } else {
-    // Newest: the last 2 × `limit` offsets of each partition (transactional produce leaves a commit
-    // marker after each request's records, so `limit` records can span up to twice as many offsets),
-    // then keep the newest `limit` overall.
-    const span = 2n * BigInt(q.limit);
-    starts = new Map(partitions.map((w) => [w.partition, BigInt(w.low) > BigInt(w.high) - span ? BigInt(w.low) : BigInt(w.high) - span]));
+    // Newest: read below (PartitionReader.newest: offsets are not records), then keep the newest `limit` overall.
+    starts = new Map();
   }
   const highs = new Map(partitions.map((w) => [w.partition, BigInt(w.high)]));
   const newest = q.fromOffset === undefined && q.fromTimestamp === undefined;
   const reader = await partitionReader();
   const out: StreamRecord[] = [];
-  {
+  if (newest) {
+    for (const w of partitions) {
+      if (BigInt(w.high) > BigInt(w.low)) out.push(...(await reader.newest(stream.topic, w.partition, BigInt(w.low), BigInt(w.high), q.limit)).records.map(toStreamRecord));
+    }
+  } else {
     for (const [partition, start] of starts) {
       let offset = start;
       const high = highs.get(partition) ?? 0n;
       let collected = 0;
-      while (offset < high && (newest || collected < q.limit)) {
+      while (offset < high && collected < q.limit) {
         const res = await reader.fetch(stream.topic, partition, offset.toString(), { maxBytes: 1024 * 1024 });
         for (const r of res.records) {
           // Offsets-by-time may land on the start of a batch: skip what is older.
@@ -79,7 +80,7 @@ export async function readRecords(principal: Principal, teamSlug: string, name: 
             offset = high;
             break;
           }
-          if (!newest && collected >= q.limit) break;
+          if (collected >= q.limit) break;
           out.push(toStreamRecord(r));
           collected++;
         }

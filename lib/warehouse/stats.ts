@@ -20,7 +20,7 @@ export interface PartitionStats {
   low: string;
   /** High watermark (ListOffsets latest): the offset the next record gets. */
   high: string;
-  /** Records in the partition now (high − low). */
+  /** Records in the partition now: high − low, less the transaction markers among the newest offsets. */
   records: number;
   /** Records appended in the last RATE_WINDOW_MS. */
   recordsLastMinute: number;
@@ -34,7 +34,7 @@ export interface StreamStats {
   measuredAt: number;
   /** Records in the stream now (sum of high − low over partitions). */
   records: number;
-  /** Records ever written (sum of high watermarks): retention does not lower it. */
+  /** Records ever written (log start offsets + records now): retention does not lower it. */
   totalWritten: number;
   recordsLastMinute: number;
   /** recordsLastMinute / 60. */
@@ -56,18 +56,12 @@ function recordBytes(r: ReadRecord): number {
   return n;
 }
 
-/** The newest up-to-`sample` committed records of one partition, read from high − sample to high. */
-async function newestRecords(reader: PartitionReader, topic: string, partition: number, low: bigint, high: bigint, sample: number): Promise<ReadRecord[]> {
-  const out: ReadRecord[] = [];
-  let offset = high - BigInt(sample) > low ? high - BigInt(sample) : low;
-  while (offset < high) {
-    const res = await reader.fetch(topic, partition, offset.toString(), { maxBytes: 1024 * 1024 });
-    out.push(...res.records.filter((r) => BigInt(r.offset) < high));
-    const next = BigInt(res.nextOffset);
-    if (next <= offset) break;
-    offset = next;
-  }
-  return out;
+/** Offsets at or after `since` in the read range that hold no record (markers of committed transactions, aborted records). */
+function emptyOffsets(read: { records: ReadRecord[]; from: bigint }, high: bigint, since: bigint): number {
+  const start = since > read.from ? since : read.from;
+  if (start >= high) return 0;
+  const seen = read.records.filter((r) => BigInt(r.offset) >= start).length;
+  return Number(high - start) - seen;
 }
 
 /**
@@ -78,8 +72,12 @@ async function newestRecords(reader: PartitionReader, topic: string, partition: 
  *   minute, so high − that offset = records in the last minute;
  * - Fetch of the newest records of each partition → last record time and
  *   the average record size for the size estimate.
- * Offsets count transaction markers too, so streams written with exactly-once
- * read slightly high (one offset per committed transaction and partition).
+ * Offsets count transaction markers too (one per committed transaction and
+ * partition: every exactly_once pipeline and every produce through Sluice's
+ * API writes transactionally), so the markers found while reading the newest
+ * SIZE_SAMPLE_PER_PARTITION records are taken off: counts are exact while a
+ * partition (or its last minute) lies within that read, and older markers
+ * still count as records beyond it.
  */
 export async function topicStats(admin: Admin, reader: PartitionReader, topic: string, now = Date.now()): Promise<Omit<StreamStats, "stream">> {
   const [watermarks, sinceWindow] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchTopicOffsetsByTimestamp(topic, now - RATE_WINDOW_MS)]);
@@ -91,7 +89,8 @@ export async function topicStats(admin: Admin, reader: PartitionReader, topic: s
     const high = BigInt(w.high);
     // kafkajs answers "no record that new" with the high watermark: zero in the window.
     const windowStart = BigInt(sinceWindow.find((o) => o.partition === w.partition)?.offset ?? w.high);
-    const newest = high > low ? await newestRecords(reader, topic, w.partition, low, high, SIZE_SAMPLE_PER_PARTITION) : [];
+    const read = high > low ? await reader.newest(topic, w.partition, low, high, SIZE_SAMPLE_PER_PARTITION) : { records: [], from: high };
+    const newest = read.records.slice(-SIZE_SAMPLE_PER_PARTITION);
     for (const r of newest) {
       sampledBytes += recordBytes(r);
       sampled++;
@@ -100,8 +99,8 @@ export async function topicStats(admin: Admin, reader: PartitionReader, topic: s
       partition: w.partition,
       low: w.low,
       high: w.high,
-      records: Number(high - low),
-      recordsLastMinute: Number(high - (windowStart > low ? windowStart : low)),
+      records: Number(high - low) - emptyOffsets(read, high, low),
+      recordsLastMinute: Number(high - (windowStart > low ? windowStart : low)) - emptyOffsets(read, high, windowStart > low ? windowStart : low),
       lastRecordAt: newest.length ? Math.max(...newest.map((r) => r.timestamp)) : null,
     });
   }
@@ -112,7 +111,8 @@ export async function topicStats(admin: Admin, reader: PartitionReader, topic: s
   return {
     measuredAt: now,
     records,
-    totalWritten: watermarks.reduce((n, w) => n + Number(w.high), 0),
+    // Records ever written: what retention removed (the log start offset) plus what is there now.
+    totalWritten: partitions.reduce((n, p) => n + Number(p.low) + p.records, 0),
     recordsLastMinute,
     recordsPerSecond: recordsLastMinute / (RATE_WINDOW_MS / 1000),
     lastRecordAt: lastTimes.length ? Math.max(...lastTimes) : null,

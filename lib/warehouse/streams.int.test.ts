@@ -72,7 +72,7 @@ describe.skipIf(!hasKafka)("streams API", () => {
     await call(streamsRoute.POST, { caller: owner, params: { team }, body: { name, layer: "DWD", partitions: 1, schema } });
     const bad = await call(recordsRoute.POST, { caller: owner, params: { team, stream: name }, body: { records: [{ value: { user_id: "u1", ts: 1 } }, { value: { user_id: 7, ts: "x" } }] } });
     expect(bad.status).toBe(422);
-    expect(bad.body.error.details.map((d: { path: unknown[] }) => d.path.join("."))).toEqual(["records.1.value", "records.1.value"]);
+    expect(bad.body.error.details.map((d: { path: unknown[] }) => d.path.join("."))).toEqual(["records.1.value.user_id", "records.1.value.ts"]);
 
     const base = 1_795_000_000_000;
     const records = Array.from({ length: 30 }, (_, i) => ({ key: `u${i % 3}`, value: { user_id: `u${i % 3}`, ts: base + i * 1000, amount: i }, timestamp: base + i * 1000 }));

@@ -34,15 +34,7 @@ async function newestRecords(reader: PartitionReader, topic: string, limit: numb
   const watermarks = await admin.fetchTopicOffsets(topic);
   const out: ReadRecord[] = [];
   for (const w of watermarks) {
-    const high = BigInt(w.high);
-    let offset = BigInt(w.low) > high - BigInt(limit) ? BigInt(w.low) : high - BigInt(limit);
-    while (offset < high) {
-      const res = await reader.fetch(topic, w.partition, offset.toString(), { maxBytes: 1024 * 1024 });
-      out.push(...res.records);
-      const next = BigInt(res.nextOffset);
-      if (next <= offset) break;
-      offset = next;
-    }
+    if (BigInt(w.high) > BigInt(w.low)) out.push(...(await reader.newest(topic, w.partition, BigInt(w.low), BigInt(w.high), limit)).records);
   }
   return out.sort((a, b) => a.timestamp - b.timestamp).slice(-limit);
 }
