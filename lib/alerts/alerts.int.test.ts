@@ -274,7 +274,7 @@ describe.skipIf(!hasKafka)("alerts", () => {
     expect(restarting.tasks[0].restartLimit).toEqual({ maxFailures: 3, windowMs: 120_000 });
     // Each failure is a write that gives up after ~20 s of retries (task-runner.ts), then a restart.
     const failed = await waitFor("deployment failed", () => status(crashy), (s) => s.actualState === "failed", 240_000);
-    expect(failed.lastError).toMatch(/tasks failed 3 times within 2 min \(the limit is 3\); last error, task 0: /);
+    expect(failed.lastError).toMatch(/^task 0 failed 3 times within 2 min \(the limit is 3 per task\); last error: /);
     await waitFor("task-failure rule firing", () => ruleState("crashy-failed"), (s) => s === "firing", 30_000);
     const metrics = await call(metricsRoute.GET, { caller: owner, params: { team, pipeline: crashy }, path: "/?range=15m" });
     const kinds = metrics.body.events.map((e: { kind: string }) => e.kind);

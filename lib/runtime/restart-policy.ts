@@ -14,11 +14,14 @@ const log = moduleLogger("restart-policy");
  * restarted after an exponential backoff — 1 s, 2 s, 4 s … capped — counted
  * over the deployment's recent failures, so a task that ran fine for days and
  * fails once restarts at once, while a crash loop slows down. After
- * `maxFailures` failures of the deployment's tasks within `windowMs` (same
- * generation) the deployment is marked failed with the last error, which
+ * `maxFailures` failures of one task within `windowMs` (same generation) the
+ * deployment is marked failed with the last error, which
  * fires "task failed" alert rules. Every failure is a TaskEvent: the
  * monitor's timeline and task table show the count, the next retry and the
- * cap.
+ * cap. The count is per task, not per deployment: a broker or Redis restart
+ * makes every task of every stage fail once at the same moment, which is no
+ * crash loop (a deployment with 3 tasks in each of 2 stages would otherwise
+ * be failed by one broker restart), while a task that keeps crashing is.
  */
 export interface RestartPolicy {
   maxFailures: number;
@@ -109,7 +112,7 @@ export async function recordTaskFailure(
   const stage = task.stage ?? MAIN_STAGE_ID;
   const failures = recent.length + 1;
   const attempt = recent.filter((e) => e.taskIndex === task.taskIndex && e.stage === stage).length + 1;
-  const giveUp = failures >= policy.maxFailures;
+  const giveUp = attempt >= policy.maxFailures;
   const backoffMs = giveUp ? 0 : restartBackoffMs(attempt, policy.backoffMaxMs);
   await prisma().taskEvent.create({
     data: { deploymentId: task.deploymentId, generation: task.generation, stage, taskIndex: task.taskIndex, kind: giveUp ? "gave_up" : "failed", message, attempt, backoffMs: giveUp ? null : backoffMs },
@@ -117,7 +120,7 @@ export async function recordTaskFailure(
   if (giveUp) {
     const windowText = policy.windowMs % 60_000 === 0 ? `${policy.windowMs / 60_000} min` : `${Math.round(policy.windowMs / 1000)} s`;
     const which = stage === MAIN_STAGE_ID ? `task ${task.taskIndex}` : `task ${task.taskIndex} of stage ${stage}`;
-    const reason = `tasks failed ${failures} times within ${windowText} (the limit is ${policy.maxFailures}); last error, ${which}: ${message}`;
+    const reason = `${which} failed ${attempt} times within ${windowText} (the limit is ${policy.maxFailures} per task); last error: ${message}`;
     log.warn({ deployment: task.deploymentId, failures }, "crash loop: failing the deployment");
     await failDeployment(redis, task.deploymentId, task.generation, reason);
     await redis.del(restartKey(task.deploymentId, task.taskIndex, stage));
