@@ -5,6 +5,7 @@ import { prisma } from "@/lib/db/prisma";
 import { operationsEnv } from "@/lib/env/operations";
 import { moduleLogger } from "@/lib/log/logger";
 import { deliverAlertPayload, jobNames, QUEUE_PREFIX, queues } from "@/lib/queue/contracts";
+import { createQueue } from "@/lib/queue/producer";
 import { bullmqRedisOptions, createRedis } from "@/lib/redis/client";
 import { CONDITIONS } from "./conditions";
 import { postWebhook, redactUrl } from "./webhook";
@@ -24,7 +25,7 @@ export const DELIVERY_BACKOFF_MS = 2_000;
 const g = globalThis as unknown as { sluiceDeliveryQueue?: Queue; sluiceMailer?: Transporter };
 
 export function deliveryQueue(): Queue {
-  g.sluiceDeliveryQueue ??= new Queue(queues.alertDeliveries, { connection: createRedis(bullmqRedisOptions), prefix: QUEUE_PREFIX });
+  g.sluiceDeliveryQueue ??= createQueue(queues.alertDeliveries);
   return g.sluiceDeliveryQueue;
 }
 

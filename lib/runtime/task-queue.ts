@@ -1,6 +1,6 @@
 import { Queue } from "bullmq";
-import { QUEUE_PREFIX, jobNames, queues, runTaskPayload, type RunTaskPayload } from "@/lib/queue/contracts";
-import { bullmqRedisOptions, createRedis } from "@/lib/redis/client";
+import { jobNames, queues, runTaskPayload, type RunTaskPayload } from "@/lib/queue/contracts";
+import { createQueue } from "@/lib/queue/producer";
 import { MAIN_STAGE_ID } from "./naming";
 
 /**
@@ -11,7 +11,7 @@ import { MAIN_STAGE_ID } from "./naming";
 const g = globalThis as unknown as { sluiceTaskQueue?: Queue };
 
 export function taskQueue(): Queue {
-  g.sluiceTaskQueue ??= new Queue(queues.tasks, { connection: createRedis(bullmqRedisOptions), prefix: QUEUE_PREFIX });
+  g.sluiceTaskQueue ??= createQueue(queues.tasks);
   return g.sluiceTaskQueue;
 }
 

@@ -3,8 +3,9 @@ import { Queue } from "bullmq";
 import { z } from "zod";
 import { acquireSlot, slotKey } from "@/lib/auth/live-access";
 import { udfTestLimits } from "@/lib/env/udf-test";
-import { jobNames, QUEUE_PREFIX, queues, redisKeys, type RunUdfTestPayload } from "@/lib/queue/contracts";
-import { bullmqRedisOptions, createRedis, redis } from "@/lib/redis/client";
+import { jobNames, queues, redisKeys, type RunUdfTestPayload } from "@/lib/queue/contracts";
+import { createQueue } from "@/lib/queue/producer";
+import { createRedis, redis } from "@/lib/redis/client";
 import { listWorkers } from "@/lib/runtime/worker-registry";
 import type { Principal } from "@/lib/auth/principal";
 import { requireTeamRole } from "@/lib/auth/team-access";
@@ -54,7 +55,7 @@ export interface UdfTestRunResult {
 export const MAX_TEST_INPUT_CHARS = 1 << 20;
 
 const g = globalThis as unknown as { sluiceUdfTestQueue?: Queue };
-const testRunQueue = () => (g.sluiceUdfTestQueue ??= new Queue(queues.udfTestRuns, { connection: createRedis(bullmqRedisOptions), prefix: QUEUE_PREFIX }));
+const testRunQueue = () => (g.sluiceUdfTestQueue ??= createQueue(queues.udfTestRuns));
 
 export async function closeUdfTestQueue(): Promise<void> {
   await g.sluiceUdfTestQueue?.close();

@@ -48,7 +48,7 @@ async function main() {
     const { minuteOf } = await import("@/lib/metrics/node-metrics");
     const { evaluateAlertsOnce } = await import("@/lib/alerts/evaluator");
     const { QUEUE_PREFIX } = await import("@/lib/queue/contracts");
-    const u = await createUser({ email: "bench@example.test", name: "Bench", password: "bench bench bench" });
+    const u = await createUser({ email: "bench@example.test", name: "Bench", password: randomBytes(18).toString("base64url") });
     const principal = { kind: "user" as const, userId: u.id, email: u.email, name: u.name };
     await createTeam(principal, { name: "Bench", slug: "bench" });
     const team = await prisma().team.findUniqueOrThrow({ where: { slug: "bench" } });

@@ -65,7 +65,7 @@ async function main() {
     const { createPipeline, saveVersion } = await import("@/lib/pipelines/pipelines");
     const { deploy, stop } = await import("@/lib/pipelines/deployments");
     const { pipelineStatus } = await import("@/lib/pipelines/status");
-    const u = await createUser({ email: "bench@example.test", name: "Bench", password: "bench bench bench" });
+    const u = await createUser({ email: "bench@example.test", name: "Bench", password: randomBytes(18).toString("base64url") });
     const principal = { kind: "user" as const, userId: u.id, email: u.email, name: u.name };
     await createTeam(principal, { name: "Bench", slug: "bench" });
     const kafka = new Kafka({ brokers: stack.env.KAFKA_BROKERS!.split(","), logLevel: logLevel.NOTHING, clientId: "bench", ...kafkaClientSecurity() });

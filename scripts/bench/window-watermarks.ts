@@ -47,7 +47,7 @@ async function main() {
     const { deploy, stop } = await import("@/lib/pipelines/deployments");
     const { pipelineStatus } = await import("@/lib/pipelines/status");
     const { kafka, kafkaProducer } = await import("@/lib/kafka/shared");
-    const u = await createUser({ email: "bench@example.test", name: "Bench", password: "bench bench bench" });
+    const u = await createUser({ email: "bench@example.test", name: "Bench", password: randomBytes(18).toString("base64url") });
     const principal = { kind: "user" as const, userId: u.id, email: u.email, name: u.name };
     await createTeam(principal, { name: "Bench", slug: "bench" });
     worker = spawn(process.execPath, ["--import", "tsx", join(root, "workers/task-worker.ts")], { cwd: root, env: { ...process.env, WORKER_NAME: "bench-wm", WORKER_SLOTS: "2", LOG_LEVEL: "warn" }, stdio: "ignore" });

@@ -9,8 +9,9 @@ import { requireTeamRole } from "@/lib/auth/team-access";
 import { AppError } from "@/lib/errors";
 import { PARTIAL_GRAPH_CODES } from "@/lib/compiler";
 import { checkPipeline } from "@/lib/pipelines/pipelines";
-import { QUEUE_PREFIX, jobNames, queues, redisKeys, runPreviewPayload } from "@/lib/queue/contracts";
-import { bullmqRedisOptions, createRedis, redis } from "@/lib/redis/client";
+import { jobNames, queues, redisKeys, runPreviewPayload } from "@/lib/queue/contracts";
+import { createQueue } from "@/lib/queue/producer";
+import { createRedis, redis } from "@/lib/redis/client";
 import { PREVIEW_STALLED_MESSAGE, type PreviewEvent } from "./events";
 
 /** What the browser sends: the job's options (same limits and defaults) plus the graph. */
@@ -18,7 +19,7 @@ export const previewInput = runPreviewPayload.pick({ targetNodeId: true, mode: t
 export type PreviewInput = z.input<typeof previewInput>;
 
 const g = globalThis as unknown as { sluicePreviewQueue?: Queue };
-const previewQueue = () => (g.sluicePreviewQueue ??= new Queue(queues.previews, { connection: createRedis(bullmqRedisOptions), prefix: QUEUE_PREFIX }));
+const previewQueue = () => (g.sluicePreviewQueue ??= createQueue(queues.previews));
 
 /**
  * Validates first (422 with node diagnostics, before any job) and takes one of
