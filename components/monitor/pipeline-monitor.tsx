@@ -7,10 +7,9 @@ import { useDeploymentStatus } from "@/components/canvas/use-deployment-status";
 import { BalanceStrip } from "./balance-strip";
 import { mergeMetrics } from "./merge";
 import { formatCount, TimeChart, type ChartMarker } from "./time-chart";
-import type { MetricsResponse, ReconciliationResponse } from "./types";
+import { MONITOR_RANGES as RANGES, type MetricsResponse, type MonitorRange, type ReconciliationResponse } from "./types";
 
-const RANGES = ["15m", "1h", "6h", "24h", "7d"] as const;
-type Range = (typeof RANGES)[number] | "custom";
+type Range = MonitorRange | "custom";
 
 /** The newest minute is re-read this often while a preset range is shown. */
 export const LIVE_POLL_MS = 5_000;
@@ -28,8 +27,8 @@ const PARTITION_COLORS = ["#1d63d8", "#059669", "#d97706", "#7c3aed", "#db2777",
 const ms = (v: number) => (v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`);
 const toLocalInput = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
 
-function useMonitorData(team: string, pipeline: string, range: Range, custom: { from: string; to: string }) {
-  const [metrics, setMetrics] = useState<MetricsResponse | null>(null);
+function useMonitorData(team: string, pipeline: string, range: Range, custom: { from: string; to: string }, initial?: { range: Range; metrics: MetricsResponse }) {
+  const [metrics, setMetrics] = useState<MetricsResponse | null>(initial?.range === range ? initial.metrics : null);
   const [recon, setRecon] = useState<ReconciliationResponse | null>(null);
   const [error, setError] = useState<string | null>(null);
   const base = `/api/v1/teams/${team}/pipelines/${pipeline}`;
@@ -43,10 +42,14 @@ function useMonitorData(team: string, pipeline: string, range: Range, custom: { 
     return `from=${from}&to=${to}`;
   }, []);
 
+  // The page's server render already read the first range's metrics: the first chart draws on hydration.
+  const pending = useRef(initial?.range === range ? initial.metrics : undefined);
   const load = useCallback(async () => {
     const mine = ++seq.current;
+    const ready = pending.current;
+    pending.current = undefined;
     try {
-      const m = await apiFetch<MetricsResponse>(`${base}/metrics?${query}`);
+      const m = ready ?? (await apiFetch<MetricsResponse>(`${base}/metrics?${query}`));
       if (mine !== seq.current) return;
       setMetrics(m);
       setError(null);
@@ -58,7 +61,7 @@ function useMonitorData(team: string, pipeline: string, range: Range, custom: { 
   }, [base, query, reconQuery]);
 
   useEffect(() => {
-    setMetrics(null);
+    if (!pending.current) setMetrics(null);
     setRecon(null);
     void load();
   }, [load]);
@@ -94,12 +97,13 @@ function useMonitorData(team: string, pipeline: string, range: Range, custom: { 
   return { metrics, recon, error, reload: load };
 }
 
-export function PipelineMonitor({ team, pipeline, initialRange = "1h" }: { team: string; pipeline: string; initialRange?: string }) {
+export function PipelineMonitor({ team, pipeline, initialRange = "1h", initialMetrics }: { team: string; pipeline: string; initialRange?: string; initialMetrics?: MetricsResponse }) {
   const [range, setRange] = useState<Range>((RANGES as readonly string[]).includes(initialRange) ? (initialRange as Range) : "1h");
   const now = new Date();
   const [custom, setCustom] = useState({ from: toLocalInput(new Date(now.getTime() - 3 * 3_600_000)), to: toLocalInput(now) });
   const [draft, setDraft] = useState(custom);
-  const { metrics, recon, error } = useMonitorData(team, pipeline, range, custom);
+  const [initial] = useState(() => (initialMetrics ? { range, metrics: initialMetrics } : undefined));
+  const { metrics, recon, error } = useMonitorData(team, pipeline, range, custom, initial);
   const { status } = useDeploymentStatus(team, pipeline);
 
   const markers: ChartMarker[] = useMemo(() => (metrics?.events ?? []).map((e) => ({ at: e.at / 1000, label: e.kind, color: EVENT_COLORS[e.kind] ?? "#64748b" })), [metrics]);

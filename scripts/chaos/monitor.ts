@@ -1,4 +1,5 @@
 import type { Admin, Kafka } from "kafkajs";
+import { PartitionReader } from "@/lib/kafka/partition-reader";
 
 /**
  * Watches progress the way an operator would, over the Kafka protocol only:
@@ -196,4 +197,29 @@ function settle(w: Waiter, s: Sample): boolean {
   if (w.pending.size) return false;
   w.resolve({ at: s.at, last: w.last });
   return true;
+}
+
+/**
+ * The drain's target: for each partition, the offset after its newest committed record instead of the high
+ * watermark. A transactional writer (every produce through Sluice's API, every exactly_once stage writing a
+ * repartition stream) leaves a commit marker last; a task that has read everything commits the offset after
+ * its last record and moves past the marker only with its next transaction, which an idle Window stage may
+ * never run. Read once per partition at the drain, not per sample.
+ */
+export async function withoutTrailingMarkers(kafka: Kafka, ends: Offsets): Promise<Offsets> {
+  const reader = await PartitionReader.open(kafka);
+  try {
+    const out: Offsets = new Map();
+    for (const [topic, partitions] of ends) {
+      const adjusted = new Map<number, bigint>();
+      for (const [partition, end] of partitions) {
+        const newest = end > 0n ? (await reader.newest(topic, partition, 0n, end, 1)).records.at(-1) : undefined;
+        adjusted.set(partition, newest ? BigInt(newest.offset) + 1n : 0n);
+      }
+      out.set(topic, adjusted);
+    }
+    return out;
+  } finally {
+    await reader.close();
+  }
 }

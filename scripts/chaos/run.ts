@@ -15,7 +15,7 @@ import { closeRedis } from "@/lib/redis/client";
 import { closeTaskQueue } from "@/lib/runtime/task-queue";
 import { runChecks, type CheckReport } from "./checks";
 import { FaultInjector } from "./faults";
-import { ProgressMonitor } from "./monitor";
+import { ProgressMonitor, withoutTrailingMarkers } from "./monitor";
 import { setUpPipelines, TEAM, waitAllRunning, type ChaosTeam } from "./pipelines";
 import { ChaosProducer } from "./producer";
 import { Random } from "./random";
@@ -93,7 +93,8 @@ export async function runChaos(opts: ChaosOptions): Promise<{ status: number; su
     // Drain: every pipeline commits everything its sources hold (the closing records included); then, since
     // the main stages have by then written everything into the repartition streams, the Window stages commit that.
     const drainUntil = Date.now() + DRAIN_TIMEOUT_MS;
-    const drainStep = async () => Promise.race([monitor!.whenCommitted((await monitor!.sampleNow()).ends), sleep(Math.max(0, drainUntil - Date.now())).then(() => undefined)]);
+    const drainStep = async () =>
+      Promise.race([monitor!.whenCommitted(await withoutTrailingMarkers(kafka, (await monitor!.sampleNow()).ends)), sleep(Math.max(0, drainUntil - Date.now())).then(() => undefined)]);
     const drained = (await drainStep()) && (await drainStep());
     log(drained ? `chaos: drained ${((drained.at - endAt) / 1000).toFixed(1)}s after the producer stopped` : `chaos: NOT drained ${DRAIN_TIMEOUT_MS / 1000}s after the producer stopped: lag ${JSON.stringify(Object.fromEntries([...monitor.lag()].map(([k, v]) => [k, String(v)])))}`);
     await faults.settled();
