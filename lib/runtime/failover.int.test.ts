@@ -110,8 +110,12 @@ describe.skipIf(!hasKafka)("failover with kill -9", () => {
       };
       await createPipelineWithVersion(user, team, name, pipeline);
 
-      spawnWorker(`${name}-a`);
-      spawnWorker(`${name}-b`);
+      // Each round waits between writing its output and committing (its offsets, or its transaction). Under
+      // at_least_once that wait is most of a round, so a kill lands in it and redelivery shows — the control
+      // below; with 150 ms it was a coin toss whether any of the three kills did (a CI run saw 0 duplicates).
+      const faultEnv = { SLUICE_FAULT_DELAY_BEFORE_COMMIT_MS: guarantee === "at_least_once" ? "1500" : "150" };
+      spawnWorker(`${name}-a`, faultEnv);
+      spawnWorker(`${name}-b`, faultEnv);
       expect((await call(deployRoute.POST, { caller: user, params: { team, pipeline: name }, body: { parallelism: 3, deliveryGuarantee: guarantee } })).status).toBe(200);
 
       const keys = Array.from({ length: 12 }, (_, i) => `key-${i}`);
@@ -143,7 +147,7 @@ describe.skipIf(!hasKafka)("failover with kill -9", () => {
       await sleep(3_000);
       for (let kill = 0; kill < 3; kill++) {
         await killTaskHost(name, kill % 3);
-        spawnWorker(`${name}-r${kill}`);
+        spawnWorker(`${name}-r${kill}`, faultEnv);
         await sleep(2_500 + Math.floor(Math.random() * 1_000));
       }
       producing = false;
