@@ -7,7 +7,7 @@ import { useDeploymentStatus } from "@/components/canvas/use-deployment-status";
 import { BalanceStrip } from "./balance-strip";
 import { mergeMetrics } from "./merge";
 import { formatCount, TimeChart, type ChartMarker } from "./time-chart";
-import { MONITOR_RANGES as RANGES, type MetricsResponse, type MonitorRange, type ReconciliationResponse } from "./types";
+import { DEFAULT_MONITOR_RANGE, MONITOR_RANGES as RANGES, type MetricsResponse, type MonitorRange, type ReconciliationResponse } from "./types";
 
 type Range = MonitorRange | "custom";
 
@@ -27,6 +27,7 @@ const PARTITION_COLORS = ["#1d63d8", "#059669", "#d97706", "#7c3aed", "#db2777",
 const ms = (v: number) => (v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`);
 const toLocalInput = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
 
+/** `initial`: metrics the server read for `initial.range` with the page; used only on mount, when that range is shown. */
 function useMonitorData(team: string, pipeline: string, range: Range, custom: { from: string; to: string }, initial?: { range: Range; metrics: MetricsResponse }) {
   const [metrics, setMetrics] = useState<MetricsResponse | null>(initial?.range === range ? initial.metrics : null);
   const [recon, setRecon] = useState<ReconciliationResponse | null>(null);
@@ -97,13 +98,13 @@ function useMonitorData(team: string, pipeline: string, range: Range, custom: { 
   return { metrics, recon, error, reload: load };
 }
 
-export function PipelineMonitor({ team, pipeline, initialRange = "1h", initialMetrics }: { team: string; pipeline: string; initialRange?: string; initialMetrics?: MetricsResponse }) {
-  const [range, setRange] = useState<Range>((RANGES as readonly string[]).includes(initialRange) ? (initialRange as Range) : "1h");
+export function PipelineMonitor({ team, pipeline, initialRange = DEFAULT_MONITOR_RANGE, initialMetrics }: { team: string; pipeline: string; initialRange?: string; initialMetrics?: MetricsResponse }) {
+  const [range, setRange] = useState<Range>((RANGES as readonly string[]).includes(initialRange) ? (initialRange as Range) : DEFAULT_MONITOR_RANGE);
   const now = new Date();
   const [custom, setCustom] = useState({ from: toLocalInput(new Date(now.getTime() - 3 * 3_600_000)), to: toLocalInput(now) });
   const [draft, setDraft] = useState(custom);
-  const [initial] = useState(() => (initialMetrics ? { range, metrics: initialMetrics } : undefined));
-  const { metrics, recon, error } = useMonitorData(team, pipeline, range, custom, initial);
+  // Read once, when the tab mounts (useMonitorData's state and ref initializers).
+  const { metrics, recon, error } = useMonitorData(team, pipeline, range, custom, initialMetrics && { range, metrics: initialMetrics });
   const { status } = useDeploymentStatus(team, pipeline);
 
   const markers: ChartMarker[] = useMemo(() => (metrics?.events ?? []).map((e) => ({ at: e.at / 1000, label: e.kind, color: EVENT_COLORS[e.kind] ?? "#64748b" })), [metrics]);

@@ -1,6 +1,8 @@
 /** The Monitor tab's preset ranges (a custom range is the other choice). */
 export const MONITOR_RANGES = ["15m", "1h", "6h", "24h", "7d"] as const;
 export type MonitorRange = (typeof MONITOR_RANGES)[number];
+/** What the tab shows when the address names no range. */
+export const DEFAULT_MONITOR_RANGE: MonitorRange = "1h";
 
 /** Shapes of the monitor APIs (lib/monitor/pipeline-monitor.ts, reconciliation.ts, fleet.ts) as the browser receives them. */
 export type Series = (number | null)[];

@@ -121,7 +121,8 @@ export class PartitionReader {
    * reader never sees (every produce through Sluice's API and every
    * exactly_once pipeline writes transactionally). So the read starts `limit`
    * offsets back and goes further back, doubling, until it has `limit` records
-   * or reaches `low` (at most 64 × `limit` offsets).
+   * or reaches `low` (at most 64 × `limit` offsets). An empty partition
+   * (high ≤ low) reads nothing.
    */
   async newest(topic: string, partition: number, low: bigint, high: bigint, limit: number): Promise<{ records: ReadRecord[]; from: bigint }> {
     let records: ReadRecord[] = [];

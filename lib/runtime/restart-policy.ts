@@ -12,7 +12,7 @@ const log = moduleLogger("restart-policy");
 /**
  * Auto-restart: a task that crashes (an exception, a lost connection) is
  * restarted after an exponential backoff — 1 s, 2 s, 4 s … capped — counted
- * over the deployment's recent failures, so a task that ran fine for days and
+ * over that task's recent failures, so a task that ran fine for days and
  * fails once restarts at once, while a crash loop slows down. After
  * `maxFailures` failures of one task within `windowMs` (same generation) the
  * deployment is marked failed with the last error, which

@@ -48,51 +48,46 @@ export async function readRecords(principal: Principal, teamSlug: string, name: 
   const watermarks = await admin.fetchTopicOffsets(stream.topic);
   const partitions = watermarks.filter((w) => q.partition === undefined || w.partition === q.partition);
 
-  let starts: Map<number, bigint>;
-  if (q.fromOffset !== undefined) {
-    starts = new Map([[q.partition!, q.fromOffset]]);
-  } else if (q.fromTimestamp !== undefined) {
-    const byTime = await admin.fetchTopicOffsetsByTimestamp(stream.topic, q.fromTimestamp);
-    starts = new Map(byTime.filter((o) => partitions.some((p) => p.partition === o.partition)).map((o) => [o.partition, BigInt(o.offset)]));
-  } else {
-    // Newest: read below (PartitionReader.newest: offsets are not records), then keep the newest `limit` overall.
-    starts = new Map();
-  }
-  const highs = new Map(partitions.map((w) => [w.partition, BigInt(w.high)]));
-  const newest = q.fromOffset === undefined && q.fromTimestamp === undefined;
   const reader = await partitionReader();
   const out: StreamRecord[] = [];
-  if (newest) {
-    for (const w of partitions) {
-      if (BigInt(w.high) > BigInt(w.low)) out.push(...(await reader.newest(stream.topic, w.partition, BigInt(w.low), BigInt(w.high), q.limit)).records.map(toStreamRecord));
-    }
-  } else {
-    for (const [partition, start] of starts) {
-      let offset = start;
-      const high = highs.get(partition) ?? 0n;
-      let collected = 0;
-      while (offset < high && collected < q.limit) {
-        const res = await reader.fetch(stream.topic, partition, offset.toString(), { maxBytes: 1024 * 1024 });
-        for (const r of res.records) {
-          // Offsets-by-time may land on the start of a batch: skip what is older.
-          if (q.fromTimestamp !== undefined && r.timestamp < q.fromTimestamp) continue;
-          if (q.toTimestamp !== undefined && r.timestamp > q.toTimestamp) {
-            offset = high;
-            break;
-          }
-          if (collected >= q.limit) break;
-          out.push(toStreamRecord(r));
-          collected++;
+  const result = (records: StreamRecord[]) => ({ stream: stream.name, partitions: partitions.map((w) => ({ partition: w.partition, low: w.low, high: w.high })), records });
+  const byTime = (a: StreamRecord, b: StreamRecord) => a.timestamp - b.timestamp || a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset));
+
+  if (q.fromOffset === undefined && q.fromTimestamp === undefined) {
+    // Newest: each partition's newest `limit` records (offsets are not records: PartitionReader.newest), then the newest `limit` overall.
+    for (const w of partitions) out.push(...(await reader.newest(stream.topic, w.partition, BigInt(w.low), BigInt(w.high), q.limit)).records.map(toStreamRecord));
+    return result(out.sort(byTime).slice(-q.limit));
+  }
+
+  const starts =
+    q.fromOffset !== undefined
+      ? new Map([[q.partition!, q.fromOffset]])
+      : new Map((await admin.fetchTopicOffsetsByTimestamp(stream.topic, q.fromTimestamp)).filter((o) => partitions.some((p) => p.partition === o.partition)).map((o) => [o.partition, BigInt(o.offset)]));
+  const highs = new Map(partitions.map((w) => [w.partition, BigInt(w.high)]));
+  for (const [partition, start] of starts) {
+    let offset = start;
+    const high = highs.get(partition) ?? 0n;
+    let collected = 0;
+    while (offset < high && collected < q.limit) {
+      const res = await reader.fetch(stream.topic, partition, offset.toString(), { maxBytes: 1024 * 1024 });
+      for (const r of res.records) {
+        // Offsets-by-time may land on the start of a batch: skip what is older.
+        if (q.fromTimestamp !== undefined && r.timestamp < q.fromTimestamp) continue;
+        if (q.toTimestamp !== undefined && r.timestamp > q.toTimestamp) {
+          offset = high;
+          break;
         }
-        const next = BigInt(res.nextOffset);
-        if (next <= offset) break;
-        offset = offset === high ? high : next;
+        if (collected >= q.limit) break;
+        out.push(toStreamRecord(r));
+        collected++;
       }
+      const next = BigInt(res.nextOffset);
+      if (next <= offset) break;
+      offset = offset === high ? high : next;
     }
   }
-  out.sort((a, b) => a.timestamp - b.timestamp || a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
-  const records = newest ? out.slice(-q.limit) : q.fromOffset !== undefined ? out : out.slice(0, q.limit);
-  return { stream: stream.name, partitions: partitions.map((w) => ({ partition: w.partition, low: w.low, high: w.high })), records };
+  out.sort(byTime);
+  return result(q.fromOffset !== undefined ? out : out.slice(0, q.limit));
 }
 
 /**

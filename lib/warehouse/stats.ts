@@ -32,7 +32,7 @@ export interface StreamStats {
   stream: string;
   /** When the numbers were measured, epoch ms. */
   measuredAt: number;
-  /** Records in the stream now (sum of high − low over partitions). */
+  /** Records in the stream now (the partitions' records summed). */
   records: number;
   /** Records ever written (log start offsets + records now): retention does not lower it. */
   totalWritten: number;
@@ -89,8 +89,9 @@ export async function topicStats(admin: Admin, reader: PartitionReader, topic: s
     const high = BigInt(w.high);
     // kafkajs answers "no record that new" with the high watermark: zero in the window.
     const windowStart = BigInt(sinceWindow.find((o) => o.partition === w.partition)?.offset ?? w.high);
-    const read = high > low ? await reader.newest(topic, w.partition, low, high, SIZE_SAMPLE_PER_PARTITION) : { records: [], from: high };
+    const read = await reader.newest(topic, w.partition, low, high, SIZE_SAMPLE_PER_PARTITION);
     const newest = read.records.slice(-SIZE_SAMPLE_PER_PARTITION);
+    const minuteStart = windowStart > low ? windowStart : low;
     for (const r of newest) {
       sampledBytes += recordBytes(r);
       sampled++;
@@ -100,7 +101,7 @@ export async function topicStats(admin: Admin, reader: PartitionReader, topic: s
       low: w.low,
       high: w.high,
       records: Number(high - low) - emptyOffsets(read, high, low),
-      recordsLastMinute: Number(high - (windowStart > low ? windowStart : low)) - emptyOffsets(read, high, windowStart > low ? windowStart : low),
+      recordsLastMinute: Number(high - minuteStart) - emptyOffsets(read, high, minuteStart),
       lastRecordAt: newest.length ? Math.max(...newest.map((r) => r.timestamp)) : null,
     });
   }

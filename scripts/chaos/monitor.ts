@@ -213,7 +213,7 @@ export async function withoutTrailingMarkers(kafka: Kafka, ends: Offsets): Promi
     for (const [topic, partitions] of ends) {
       const adjusted = new Map<number, bigint>();
       for (const [partition, end] of partitions) {
-        const newest = end > 0n ? (await reader.newest(topic, partition, 0n, end, 1)).records.at(-1) : undefined;
+        const newest = (await reader.newest(topic, partition, 0n, end, 1)).records.at(-1);
         adjusted.set(partition, newest ? BigInt(newest.offset) + 1n : 0n);
       }
       out.set(topic, adjusted);

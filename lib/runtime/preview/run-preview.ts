@@ -34,7 +34,7 @@ async function newestRecords(reader: PartitionReader, topic: string, limit: numb
   const watermarks = await admin.fetchTopicOffsets(topic);
   const out: ReadRecord[] = [];
   for (const w of watermarks) {
-    if (BigInt(w.high) > BigInt(w.low)) out.push(...(await reader.newest(topic, w.partition, BigInt(w.low), BigInt(w.high), limit)).records);
+    out.push(...(await reader.newest(topic, w.partition, BigInt(w.low), BigInt(w.high), limit)).records);
   }
   return out.sort((a, b) => a.timestamp - b.timestamp).slice(-limit);
 }

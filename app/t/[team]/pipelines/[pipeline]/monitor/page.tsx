@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 import { PipelineMonitor } from "@/components/monitor/pipeline-monitor";
 import { PipelineTabs } from "@/components/pipelines/pipeline-tabs";
-import { MONITOR_RANGES, type MetricsResponse } from "@/components/monitor/types";
+import { DEFAULT_MONITOR_RANGE, MONITOR_RANGES, type MetricsResponse } from "@/components/monitor/types";
 import { requirePageUser } from "@/lib/auth/server-session";
 import { AppError } from "@/lib/errors";
 import { moduleLogger } from "@/lib/log/logger";
@@ -25,7 +25,7 @@ export default async function PipelineMonitorPage({ params, searchParams }: { pa
   });
   // The first range's metrics come with the page, so the first chart is drawn on hydration instead of after
   // another round trip (docs/benchmarks.md, Operations). Without them (ClickHouse down) the tab reads them itself.
-  const first = (MONITOR_RANGES as readonly string[]).includes(range ?? "1h") ? (range ?? "1h") : undefined;
+  const first = (MONITOR_RANGES as readonly string[]).includes(range ?? DEFAULT_MONITOR_RANGE) ? (range ?? DEFAULT_MONITOR_RANGE) : undefined;
   const initialMetrics = first
     ? await pipelineMetrics(user, team, pipeline.name, new URLSearchParams({ range: first }))
         .then((m) => JSON.parse(JSON.stringify(m)) as MetricsResponse)
