@@ -1,5 +1,5 @@
 /**
- * npm run bench -- runtime   [--records=N] [--rounds=N] [--latency-runs=N] [--keyed-records=N] [--hop-max-parallelism=N] [--only=throughput,latency,takeover,keyed,metrics]
+ * npm run bench -- runtime   [--records=N] [--rounds=N] [--latency-runs=N] [--keyed-records=N] [--keyed-rounds=N] [--keyed-layouts=1,2,3] [--keyed-max-parallelism=N] [--hop-max-parallelism=N] [--only=throughput,latency,takeover,keyed,metrics]
  *
  * End-to-end figures for Source → Filter → Projection → Sink through the broker,
  * run by one worker process, beside a hand-written kafkajs consume-transform-
@@ -18,7 +18,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, createWriteStream, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -54,7 +54,8 @@ async function main() {
   const spawnWorker = (name: string) => {
     // BENCH_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the worker.
     const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? "").split(" ").filter(Boolean);
-    const w = spawn(process.execPath, [...nodeArgs, "--import", "tsx", join(root, "workers/task-worker.ts")], { cwd: root, env: { ...process.env, WORKER_NAME: name, WORKER_SLOTS: "2", LOG_LEVEL: "warn" }, stdio: "ignore" });
+    const w = spawn(process.execPath, [...nodeArgs, "--import", "tsx", join(root, "workers/task-worker.ts")], { cwd: root, env: { ...process.env, WORKER_NAME: name, WORKER_SLOTS: "2", LOG_LEVEL: "warn" }, stdio: process.env.BENCH_WORKER_LOG ? ["ignore", "ignore", "pipe"] : "ignore" });
+    if (process.env.BENCH_WORKER_LOG) w.stderr!.pipe(createWriteStream(`${process.env.BENCH_WORKER_LOG}.${name}`));
     workers.push(w);
     return w;
   };
@@ -293,6 +294,8 @@ async function main() {
       const KEYED = arg("keyed-records", 200_000);
       // --hop-max-parallelism=N: the key groups of the latency section's pipelines (the default, 32, when 0).
       const HOP_MAX_PAR = arg("hop-max-parallelism", 0);
+      // --keyed-max-parallelism=N: the key groups of the throughput section's staged pipelines (the default when 0).
+      const KEYED_MAX_PAR = arg("keyed-max-parallelism", 0);
       const second = workers.length > 1 ? workers[1] : spawnWorker("bench-2");
       const keyedSchema = [{ name: "user_id", type: "string" }, { name: "ts", type: "timestamp" }];
       const countSchema = [{ name: "user_id", type: "string" }, { name: "window_start", type: "timestamp" }, { name: "window_end", type: "timestamp" }, { name: "n", type: "int" }];
@@ -311,7 +314,10 @@ async function main() {
       const src = await stream("ODS", keyedSchema, 4);
       const procs = [workers[0], second];
       type Layout = "one stage, 1 task" | "1 task per stage" | "2 tasks per stage";
-      const plan: Layout[] = ["one stage, 1 task", "1 task per stage", "2 tasks per stage", "one stage, 1 task", "1 task per stage", "2 tasks per stage"];
+      const layouts: Layout[] = ["one stage, 1 task", "1 task per stage", "2 tasks per stage"];
+      // --keyed-rounds=N: rounds of the three layouts, alternating (best round reported); --keyed-layouts=1,2 runs only those layouts (1 = one stage), e.g. to profile one.
+      const picked = process.argv.find((x) => x.startsWith("--keyed-layouts="))?.split("=")[1].split(",").map((x) => layouts[Number(x) - 1]) ?? layouts;
+      const plan: Layout[] = Array.from({ length: arg("keyed-rounds", 2) }, () => picked).flat();
       /** Pipelines made before the source holds anything, so nothing is read before its round starts. */
       const prepared: { layout: Layout; name: string; sink: string; id: string }[] = [];
       for (const [i, layout] of plan.entries()) {
@@ -339,7 +345,7 @@ async function main() {
       for (const { layout, name, sink, id } of prepared) {
         const asked = performance.now();
         if (layout === "one stage, 1 task") await resume(principal, "bench", name);
-        else await deploy(principal, "bench", name, { parallelism: layout === "2 tasks per stage" ? 2 : 1, deliveryGuarantee: "exactly_once" });
+        else await deploy(principal, "bench", name, { parallelism: layout === "2 tasks per stage" ? 2 : 1, deliveryGuarantee: "exactly_once", ...(KEYED_MAX_PAR ? { maxParallelism: KEYED_MAX_PAR } : {}) });
         // Timed from when the main stage's consumer group is Stable (joined and assigned: fetching starts) to
         // the last output row: the rate while records flow, without deploy and group join (shown apart as start-up).
         // The first committed offset would be later for one stage, which commits its only output with it.
@@ -354,14 +360,16 @@ async function main() {
         await stop(principal, "bench", name);
         while ((await pipelineStatus(principal, "bench", name) as { actualState?: string }).actualState !== "stopped") await sleep(100);
       }
+      if (keyed.length) {
       const best = (l: Layout) => keyed.filter((k) => k.layout === l).sort((a, b) => b.rate - a.rate)[0];
-      const base = best("one stage, 1 task").rate;
-      console.log(`\n| Keyed window: 10k-key tumbling 1 min count, ${KEYED.toLocaleString()} records, 4 source partitions, exactly_once, two worker processes (best of 2) | records/s | vs one stage, 1 task | CPU s: worker A · worker B | start-up s |\n|---|---|---|---|---|`);
-      for (const l of ["one stage, 1 task", "1 task per stage", "2 tasks per stage"] as const) {
+      const base = best(picked[0]).rate;
+      console.log(`\n| Keyed window: 10k-key tumbling 1 min count, ${KEYED.toLocaleString()} records, 4 source partitions, exactly_once, two worker processes (best of ${plan.length / picked.length}) | records/s | vs ${picked[0]} | CPU s: worker A · worker B | start-up s |\n|---|---|---|---|---|`);
+      for (const l of picked) {
         const k = best(l);
         console.log(`| ${l} | ${Math.round(k.rate).toLocaleString()} | ${(k.rate / base).toFixed(2)}× | ${k.cpu.map((c) => c.toFixed(1)).join(" · ")} | ${(k.startMs / 1000).toFixed(1)} |`);
       }
       console.log(`rounds: ${keyed.map((k) => `${k.layout}: ${Math.round(k.rate)}/s (CPU ${k.cpu.map((c) => c.toFixed(1)).join("+")} s)`).join("; ")}`);
+      }
 
       // (b) The hop's latency at 10k records/s: a 100 ms tumbling count on event time = send time, bound 0, so a
       // window closes as soon as a record past its end is processed; latency = arrival of its row − its end.
@@ -408,9 +416,9 @@ async function main() {
         }
       }
       const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-      console.log(`\n| Window result latency at 10k records/s (100 ms windows, bound 0; median of ${LAT_RUNS} runs of 10 s) | p50 ms | p99 ms | p99 of each run |\n|---|---|---|---|`);
-      for (const layout of ["one stage", "two stages (repartition hop)"]) console.log(`| ${layout} | ${med(hop[`${layout}:p50`])} | ${med(hop[layout])} | ${hop[layout].join(" · ")} |`);
-      console.log(`extra p99 of the hop: ${med(hop["two stages (repartition hop)"]) - med(hop["one stage"])} ms`);
+      if (LAT_RUNS > 0) console.log(`\n| Window result latency at 10k records/s (100 ms windows, bound 0; median of ${LAT_RUNS} runs of 10 s) | p50 ms | p99 ms | p99 of each run |\n|---|---|---|---|`);
+      if (LAT_RUNS > 0) for (const layout of ["one stage", "two stages (repartition hop)"]) console.log(`| ${layout} | ${med(hop[`${layout}:p50`])} | ${med(hop[layout])} | ${hop[layout].join(" · ")} |`);
+      if (LAT_RUNS > 0) console.log(`extra p99 of the hop: ${med(hop["two stages (repartition hop)"]) - med(hop["one stage"])} ms`);
     }
 
     await producer.disconnect();
