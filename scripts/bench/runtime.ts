@@ -361,14 +361,14 @@ async function main() {
         while ((await pipelineStatus(principal, "bench", name) as { actualState?: string }).actualState !== "stopped") await sleep(100);
       }
       if (keyed.length) {
-      const best = (l: Layout) => keyed.filter((k) => k.layout === l).sort((a, b) => b.rate - a.rate)[0];
-      const base = best(picked[0]).rate;
-      console.log(`\n| Keyed window: 10k-key tumbling 1 min count, ${KEYED.toLocaleString()} records, 4 source partitions, exactly_once, two worker processes (best of ${plan.length / picked.length}) | records/s | vs ${picked[0]} | CPU s: worker A · worker B | start-up s |\n|---|---|---|---|---|`);
-      for (const l of picked) {
-        const k = best(l);
-        console.log(`| ${l} | ${Math.round(k.rate).toLocaleString()} | ${(k.rate / base).toFixed(2)}× | ${k.cpu.map((c) => c.toFixed(1)).join(" · ")} | ${(k.startMs / 1000).toFixed(1)} |`);
-      }
-      console.log(`rounds: ${keyed.map((k) => `${k.layout}: ${Math.round(k.rate)}/s (CPU ${k.cpu.map((c) => c.toFixed(1)).join("+")} s)`).join("; ")}`);
+        const best = (l: Layout) => keyed.filter((k) => k.layout === l).sort((a, b) => b.rate - a.rate)[0];
+        const base = best(picked[0]).rate;
+        console.log(`\n| Keyed window: 10k-key tumbling 1 min count, ${KEYED.toLocaleString()} records, 4 source partitions, exactly_once, two worker processes (best of ${plan.length / picked.length}) | records/s | vs ${picked[0]} | CPU s: worker A · worker B | start-up s |\n|---|---|---|---|---|`);
+        for (const l of picked) {
+          const k = best(l);
+          console.log(`| ${l} | ${Math.round(k.rate).toLocaleString()} | ${(k.rate / base).toFixed(2)}× | ${k.cpu.map((c) => c.toFixed(1)).join(" · ")} | ${(k.startMs / 1000).toFixed(1)} |`);
+        }
+        console.log(`rounds: ${keyed.map((k) => `${k.layout}: ${Math.round(k.rate)}/s (CPU ${k.cpu.map((c) => c.toFixed(1)).join("+")} s)`).join("; ")}`);
       }
 
       // (b) The hop's latency at 10k records/s: a 100 ms tumbling count on event time = send time, bound 0, so a
@@ -416,9 +416,11 @@ async function main() {
         }
       }
       const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-      if (LAT_RUNS > 0) console.log(`\n| Window result latency at 10k records/s (100 ms windows, bound 0; median of ${LAT_RUNS} runs of 10 s) | p50 ms | p99 ms | p99 of each run |\n|---|---|---|---|`);
-      if (LAT_RUNS > 0) for (const layout of ["one stage", "two stages (repartition hop)"]) console.log(`| ${layout} | ${med(hop[`${layout}:p50`])} | ${med(hop[layout])} | ${hop[layout].join(" · ")} |`);
-      if (LAT_RUNS > 0) console.log(`extra p99 of the hop: ${med(hop["two stages (repartition hop)"]) - med(hop["one stage"])} ms`);
+      if (LAT_RUNS > 0) {
+        console.log(`\n| Window result latency at 10k records/s (100 ms windows, bound 0; median of ${LAT_RUNS} runs of 10 s) | p50 ms | p99 ms | p99 of each run |\n|---|---|---|---|`);
+        for (const layout of ["one stage", "two stages (repartition hop)"]) console.log(`| ${layout} | ${med(hop[`${layout}:p50`])} | ${med(hop[layout])} | ${hop[layout].join(" · ")} |`);
+        console.log(`extra p99 of the hop: ${med(hop["two stages (repartition hop)"]) - med(hop["one stage"])} ms`);
+      }
     }
 
     await producer.disconnect();
