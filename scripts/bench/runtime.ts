@@ -1,5 +1,5 @@
 /**
- * npm run bench -- runtime   [--records=N] [--rounds=N] [--latency-runs=N] [--keyed-records=N] [--keyed-rounds=N] [--keyed-layouts=1,2,3] [--keyed-max-parallelism=N] [--hop-max-parallelism=N] [--only=throughput,latency,takeover,keyed,metrics]
+ * npm run bench -- runtime   [--records=N] [--rounds=N] [--latency-runs=N] [--keyed-records=N] [--keyed-rounds=N] [--keyed-layouts=1,2,3] [--keyed-max-parallelism=N] [--hop-max-parallelism=N] [--only=throughput,latency,takeover,keyed,metrics,txn]
  *
  * End-to-end figures for Source → Filter → Projection → Sink through the broker,
  * run by one worker process, beside a hand-written kafkajs consume-transform-
@@ -14,6 +14,8 @@
  *      records/s, against the same Window run in one stage.
  *   5. what writing metrics to ClickHouse costs: the same pipeline run by a worker
  *      with SLUICE_METRICS=on and one with =off, alternating, same records.
+ *   6. what one transaction costs by the partitions it writes (1 vs 32): the floor
+ *      of each stage's round, which the repartition hop pays twice in series.
  * Starts its own Postgres, Redis, ClickHouse and broker in a temp dir.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -106,8 +108,8 @@ async function main() {
       return { rate: (inputRecords / (performance.now() - t0)) * 1000, cpuUsPerRecord: pid ? ((cpuSeconds(pid) - cpu0) * 1e6) / inputRecords : NaN };
     };
 
-    // --only=throughput,latency,takeover,keyed,metrics picks sections (all by default).
-    const only = (process.argv.find((x) => x.startsWith("--only="))?.split("=")[1] ?? "throughput,latency,takeover,keyed,metrics").split(",");
+    // --only=throughput,latency,takeover,keyed,metrics,txn picks sections (all by default).
+    const only = (process.argv.find((x) => x.startsWith("--only="))?.split("=")[1] ?? "throughput,latency,takeover,keyed,metrics,txn").split(",");
 
     // 5. Metrics on vs off (first, while no other worker can take the task) ----
     // Each round runs the pipeline once on a worker writing metrics and once on a
@@ -287,6 +289,32 @@ async function main() {
       console.log(`| output flowing again | ${resumed ? ((resumed - killedAt) / 1000).toFixed(1) : "n/a"} |`);
       await stop(principal, "bench", "takeover");
     }
+    // 6. One transaction by partitions written ------------------------------
+    if (only.includes("txn")) {
+      // What a task's round does under exactly_once: one batch of 300 records over N partitions, its
+      // offsets, the commit. Nothing else runs, so this is the broker's and kafkajs's floor per round.
+      const topic = await stream("DWD", schema, 32);
+      const offsetsOf = await stream("ODS", schema, 1);
+      const txp = kafka.producer({ transactionalId: "bench-txn", idempotent: true, maxInFlightRequests: 1 });
+      await txp.connect();
+      const value = record(0);
+      const runs = 50;
+      console.log(`\n| One transaction, 300 records (median of ${runs}, after 10 warm-up) | ms |\n|---|---|`);
+      for (const partitions of [1, 32]) {
+        const ms: number[] = [];
+        for (let k = 0; k < runs + 10; k++) {
+          const t0 = performance.now();
+          const txn = await txp.transaction();
+          await txn.sendBatch({ topicMessages: [{ topic, messages: Array.from({ length: 300 }, (_, i) => ({ partition: i % partitions, key: `k${i}`, value })) }] });
+          await txn.sendOffsets({ consumerGroupId: "bench-txn", topics: [{ topic: offsetsOf, partitions: [{ partition: 0, offset: String(k) }] }] });
+          await txn.commit();
+          if (k >= 10) ms.push(performance.now() - t0);
+        }
+        ms.sort((a, b) => a - b);
+        console.log(`| ${partitions} partition${partitions > 1 ? "s" : ""} | ${ms[Math.floor(ms.length / 2)].toFixed(1)} |`);
+      }
+      await txp.disconnect();
+    }
     // 4. Keyed scale-out -------------------------------------------------
     if (only.includes("keyed")) {
       const { prisma } = await import("@/lib/db/prisma");
@@ -317,6 +345,7 @@ async function main() {
       const layouts: Layout[] = ["one stage, 1 task", "1 task per stage", "2 tasks per stage"];
       // --keyed-rounds=N: rounds of the three layouts, alternating (best round reported); --keyed-layouts=1,2 runs only those layouts (1 = one stage), e.g. to profile one.
       const picked = process.argv.find((x) => x.startsWith("--keyed-layouts="))?.split("=")[1].split(",").map((x) => layouts[Number(x) - 1]) ?? layouts;
+      if (picked.some((l) => !l)) throw new Error(`--keyed-layouts takes numbers 1–3 (${layouts.map((l, i) => `${i + 1} = ${l}`).join(", ")})`);
       const plan: Layout[] = Array.from({ length: arg("keyed-rounds", 2) }, () => picked).flat();
       /** Pipelines made before the source holds anything, so nothing is read before its round starts. */
       const prepared: { layout: Layout; name: string; sink: string; id: string }[] = [];
