@@ -1,4 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createClient } from "@clickhouse/client";
 import { afterAll, describe, expect, it } from "vitest";
 import { clickhouse, closeClickHouse } from "@/lib/clickhouse/client";
@@ -23,7 +27,7 @@ const sec = (ms: number) => ms / 1000;
 
 function sample(deploymentId: string, ms: number, task: number, s: Partial<TaskMetricsRow>): TaskMetricsRow {
   return {
-    ts: utc(ms), ts_ms: ms, deployment_id: deploymentId, pipeline_id: "p", task_index: task, worker_id: "w",
+    ts: utc(ms), ts_ms: ms, deployment_id: deploymentId, pipeline_id: "p", stage: "main", task_index: task, worker_id: "w",
     batches: 0, records_in: 0, records_out: 0, batch_ms_avg: 0, batch_ms_p50: 0, batch_ms_max: 0, consumer_lag: 0, event_time_lag_ms: 0, window_open: 0, ...s,
   };
 }
@@ -100,6 +104,56 @@ describe("ClickHouse metrics", () => {
       { t: sec(t0), topic: "clicks", partition: 0, lag: 70 },
       { t: sec(t0), topic: "clicks", partition: 1, lag: 10 },
     ]);
+  });
+
+  it("keeps the tasks of different stages apart (task 0 of each stage is its own series)", async () => {
+    await migrateClickHouse(clickhouse());
+    const dep = `dep-${randomUUID()}`;
+    const t0 = Date.UTC(2026, 10, 24, 8, 0, 0);
+    const tasks = new BatchWriter<TaskMetricsRow>(clickhouse(), { table: "task_metrics" });
+    tasks.write([
+      sample(dep, t0 + 5_000, 0, { batches: 3, consumer_lag: 20, window_open: 0 }),
+      sample(dep, t0 + 6_000, 0, { stage: "w", batches: 2, consumer_lag: 7, window_open: 40 }),
+      // The main stage's newest sample is later than the Window stage's: it must not hide it.
+      sample(dep, t0 + 9_000, 0, { batches: 1, consumer_lag: 10, window_open: 0 }),
+    ]);
+    await tasks.close();
+    expect(await taskSeries(clickhouse(), dep, sec(t0), sec(t0 + 60_000))).toEqual([
+      { t: sec(t0), batches: 6, consumerLag: 17, eventTimeLagMs: 0, batchMsP50: 0, batchMsMax: 0, windowOpen: 40 },
+    ]);
+    expect(await taskSeries(clickhouse(), dep, sec(t0), sec(t0 + 3_600_000), true)).toEqual([
+      { t: sec(t0), batches: 6, consumerLag: 27, eventTimeLagMs: 0, batchMsP50: 0, batchMsMax: 0, windowOpen: 40 },
+    ]);
+  });
+
+  it("migrates task samples and their hourly rollup written before stages existed into the main stage", async () => {
+    const db = `stage_migration_${randomUUID().replace(/-/g, "")}`;
+    await clickhouse().command({ query: `CREATE DATABASE ${db}` });
+    const ch = createClient({ url: process.env.CLICKHOUSE_URL, database: db });
+    const before = mkdtempSync(join(tmpdir(), "ch-migrations-"));
+    try {
+      const all = fileURLToPath(new URL("../clickhouse/migrations", import.meta.url));
+      for (const f of readdirSync(all).filter((f) => f < "0003")) copyFileSync(join(all, f), join(before, f));
+      await migrateClickHouse(ch, before);
+      const t0 = Date.UTC(2026, 10, 25, 8, 0, 0);
+      const old = (ms: number, task: number, lag: number) => {
+        const { stage: _stage, ...row } = sample("dep-old", ms, task, { batches: 2, batch_ms_p50: 5, consumer_lag: lag, window_open: 3 });
+        return row;
+      };
+      await ch.insert({ table: "task_metrics", values: [old(t0 + 1_000, 0, 50), old(t0 + 2_000, 1, 8)], format: "JSONEachRow" });
+      expect(await migrateClickHouse(ch)).toEqual(["0003_task_metrics_stage.sql"]);
+      const rs = await ch.query({ query: "SELECT stage, task_index, consumer_lag FROM task_metrics ORDER BY task_index", format: "JSONEachRow" });
+      expect(await rs.json()).toEqual([{ stage: "main", task_index: 0, consumer_lag: "50" }, { stage: "main", task_index: 1, consumer_lag: "8" }]);
+      // The hourly states came across, and the new view adds to them.
+      await ch.insert({ table: "task_metrics", values: [sample("dep-old", t0 + 3_000, 0, { stage: "w", batches: 1, batch_ms_p50: 5, consumer_lag: 5, window_open: 9 })], format: "JSONEachRow" });
+      expect(await taskSeries(ch, "dep-old", sec(t0), sec(t0 + 3_600_000), true)).toEqual([
+        { t: sec(t0), batches: 5, consumerLag: 63, eventTimeLagMs: 0, batchMsP50: 5, batchMsMax: 0, windowOpen: 15 },
+      ]);
+    } finally {
+      rmSync(before, { recursive: true, force: true });
+      await ch.command({ query: `DROP DATABASE ${db}` });
+      await ch.close();
+    }
   });
 
   it("drops partitions older than the retention and keeps the rest", async () => {

@@ -13,6 +13,8 @@ export interface TaskMetricsRow {
   ts_ms: number;
   deployment_id: string;
   pipeline_id: string;
+  /** The task's stage ("main", or the Window a later stage starts with): a task is (stage, task_index). */
+  stage: string;
   task_index: number;
   worker_id: string;
   batches: number;
@@ -59,22 +61,22 @@ export async function taskSeries(client: ClickHouseClient, deploymentId: string,
       ? sql`
       SELECT t, sum(b) AS batches, sum(lag) AS lag, max(etl) AS etl, avgIf(p50, isFinite(p50)) AS p50, max(bmax) AS bmax, sum(wopen) AS wopen
       FROM (
-        SELECT toUnixTimestamp(hour) AS t, task_index, sumMerge(batch_count) AS b, maxMerge(consumer_lag) AS lag, maxMerge(event_time_lag_ms) AS etl,
+        SELECT toUnixTimestamp(hour) AS t, stage, task_index, sumMerge(batch_count) AS b, maxMerge(consumer_lag) AS lag, maxMerge(event_time_lag_ms) AS etl,
                avgIfMerge(batch_ms_p50) AS p50, maxMerge(batch_ms_max) AS bmax, maxMerge(window_open) AS wopen
         FROM task_metrics_hourly
         WHERE deployment_id = ${deploymentId} AND hour >= toDateTime(${fromSec}) AND hour < toDateTime(${toSec})
-        GROUP BY t, task_index
+        GROUP BY t, stage, task_index
       )
       GROUP BY t ORDER BY t`
       : sql`
       SELECT t, sum(b) AS batches, sum(lag) AS lag, max(etl) AS etl,
              if(sum(b) = 0, NULL, sum(p50w) / sum(b)) AS p50, max(bmax) AS bmax, sum(wopen) AS wopen
       FROM (
-        SELECT intDiv(toUInt32(ts), 60) * 60 AS t, task_index, sum(batches) AS b, argMax(consumer_lag, ts_ms) AS lag, max(event_time_lag_ms) AS etl,
+        SELECT intDiv(toUInt32(ts), 60) * 60 AS t, stage, task_index, sum(batches) AS b, argMax(consumer_lag, ts_ms) AS lag, max(event_time_lag_ms) AS etl,
                sum(batch_ms_p50 * batches) AS p50w, max(batch_ms_max) AS bmax, argMax(window_open, ts_ms) AS wopen
         FROM task_metrics
         WHERE deployment_id = ${deploymentId} AND ts >= toDateTime(${fromSec}) AND ts < toDateTime(${toSec})
-        GROUP BY t, task_index
+        GROUP BY t, stage, task_index
       )
       GROUP BY t ORDER BY t`,
     format: "JSONEachRow",

@@ -61,7 +61,7 @@ export class TaskMetrics {
   /** Records out of each node since the task started (the canvas shows each node's rate while deployed). */
   readonly nodeOut = new Map<string, number>();
 
-  constructor(private readonly ids: { deploymentId: string; pipelineId: string; taskIndex: number; workerId: string; version: number }) {
+  constructor(private readonly ids: { deploymentId: string; pipelineId: string; stage: string; taskIndex: number; workerId: string; version: number }) {
     // Metrics are optional infrastructure: without ClickHouse a pipeline still runs.
     if (metricsWritingEnabled()) {
       this.nodeWriter = new BatchWriter(clickhouse(), { table: NODE_METRICS_TABLE, flushIntervalMs: 5_000 });
@@ -119,7 +119,7 @@ export class TaskMetrics {
     this.minutes.clear();
     const ts = utcSecond(now);
     this.taskWriter?.write({
-      ts, ts_ms: now, deployment_id: this.ids.deploymentId, pipeline_id: this.ids.pipelineId, task_index: this.ids.taskIndex, worker_id: this.ids.workerId,
+      ts, ts_ms: now, deployment_id: this.ids.deploymentId, pipeline_id: this.ids.pipelineId, stage: this.ids.stage, task_index: this.ids.taskIndex, worker_id: this.ids.workerId,
       batches: this.batches, records_in: this.recordsIn, records_out: this.recordsOut,
       batch_ms_avg: this.batches ? this.batchMsSum / this.batches : 0, batch_ms_p50: median(this.batchTimes), batch_ms_max: this.batchMsMax,
       consumer_lag: this.consumerLag, event_time_lag_ms: Math.round(this.eventTimeLagMs), window_open: this.windowOpen,

@@ -231,7 +231,7 @@ export async function runTask(payload: RunTaskPayload, opts: RunTaskOptions): Pr
     maxBytes: 4 * 1024 * 1024,
     retry: { retries: 5 },
   });
-  const metrics = new TaskMetrics({ deploymentId: deployment.id, pipelineId: pipeline.id, taskIndex: payload.taskIndex, workerId: opts.workerId, version: deployment.version.version });
+  const metrics = new TaskMetrics({ deploymentId: deployment.id, pipelineId: pipeline.id, stage: stageId, taskIndex: payload.taskIndex, workerId: opts.workerId, version: deployment.version.version });
   const instance = randomUUID();
   let stopReason: "superseded" | "stopped" | "handoff" | "lock-lost" | undefined;
   let crashed: Error | undefined;

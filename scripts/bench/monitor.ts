@@ -114,7 +114,7 @@ async function main() {
     await insert("task_metrics", (push) => {
       for (let s = 0; s < minutes * 12; s++) {
         const ms = start + s * 5_000;
-        for (let t = 0; t < TASKS; t++) push({ ts: utc(ms), ts_ms: ms, deployment_id: deploymentId, pipeline_id: "p", task_index: t, worker_id: "w", batches: 10, records_in: 200, records_out: 150, batch_ms_avg: 3, batch_ms_p50: 2.5, batch_ms_max: 9, consumer_lag: (s % 120) * 3, event_time_lag_ms: 800, window_open: 0 });
+        for (let t = 0; t < TASKS; t++) push({ ts: utc(ms), ts_ms: ms, deployment_id: deploymentId, pipeline_id: "p", stage: "main", task_index: t, worker_id: "w", batches: 10, records_in: 200, records_out: 150, batch_ms_avg: 3, batch_ms_p50: 2.5, batch_ms_max: 9, consumer_lag: (s % 120) * 3, event_time_lag_ms: 800, window_open: 0 });
       }
     });
     await insert("partition_lag", (push) => {
