@@ -1,5 +1,5 @@
 /**
- * npm run bench -- runtime   [--records=N] [--rounds=N] [--latency-runs=N] [--keyed-records=N] [--keyed-rounds=N] [--keyed-layouts=1,2,3] [--keyed-max-parallelism=N] [--hop-max-parallelism=N] [--only=throughput,latency,takeover,keyed,metrics,txn]
+ * npm run bench -- runtime   [--records=N] [--rounds=N] [--latency-runs=N] [--keyed-records=N] [--keyed-rounds=N] [--keyed-layouts=1,2,3] [--keyed-max-parallelism=N] [--hop-max-parallelism=N] [--hop-guarantees=exactly_once,at_least_once] [--only=throughput,latency,takeover,keyed,metrics,txn]
  *
  * End-to-end figures for Source → Filter → Projection → Sink through the broker,
  * run by one worker process, beside a hand-written kafkajs consume-transform-
@@ -11,7 +11,8 @@
  *   4. keyed scale-out: a 10k-key tumbling count (a Window behind a repartition
  *      stream) with 1 task vs 2 tasks per stage, two worker processes, records/s
  *      and each process's CPU; and the latency the repartition hop adds at 10k
- *      records/s, against the same Window run in one stage.
+ *      records/s, against the same Window run in one stage, under exactly_once
+ *      (two transactions in series) and at_least_once.
  *   5. what writing metrics to ClickHouse costs: the same pipeline run by a worker
  *      with SLUICE_METRICS=on and one with =off, alternating, same records.
  *   6. what one transaction costs by the partitions it writes (1 vs 32): the floor
@@ -402,53 +403,66 @@ async function main() {
 
       // (b) The hop's latency at 10k records/s: a 100 ms tumbling count on event time = send time, bound 0, so a
       // window closes as soon as a record past its end is processed; latency = arrival of its row − its end.
-      const hop: Record<string, number[]> = { "one stage": [], "two stages (repartition hop)": [] };
+      // --hop-guarantees=exactly_once,at_least_once: the delivery guarantees measured (both by default). Under
+      // exactly_once each stage's output is readable only once its transaction commits, so the hop adds a round.
+      const HOP_GUARANTEES = (process.argv.find((x) => x.startsWith("--hop-guarantees="))?.split("=")[1] ?? "exactly_once,at_least_once").split(",");
+      const guarantees = ["exactly_once", "at_least_once"] as const;
+      if (HOP_GUARANTEES.some((g) => !(guarantees as readonly string[]).includes(g))) throw new Error(`--hop-guarantees takes ${guarantees.join(", ")}`);
+      const layouts2 = ["one stage", "two stages (repartition hop)"] as const;
+      const hop = new Map<string, { p50: number[]; p99: number[] }>();
       for (let run = 0; run < LAT_RUNS; run++) {
-        for (const layout of ["one stage", "two stages (repartition hop)"]) {
-          const lsrc = await stream("ODS", keyedSchema, 2);
-          const lsink = await stream("DWS", countSchema, 1);
-          const name = `hop-${run}-${layout.startsWith("one") ? "one" : "two"}`;
-          await createPipeline(principal, "bench", { name });
-          await saveVersion(principal, "bench", name, { pipeline: windowDef(lsrc, lsink, "100ms") });
-          await deploy(principal, "bench", name, { deliveryGuarantee: "exactly_once", ...(HOP_MAX_PAR ? { maxParallelism: HOP_MAX_PAR } : {}) });
-          if (layout.startsWith("one")) {
-            // The one-stage layout: what deployments made before keyed scale-out keep (a resume keeps it).
+        for (const guarantee of HOP_GUARANTEES as (typeof guarantees)[number][]) {
+          for (const layout of layouts2) {
+            const lsrc = await stream("ODS", keyedSchema, 2);
+            const lsink = await stream("DWS", countSchema, 1);
+            const name = `hop-${guarantee === "exactly_once" ? "eo" : "alo"}-${run}-${layout.startsWith("one") ? "one" : "two"}`;
+            await createPipeline(principal, "bench", { name });
+            await saveVersion(principal, "bench", name, { pipeline: windowDef(lsrc, lsink, "100ms") });
+            await deploy(principal, "bench", name, { deliveryGuarantee: guarantee, ...(HOP_MAX_PAR ? { maxParallelism: HOP_MAX_PAR } : {}) });
+            if (layout.startsWith("one")) {
+              // The one-stage layout: what deployments made before keyed scale-out keep (a resume keeps it).
+              await stop(principal, "bench", name);
+              while ((await pipelineStatus(principal, "bench", name)).deployed && (await pipelineStatus(principal, "bench", name) as { actualState: string }).actualState !== "stopped") await sleep(100);
+              await prisma().deployment.updateMany({ where: { pipeline: { name } }, data: { maxParallelism: null, stages: ["main"] } });
+              await resume(principal, "bench", name);
+            }
+            while ((await pipelineStatus(principal, "bench", name) as { actualState?: string }).actualState !== "running") await sleep(100);
+            const lat: number[] = [];
+            const c = kafka.consumer({ groupId: `bench-hop-${name}`, maxWaitTimeInMs: 5 });
+            await c.connect();
+            await c.subscribe({ topics: [lsink], fromBeginning: true });
+            await c.run({ eachBatch: async ({ batch }) => { const now = Date.now(); for (const m of batch.messages) lat.push(now - (JSON.parse(m.value!.toString()) as { window_end: number }).window_end); } });
+            await sleep(2_000);
+            const start = Date.now();
+            let i = 0;
+            while (Date.now() - start < 10_000) {
+              const due = Math.floor(((Date.now() - start) / 1000) * 10_000);
+              const msgs = [];
+              for (; i < due; i++) msgs.push({ partition: i % 2, value: JSON.stringify({ user_id: `user-${i % 100}`, ts: Date.now() }) });
+              if (msgs.length) await producer.send({ topic: lsrc, acks: -1, messages: msgs });
+              await sleep(5);
+            }
+            await sleep(2_000);
+            await c.disconnect();
             await stop(principal, "bench", name);
-            while ((await pipelineStatus(principal, "bench", name)).deployed && (await pipelineStatus(principal, "bench", name) as { actualState: string }).actualState !== "stopped") await sleep(100);
-            await prisma().deployment.updateMany({ where: { pipeline: { name } }, data: { maxParallelism: null, stages: ["main"] } });
-            await resume(principal, "bench", name);
+            lat.sort((a, b) => a - b);
+            const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
+            const key = `${layout}, ${guarantee}`;
+            if (!hop.has(key)) hop.set(key, { p50: [], p99: [] });
+            hop.get(key)!.p50.push(q(0.5));
+            hop.get(key)!.p99.push(q(0.99));
           }
-          while ((await pipelineStatus(principal, "bench", name) as { actualState?: string }).actualState !== "running") await sleep(100);
-          const lat: number[] = [];
-          const c = kafka.consumer({ groupId: `bench-hop-${name}`, maxWaitTimeInMs: 5 });
-          await c.connect();
-          await c.subscribe({ topics: [lsink], fromBeginning: true });
-          await c.run({ eachBatch: async ({ batch }) => { const now = Date.now(); for (const m of batch.messages) lat.push(now - (JSON.parse(m.value!.toString()) as { window_end: number }).window_end); } });
-          await sleep(2_000);
-          const start = Date.now();
-          let i = 0;
-          while (Date.now() - start < 10_000) {
-            const due = Math.floor(((Date.now() - start) / 1000) * 10_000);
-            const msgs = [];
-            for (; i < due; i++) msgs.push({ partition: i % 2, value: JSON.stringify({ user_id: `user-${i % 100}`, ts: Date.now() }) });
-            if (msgs.length) await producer.send({ topic: lsrc, acks: -1, messages: msgs });
-            await sleep(5);
-          }
-          await sleep(2_000);
-          await c.disconnect();
-          await stop(principal, "bench", name);
-          lat.sort((a, b) => a - b);
-          const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
-          hop[layout].push(q(0.99));
-          hop[`${layout}:p50`] ??= [];
-          hop[`${layout}:p50`].push(q(0.5));
         }
       }
       const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
       if (LAT_RUNS > 0) {
         console.log(`\n| Window result latency at 10k records/s (100 ms windows, bound 0; median of ${LAT_RUNS} runs of 10 s) | p50 ms | p99 ms | p99 of each run |\n|---|---|---|---|`);
-        for (const layout of ["one stage", "two stages (repartition hop)"]) console.log(`| ${layout} | ${med(hop[`${layout}:p50`])} | ${med(hop[layout])} | ${hop[layout].join(" · ")} |`);
-        console.log(`extra p99 of the hop: ${med(hop["two stages (repartition hop)"]) - med(hop["one stage"])} ms`);
+        for (const [key, v] of hop) console.log(`| ${key} | ${med(v.p50)} | ${med(v.p99)} | ${v.p99.join(" · ")} |`);
+        for (const g of HOP_GUARANTEES) {
+          const one = hop.get(`one stage, ${g}`)!;
+          const two = hop.get(`two stages (repartition hop), ${g}`)!;
+          console.log(`extra latency of the hop, ${g}: p50 ${med(two.p50) - med(one.p50)} ms, p99 ${med(two.p99) - med(one.p99)} ms`);
+        }
       }
     }
 
