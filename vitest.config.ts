@@ -27,6 +27,8 @@ export default defineConfig({
           include: ["{lib,broker,scripts,workers,app}/**/*.int.test.ts"],
           exclude: ["**/node_modules/**"],
           globalSetup: ["scripts/testing/global-setup.ts"],
+          // After each file: stop what it left running (scripts/testing/int-file-cleanup.ts).
+          setupFiles: ["scripts/testing/int-file-cleanup.ts"],
           // One file at a time: the files share one broker, one task queue and
           // two cores, and the kill -9 failover tests must not compete with other
           // files' worker processes for CPU (a starved worker loses its task lock).

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -37,6 +39,17 @@ const deployed = new Set<string>();
 /** Every pipeline this file made: stopped in afterAll whatever happened, so no task of it outlives the file. */
 const created = new Set<string>();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Each worker's log (LOG_LEVEL from KEYED_WORKER_LOG_LEVEL, warn by default): its tail goes into a timeout's message. */
+const logDir = mkdtempSync(join(tmpdir(), "keyed-workers-"));
+/** waitFor never waits past this: a stuck wait fails with its own message before the test's timeout hides which one. */
+let deadline = Infinity;
+
+function workerLogTails(lines = 25): string {
+  return readdirSync(logDir).map((f) => {
+    const text = readFileSync(join(logDir, f), "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+    return `--- ${f}\n${text}`;
+  }).join("\n");
+}
 
 const sourceSchema: StreamSchema = [
   { name: "ad", type: "string", nullable: true },
@@ -52,11 +65,13 @@ const countSchema: StreamSchema = [
 ];
 
 function spawnWorker(name: string): ChildProcess {
+  const log = openSync(join(logDir, `${name}.log`), "a");
   const w = spawn(process.execPath, ["--import", "tsx", join(root, "workers/task-worker.ts")], {
     cwd: root,
-    env: { ...process.env, WORKER_NAME: name, WORKER_SLOTS: "16", LOG_LEVEL: "warn", SLUICE_FAULT_DELAY_BEFORE_COMMIT_MS: "50" },
-    stdio: "ignore",
+    env: { ...process.env, WORKER_NAME: name, WORKER_SLOTS: "16", LOG_LEVEL: process.env.KEYED_WORKER_LOG_LEVEL ?? "warn", SLUICE_FAULT_DELAY_BEFORE_COMMIT_MS: "50" },
+    stdio: ["ignore", log, log],
   });
+  closeSync(log);
   workers.add(w);
   byName.set(name, w);
   w.on("exit", () => workers.delete(w));
@@ -87,10 +102,10 @@ afterAll(async () => {
 const status = async (pipeline: string) => (await call(statusRoute.GET, { caller: user, params: { team, pipeline } })).body;
 
 async function waitFor<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  const until = Math.min(Date.now() + timeoutMs, deadline);
   let last = await fn();
   while (!ok(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: last ${JSON.stringify(last).slice(0, 600)}`);
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}: last ${JSON.stringify(last).slice(0, 600)}`);
     await sleep(300);
     last = await fn();
   }
@@ -164,7 +179,10 @@ async function sinksOf(p: Keyed) {
 
 async function expectReference(p: Keyed, expected: { out: Row[]; late: Row[] }) {
   await waitFor(`${p.name} output`, () => sinksOf(p), (s) => s.out.length >= expected.out.length && s.late.length >= expected.late.length, 150_000).catch(async (e) => {
-    throw new Error(`${(e as Error).message}; status ${JSON.stringify(await status(p.name)).slice(0, 1200)}`);
+    const got = await sinksOf(p);
+    const have = new Set(got.out.map(countKey));
+    const missing = expected.out.map(countKey).filter((k) => !have.has(k));
+    throw new Error(`${(e as Error).message.slice(0, 200)}; ${got.out.length}/${expected.out.length} rows, ${got.late.length}/${expected.late.length} late; ${missing.length} expected rows missing, e.g. ${missing.slice(0, 8).join(", ")}; status ${JSON.stringify(await status(p.name)).slice(0, 1500)}\nworker logs (${logDir}):\n${workerLogTails()}`);
   });
   await sleep(1_500);
   const got = await sinksOf(p);
@@ -176,6 +194,7 @@ describe.skipIf(!hasKafka)("keyed scale-out (issue 12)", () => {
   it("output equals the single-process reference at parallelism 1, 2, 3, across a rescale 1 → 3 → 2 and a kill -9 of a Window task (exactly_once)", async () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 1_000_000 }), async (seed) => {
+        deadline = Date.now() + 540_000;
         const source = `ods.${uniqueName("keyed-src")}`;
         await stream(source, "ODS", 4, sourceSchema);
         const ps = { p1: await pipelineOn(source, "p1"), p2: await pipelineOn(source, "p2"), p3: await pipelineOn(source, "p3"), rescale: await pipelineOn(source, "rescale"), kill: await pipelineOn(source, "kill") };
@@ -221,8 +240,11 @@ describe.skipIf(!hasKafka)("keyed scale-out (issue 12)", () => {
         for (const p of Object.values(ps)) await call(stopRoute.POST, { caller: user, params: { team, pipeline: p.name } });
         deployed.clear();
       }),
-      { numRuns: 1 },
-    );
+      // No shrinking: a re-run of five pipelines would outlast the test's timeout and hide the first failure.
+      { numRuns: 1, endOnFailure: true },
+    ).finally(() => {
+      deadline = Infinity;
+    });
   }, 600_000);
 
   it("refuses more tasks than key groups (422 naming the limit) and keeps the max parallelism fixed", async () => {

@@ -28,6 +28,23 @@ describe("static task assigner", () => {
     expect(a.get("old")).toEqual({});
   });
 
+  it("during a rescale 3 → 2, gives nothing to the superseded tasks still in the group and maps with the new parallelism", () => {
+    const a = assignStatic(
+      [
+        { memberId: "g2-0", identity: id(0, 3, 2) }, { memberId: "g2-1", identity: id(1, 3, 2) }, { memberId: "g2-2", identity: id(2, 3, 2) },
+        { memberId: "g3-0", identity: id(0, 2, 3) }, { memberId: "g3-1", identity: id(1, 2, 3) },
+      ],
+      { t: [0, 1, 2, 3] },
+    );
+    expect(a.get("g3-0")).toEqual({ t: [0, 2] });
+    expect(a.get("g3-1")).toEqual({ t: [1, 3] });
+    for (const old of ["g2-0", "g2-1", "g2-2"]) expect(a.get(old)).toEqual({});
+    // A new task not joined yet: its partitions wait for it, an old task with its index does not get them.
+    const b = assignStatic([{ memberId: "g2-1", identity: id(1, 3, 2) }, { memberId: "g3-0", identity: id(0, 2, 3) }], { t: [0, 1, 2, 3] });
+    expect(b.get("g3-0")).toEqual({ t: [0, 2] });
+    expect(b.get("g2-1")).toEqual({});
+  });
+
   it("never assigns a partition twice and is independent of member order", () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 24 }), fc.uniqueArray(fc.integer({ min: 0, max: 7 })), (n, parts, present) => {

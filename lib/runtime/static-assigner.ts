@@ -39,23 +39,29 @@ export function assignStatic(
   members: { memberId: string; identity: TaskIdentity | undefined }[],
   partitionsByTopic: Record<string, number[]>,
 ): Map<string, Record<string, number[]>> {
-  // One owner per task index: the member of the newest generation (ties: lowest member id, deterministic).
-  const owners = new Map<number, { memberId: string; generation: number }>();
+  // Only members of the newest generation own partitions, mapped with that generation's parallelism. While a
+  // rescale is under way the superseded tasks may still be members; mixing them in (the larger parallelism of
+  // the two, an old task keeping an index the new generation has not filled yet) let a superseded task hold a
+  // partition while the new tasks wrote watermark markers for the rest: the Window behind the hop took the
+  // new generation's markers as covering every partition, and that partition's records arrived late.
+  // A partition of a new task not joined yet stays unassigned until it is (never given to an old one).
+  let newest = -Infinity;
+  for (const m of members) if (m.identity && m.identity.generation > newest) newest = m.identity.generation;
+  const owners = new Map<number, string>();
   let parallelism = 1;
   for (const m of members) {
-    if (!m.identity) continue;
+    if (!m.identity || m.identity.generation !== newest) continue;
     parallelism = Math.max(parallelism, m.identity.parallelism);
+    // One owner per task index (ties: lowest member id, deterministic).
     const cur = owners.get(m.identity.taskIndex);
-    if (!cur || m.identity.generation > cur.generation || (m.identity.generation === cur.generation && m.memberId < cur.memberId)) {
-      owners.set(m.identity.taskIndex, { memberId: m.memberId, generation: m.identity.generation });
-    }
+    if (cur === undefined || m.memberId < cur) owners.set(m.identity.taskIndex, m.memberId);
   }
   const out = new Map<string, Record<string, number[]>>(members.map((m) => [m.memberId, {}]));
   for (const [topic, partitions] of Object.entries(partitionsByTopic)) {
     for (const p of partitions) {
       const owner = owners.get(p % parallelism);
-      if (!owner) continue;
-      (out.get(owner.memberId)![topic] ??= []).push(p);
+      if (owner === undefined) continue;
+      (out.get(owner)![topic] ??= []).push(p);
     }
   }
   return out;

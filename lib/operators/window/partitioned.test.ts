@@ -216,6 +216,23 @@ describe("PartitionWatermarks", () => {
     expect(w.holding()).toBe(85);
   });
 
+  it("ignores a record of a partition revoked by a rebalance (fetched before it, run after it): it would hold the watermark for good", () => {
+    const w = new PartitionWatermarks({ boundMs: 0, idleTimeoutMs: 1_000 });
+    w.assign(["0", "3"], 0);
+    w.observe("0", 100, 0);
+    w.observe("3", 50, 0);
+    w.assign(["0", "2"], 10);
+    w.observe("3", 60, 11); // in flight from the old assignment
+    w.observe("2", 120, 12);
+    w.observe("0", 130, 12);
+    expect(w.holding()).toBe(120);
+    expect(w.has("3")).toBe(false);
+    // Idle release works over the owned partitions only.
+    const check = w.beginCheck(2_000);
+    expect(w.completeCheck(check, new Set(["0", "2"]), 2_000)).toBe(120);
+    expect(w.idle).toBe(true);
+  });
+
   it("a check releases only idle partitions (caught up, quiet for the timeout), from the event times at its start", () => {
     const w = new PartitionWatermarks({ boundMs: 0, idleTimeoutMs: 1_000 });
     w.assign(["a", "b"], 0);

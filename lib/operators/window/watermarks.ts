@@ -68,6 +68,8 @@ export class PartitionWatermarks {
   private lastRecordAny = -Infinity;
   /** Every partition was idle at the last check, and none has delivered a record since. */
   private allIdle = false;
+  /** `assign` has been called: from then on only assigned partitions count. */
+  private assigned = false;
 
   constructor(private readonly opts: PartitionWatermarksOptions) {}
 
@@ -91,6 +93,7 @@ export class PartitionWatermarks {
    * nothing); one restored from a changelog starts from its restored event time.
    */
   assign(ids: Iterable<PartitionId>, nowMs: number): void {
+    this.assigned = true;
     const keep = new Set(ids);
     for (const id of [...this.parts.keys()]) if (!keep.has(id)) this.parts.delete(id);
     for (const id of keep) if (!this.parts.has(id)) this.add(id, nowMs);
@@ -105,12 +108,18 @@ export class PartitionWatermarks {
   }
 
   /**
-   * A record from partition `id` with event time `ts`. A partition never
-   * assigned is added on its first record (callers without an assignment —
-   * tests, a preview over given partitions — get the old lazy behaviour).
+   * A record from partition `id` with event time `ts`. Callers without an
+   * assignment (tests, a preview over given partitions) get the lazy
+   * behaviour: a partition is added on its first record. Once `assign` was
+   * called, a record of a partition not assigned now is ignored here: it was
+   * fetched before a rebalance took the partition away and is run after it.
+   * Added back, that partition would hold the watermark at its last event
+   * time for good — no source check releases it (the task no longer reads
+   * it), so the task's watermark, and every window behind it, stalled.
    */
   observe(id: PartitionId, ts: number, nowMs: number): void {
-    const p = this.parts.get(id) ?? this.add(id, nowMs);
+    const p = this.parts.get(id) ?? (this.assigned ? undefined : this.add(id, nowMs));
+    if (!p) return;
     this.allIdle = false;
     p.lastActivity = nowMs;
     p.lastRecord = nowMs;
