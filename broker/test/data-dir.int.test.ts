@@ -80,8 +80,10 @@ describe("the data-dir lock", () => {
     await broker.restart();
     expect(readFileSync(join(broker.dataDir, "broker.lock"), "utf8").trim()).toBe(String(broker.pid));
 
-    // A zombie still "exists" for kill(pid, 0): sh backgrounds `true`, then execs into sleep, which never reaps it.
-    const parent = spawn("sh", ["-c", "true & echo $!; exec sleep 60"], { stdio: ["ignore", "pipe", "ignore"] });
+    // A zombie still "exists" for kill(pid, 0): sh backgrounds a short sleep, then execs into a long
+    // one, which never reaps it. The child must outlive the exec: a child that exited before it
+    // (`true &`) could be reaped by sh itself, leaving no process at all.
+    const parent = spawn("sh", ["-c", "sleep 0.5 & echo $!; exec sleep 60"], { stdio: ["ignore", "pipe", "ignore"] });
     onTestFinished(() => void parent.kill("SIGKILL"));
     let out = "";
     parent.stdout.on("data", (d: Buffer) => (out += d.toString()));
