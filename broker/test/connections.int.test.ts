@@ -58,9 +58,7 @@ describe("half-sent frames", () => {
     } finally {
       clearInterval(timer);
     }
-    // The broker logs before it closes, but its stdout reaches us through a pipe, which may
-    // deliver the line after the socket's close did: wait for it rather than read it at once.
-    await waitFor(() => /request frame not complete within 1000 ms/.test(broker.output), "the frame-bound log line");
+    await broker.waitForOutput(/request frame not complete within 1000 ms/, "the frame-bound log line");
   });
 
   it("does not cut a client that keeps sending whole frames for longer than the frame bound", async () => {

@@ -1,7 +1,7 @@
 import { appendFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BrokerProcess, kafka, kcat, waitFor } from "./harness";
+import { BrokerProcess, kafka, kcat } from "./harness";
 
 let broker: BrokerProcess;
 
@@ -107,7 +107,7 @@ describe("crash recovery", () => {
 
     await broker.restart();
     // The warning is logged during start-up, but the logger flushes asynchronously: it may follow "listening".
-    await waitFor(() => broker.output.includes("truncating torn log tail"), "the torn-tail warning");
+    await broker.waitForOutput(/truncating torn log tail/, "the torn-tail warning");
     expect(statSync(join(dir, segment)).size).toBe(before);
     await verify(topic, 1, acked);
 

@@ -120,6 +120,15 @@ export class BrokerProcess {
     return args;
   }
 
+  /**
+   * Waits until the broker's output matches: it logs before it acts (say, before closing a
+   * socket), but its stdout reaches the test through a pipe, which may deliver the line after
+   * the client already saw the effect. So never read `output` at once for a line just logged.
+   */
+  async waitForOutput(pattern: RegExp, what: string): Promise<void> {
+    await waitFor(() => pattern.test(this.output), what);
+  }
+
   get pid(): number {
     return this.child?.pid ?? -1;
   }

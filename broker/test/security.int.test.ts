@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildBatch } from "../src/protocol/record-batch";
 import { Writer } from "../src/protocol/writer";
-import { BrokerProcess, PLAINTEXT, TEST_USER, kafka, kcat, waitFor } from "./harness";
+import { BrokerProcess, PLAINTEXT, TEST_USER, kafka, kcat } from "./harness";
 import { WireClient, produceBatch } from "./wire";
 
 /**
@@ -151,8 +151,7 @@ describe("TLS listeners", () => {
     expect(none.ms).toBeLessThan(20_000);
     const rogue = await failure(() => connectAdmin(mtls, { ssl: { ca: [ca], cert: mtls.pki!.read(mtls.pki!.rogueCertFile), key: mtls.pki!.read(mtls.pki!.rogueKeyFile) } }));
     expect(rogue.ms).toBeLessThan(20_000);
-    // Logged by the broker, read from its stdout pipe: it may arrive after the client saw the refusal.
-    await waitFor(() => /TLS handshake failed/.test(mtls.output), "the TLS handshake log line");
+    await mtls.waitForOutput(/TLS handshake failed/, "the TLS handshake log line");
     expect(await connectAdmin(mtls)).toEqual(expect.any(Array));
   });
 });
